@@ -1,0 +1,80 @@
+"""The only module that touches the cffi extension: status codes become
+exceptions, numpy arrays become buffers."""
+import numpy as np
+
+from .errors import BlobError
+
+try:
+    from ._edla_native import ffi, lib
+except ImportError as exc:  # pragma: no cover - a broken install, not a user error
+    raise ImportError("edge_dla's native core is not built: run `pip install -e .` in the repository") from exc
+
+STATUS_MESSAGES = {
+    "NULL": "internal error: null pointer",
+    "ALIGN": "blob or scratchpad is not 16-byte aligned",
+    "TRUNCATED": "blob is truncated",
+    "MAGIC": "not an edge_dla blob (bad magic)",
+    "VERSION": "blob format version not supported by this core",
+    "CRC": "blob is corrupted (CRC32 mismatch)",
+    "SECTION": "blob section table is invalid (bounds, alignment or missing section)",
+    "TENSOR": "blob tensor record is invalid (type, shape, size or location)",
+    "OP": "blob op record is invalid (unknown op code or operand count)",
+    "OPERAND": "blob op refers to an invalid tensor",
+    "PARAM": "blob op has invalid parameters or shapes",
+    "SCRATCH": "blob plan does not fit the scratchpad",
+    "CONFIG": "blob was built for an NPU configuration this core cannot honour",
+    "IO": "blob input/output table is invalid",
+}
+
+COUNTER_DTYPE = np.dtype([("macs", "<u4"), ("macs_skipped", "<u4"), ("dma_bytes", "<u4"), ("cycles", "<u4")])
+assert COUNTER_DTYPE.itemsize == ffi.sizeof("edla_counters")
+
+
+def status_name(status):
+    return ffi.string(lib.edla_status_name(status)).decode()
+
+
+def _check(status, what):
+    if status != lib.EDLA_OK:
+        name = status_name(status)
+        raise BlobError(f"{what}: {STATUS_MESSAGES.get(name, name)} [{name}]", name)
+
+
+def _aligned(nbytes):
+    """A zeroed, 16-byte-aligned cffi buffer of nbytes (and the owner keeping it alive)."""
+    owner = ffi.new("uint8_t[]", nbytes + 16)
+    pad = -int(ffi.cast("uintptr_t", owner)) % 16
+    return owner, owner + pad
+
+
+class NativeModel:
+    """A blob validated by the C loader, with its own scratchpad."""
+
+    def __init__(self, blob, scratchpad_capacity):
+        blob = bytes(blob)
+        self._blob_owner, self._blob = _aligned(len(blob))
+        ffi.memmove(self._blob, blob, len(blob))
+        self._model = ffi.new("edla_model *")
+        _check(lib.edla_model_load(self._model, self._blob, len(blob), scratchpad_capacity), "blob refused")
+        self.n_ops = self._model.n_ops
+        size = max(self._scratch_required(blob), 16)
+        self._scratch_owner, self._scratch = _aligned(size)
+        self.scratch = np.frombuffer(ffi.buffer(self._scratch, size), dtype=np.uint8)
+        self._counters = ffi.new("edla_counters[]", max(self.n_ops, 1))
+        self.counters = np.frombuffer(ffi.buffer(self._counters), dtype=COUNTER_DTYPE)[:self.n_ops]
+
+    @staticmethod
+    def _scratch_required(blob):
+        return int.from_bytes(blob[20:24], "little")
+
+    def invoke(self):
+        _check(lib.edla_invoke(self._model, self._scratch, self._counters), "invoke failed")
+
+
+def requantize(acc, multiplier, shift):
+    """The core's requantization (TFLM double rounding), for tests."""
+    return lib.edla_requantize(acc, multiplier, shift)
+
+
+def crc32(data):
+    return lib.edla_crc32(0, ffi.from_buffer(bytes(data)), len(data))

@@ -1,0 +1,89 @@
+"""Serialize lowered layers and a memory plan into a blob (see native/include/edla.h)."""
+import json
+import struct
+
+import numpy as np
+
+from .. import blob as fmt
+from ..errors import ModelError
+
+
+def _pad(data, align=fmt.ALIGN):
+    return data + b"\0" * (-len(data) % align)
+
+
+class _Tables:
+    """Tensor records and constant data, deduplicated (identical constants share bytes)."""
+
+    def __init__(self):
+        self.records = []
+        self.index = {}
+        self.consts = bytearray()
+        self.const_offsets = {}
+
+    def const_offset(self, data):
+        if data not in self.const_offsets:
+            self.consts += b"\0" * (-len(self.consts) % fmt.ALIGN)
+            self.const_offsets[data] = len(self.consts)
+            self.consts += data
+        return self.const_offsets[data]
+
+    def tensor(self, view):
+        if view is None:
+            return fmt.NO_TENSOR
+        if id(view) in self.index:
+            return self.index[id(view)]
+        if len(self.records) >= fmt.NO_TENSOR - 1:
+            raise ModelError(f"the model needs more than {fmt.NO_TENSOR - 1} tensor records")
+        shape = list(view.shape) or [1]
+        if len(shape) > 4:
+            raise ModelError(f"tensor '{view.name}' has rank {len(shape)}; edge_dla supports up to 4")
+        buf = view.buffer
+        if buf.is_const:
+            loc, offset = fmt.LOC_CONST, self.const_offset(buf.data)
+        else:
+            loc, offset = fmt.LOC_SCRATCH, buf.offset
+        nbytes = int(np.prod(shape)) * (4 if view.dtype == "int32" else 1)
+        self.records.append(fmt.TENSOR.pack(fmt.DTYPE_CODES[view.dtype], loc, len(shape), 0,
+                                            *(shape + [1] * (4 - len(shape))), offset, nbytes,
+                                            int(view.zero_point)))
+        self.index[id(view)] = len(self.records) - 1
+        return self.index[id(view)]
+
+
+def write_blob(layers, inputs, outputs, peak, npu, meta):
+    tables = _Tables()
+    io = [tables.tensor(v) for v in inputs + outputs]  # records 0.. in this order
+    assert io == list(range(len(io))), "model inputs/outputs must be distinct views"
+    ops = bytearray()
+    for layer in layers:
+        ins = [tables.tensor(v) for v in layer.inputs]
+        outs = [tables.tensor(v) for v in layer.outputs]
+        params = list(layer.params) + [0] * (18 - len(layer.params))
+        ops += fmt.OP.pack(layer.opcode, len(ins), len(outs), *(ins + [fmt.NO_TENSOR] * (6 - len(ins))),
+                           *(outs + [fmt.NO_TENSOR] * (2 - len(outs))), 0, *params)
+    meta_bytes = json.dumps(meta, separators=(",", ":")).encode("utf-8")
+    sections = [
+        (fmt.SEC_TENSORS, b"".join(tables.records), len(tables.records)),
+        (fmt.SEC_OPS, bytes(ops), len(layers)),
+        (fmt.SEC_IO, struct.pack(f"<{len(io)}I", *io), len(io)),
+        (fmt.SEC_CONST, bytes(tables.consts), 0),
+        (fmt.SEC_META, meta_bytes, 0),
+    ]
+    table_end = fmt.HEADER.size + len(sections) * fmt.SECTION.size
+    offset = table_end + (-table_end % fmt.ALIGN)
+    entries, body = [], bytearray()
+    for kind, data, count in sections:
+        entries.append(fmt.SECTION.pack(kind, offset, len(data), count))
+        padded = _pad(data)
+        body += padded
+        offset += len(padded)
+    head_rest = b"".join(entries)
+    head_rest += b"\0" * (-(fmt.HEADER.size + len(head_rest)) % fmt.ALIGN)
+    total = fmt.HEADER.size + len(head_rest) + len(body)
+    npu_values = [int(npu[k]) for k in fmt.NPU_FIELDS]
+    header = fmt.HEADER.pack(fmt.MAGIC, fmt.VERSION_MAJOR, fmt.VERSION_MINOR, total, 0, fmt.HEADER.size,
+                             peak, len(inputs), len(outputs), *npu_values, len(sections), 0)
+    blob = bytearray(header + head_rest + body)
+    struct.pack_into("<I", blob, 12, fmt.crc32(bytes(blob[16:])))
+    return bytes(blob)

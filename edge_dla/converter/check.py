@@ -1,0 +1,115 @@
+"""Support check: is a parsed model something edge_dla can run?
+
+`check_model` walks the whole graph and collects every problem before raising,
+so a user sees all unsupported ops, types and parameters at once (with their
+indices), like Vela's supported-ops report. `support_report` returns the same
+findings per op for `edge-dla check`.
+"""
+import math
+
+import numpy as np
+
+from ..errors import ModelError, QuantizationError, UnsupportedError
+from .quant import ACTIVATIONS
+
+# Highest TFLite op version whose semantics we implement (newer versions add
+# types or options we have not verified against TFLM).
+MAX_VERSIONS = {
+    "CONV_2D": 8, "DEPTHWISE_CONV_2D": 7, "FULLY_CONNECTED": 13, "AVERAGE_POOL_2D": 3,
+    "MAX_POOL_2D": 3, "ADD": 5, "SOFTMAX": 3, "RESHAPE": 2,
+    "RELU": 3, "RELU6": 3, "RELU_N1_TO_1": 2,
+}
+FUSABLE_ACTIVATIONS = {"NONE", "RELU", "RELU6", "RELU_N1_TO_1"}
+WEIGHTED = {"CONV_2D": (1, 2), "DEPTHWISE_CONV_2D": (1, 2), "FULLY_CONNECTED": (1, 2)}
+
+
+def check_quantization(tensor):
+    """Raise QuantizationError for invalid int8/int32 quantization parameters."""
+    where = tensor.describe()
+    if tensor.dtype not in ("int8", "int32"):
+        return
+    if tensor.scales is None or len(tensor.scales) == 0:
+        if tensor.dtype == "int8":
+            raise QuantizationError("int8 tensor has no quantization parameters", where=where)
+        return
+    scales, zps = tensor.scales, tensor.zero_points
+    bad = [float(s) for s in scales if not (math.isfinite(float(s)) and s > 0)]
+    if bad:
+        raise QuantizationError(f"scale {bad[0]!r} is not a positive finite number", where=where)
+    if len(zps) != len(scales):
+        raise QuantizationError(f"{len(scales)} scales but {len(zps)} zero points", where=where)
+    if tensor.dtype == "int8" and (zps.min() < -128 or zps.max() > 127):
+        raise QuantizationError(f"zero point {int(zps.min() if zps.min() < -128 else zps.max())} "
+                                "is outside the int8 range [-128, 127]", where=where)
+    rank = len(tensor.shape)
+    if len(scales) > 1:  # TFLM ignores quantized_dimension for a single scale
+        qdim = tensor.quantized_dimension
+        if not 0 <= qdim < max(rank, 1):
+            raise QuantizationError(f"quantized_dimension {qdim} is out of range for rank {rank}",
+                                    where=where)
+        if len(scales) > 1 and len(scales) != tensor.shape[qdim]:
+            raise QuantizationError(f"{len(scales)} per-channel scales but dimension {qdim} has "
+                                    f"{tensor.shape[qdim]} channels", where=where)
+
+
+def _op_problems(graph, op, supported):
+    """Unsupported features of one op, as readable strings (empty if it runs)."""
+    problems = []
+    if op.kind.startswith("CUSTOM:"):
+        return [f"custom op '{op.kind[7:]}' is not supported"]
+    if op.kind not in supported:
+        return [f"{op.kind} is not supported"]
+    if op.version > MAX_VERSIONS.get(op.kind, 1):
+        problems.append(f"{op.kind} version {op.version} is newer than the version "
+                        f"{MAX_VERSIONS.get(op.kind, 1)} edge_dla implements")
+    act = ACTIVATIONS.get(op.options.get("fused_activation_function", 0), "unknown")
+    if act not in FUSABLE_ACTIVATIONS:
+        problems.append(f"fused activation {act} is not supported")
+    weight_slots = WEIGHTED.get(op.kind, ())
+    for pos, t in enumerate(op.inputs + op.outputs):
+        if t < 0:
+            continue
+        tensor = graph.tensors[t]
+        want = "int32" if (pos == 2 and pos in weight_slots) else "int8"
+        if op.kind == "RESHAPE" and pos == 1:
+            continue  # the shape operand
+        if tensor.dtype != want:
+            role = "weights" if tensor.is_const else "activations"
+            kind = ("float model" if tensor.dtype == "float32" and not tensor.is_const
+                    else "hybrid model (float activations, int8 weights)" if tensor.dtype == "float32"
+                    else f"{tensor.dtype} {role}")
+            problems.append(f"{tensor.describe()} is {tensor.dtype}: {kind} not supported "
+                            f"(edge_dla runs int8 activations and weights, int32 biases)")
+    if op.kind in WEIGHTED and len(op.inputs) > 1 and op.inputs[1] >= 0:
+        filt = graph.tensors[op.inputs[1]]
+        if not filt.is_const:
+            problems.append(f"{filt.describe()}: non-constant weights are not supported")
+        elif filt.zero_points is not None and np.any(filt.zero_points != 0):
+            problems.append(f"{filt.describe()}: asymmetric (non-zero zero point) weights are not supported")
+    return problems
+
+
+def check_model(graph, supported):
+    """Raise UnsupportedError listing every unsupported feature, else QuantizationError
+    for the first invalid quantization."""
+    problems = []
+    for op in graph.operators:
+        problems += [f"{op.describe()}: {p}" for p in _op_problems(graph, op, supported)]
+    for role, idx in [("input", t) for t in graph.inputs] + [("output", t) for t in graph.outputs]:
+        tensor = graph.tensors[idx]
+        if tensor.dtype != "int8":
+            problems.append(f"model {role} {tensor.describe()} is {tensor.dtype}, not int8")
+    if problems:
+        raise UnsupportedError(problems)
+    for tensor in graph.tensors:
+        check_quantization(tensor)
+
+
+def support_report(graph, supported):
+    """[(op index, kind, version, [problems])] for every op, for `edge-dla check`."""
+    return [(op.index, op.kind, op.version, _op_problems(graph, op, supported)) for op in graph.operators]
+
+
+def require(condition, message, op):
+    if not condition:
+        raise ModelError(message, where=op.describe())

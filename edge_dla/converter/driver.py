@@ -1,0 +1,92 @@
+"""convert(): the converter as one linear recipe, a health check between stages."""
+import os
+
+from .. import __version__
+from ..errors import ModelError
+from . import blob_writer, lower, memory_plan
+from .check import check_model
+from .graph import check_health
+from .tflite_reader import read_tflite
+
+# An Ethos-U55-128-class NPU (Arm's published figures: 128 int8 MACs/cycle,
+# 500 MHz in Corstone-300). DMA rates are bytes per cycle.
+DEFAULT_NPU = {
+    "scratchpad_bytes": 256 * 1024,
+    "macs_per_cycle": 128,
+    "flash_bytes_per_cycle": 4.0,
+    "ext_bytes_per_cycle": 8.0,
+    "clock_mhz": 500.0,
+    "op_overhead_cycles": 64,
+}
+
+
+def _npu_record(options):
+    unknown = set(options) - set(DEFAULT_NPU)
+    if unknown:
+        raise TypeError(f"unknown conversion option(s): {', '.join(sorted(unknown))}")
+    cfg = {**DEFAULT_NPU, **options}
+    for key, value in cfg.items():
+        if not value > 0:
+            raise ValueError(f"{key} must be positive, got {value!r}")
+    return cfg, {
+        "scratchpad_capacity": int(cfg["scratchpad_bytes"]),
+        "macs_per_cycle": int(cfg["macs_per_cycle"]),
+        "flash_bytes_per_cycle_q8": max(1, round(cfg["flash_bytes_per_cycle"] * 256)),
+        "ext_bytes_per_cycle_q8": max(1, round(cfg["ext_bytes_per_cycle"] * 256)),
+        "clock_khz": int(cfg["clock_mhz"] * 1000),
+        "op_overhead_cycles": int(cfg["op_overhead_cycles"]),
+    }
+
+
+def _load_bytes(model):
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        return bytes(model), "<bytes>"
+    path = os.fspath(model)
+    try:
+        with open(path, "rb") as f:
+            return f.read(), os.path.basename(path)
+    except OSError as exc:
+        raise ModelError(f"cannot read model: {exc.strerror}", where=path) from None
+
+
+def _io_meta(views, first_index):
+    return [{"name": v.name, "index": first_index + i, "shape": list(v.shape), "dtype": v.dtype,
+             "quantization": v.quantization} for i, v in enumerate(views)]
+
+
+def convert(model, **options):
+    """Convert a .tflite int8 model (path or bytes) into an edge_dla blob (bytes).
+
+    Options (all optional) describe the target NPU: scratchpad_bytes,
+    macs_per_cycle, flash_bytes_per_cycle, ext_bytes_per_cycle, clock_mhz,
+    op_overhead_cycles.
+    """
+    cfg, npu = _npu_record(options)
+    data, source = _load_bytes(model)
+    graph = read_tflite(data)
+    check_health(graph)
+    lower.apply_rewrites(graph)
+    check_health(graph)
+    check_model(graph, lower.SUPPORTED_OPS)
+    layers, inputs, outputs = lower.lower(graph)
+    buffers = memory_plan.assign_lifetimes(layers, inputs, outputs)
+    plan = memory_plan.plan(buffers, capacity=npu["scratchpad_capacity"])
+    meta = {
+        "converter": f"edge_dla {__version__}",
+        "source": source,
+        "npu": cfg,
+        "plan": {"peak": plan["peak"], "strategy": plan["strategy"], "buffers": len(buffers)},
+        "layers": [{
+            "op": layer.kind, "tflite_index": layer.source,
+            "inputs": [list(v.shape) for v in layer.inputs[:1] if v is not None],
+            "output": list(layer.outputs[0].shape), "macs": layer.macs,
+            "weight_bytes": sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const),
+            "scratch": sorted({(v.buffer.offset, v.buffer.offset + v.buffer.nbytes)
+                               for v in layer.inputs + layer.outputs if v is not None and not v.buffer.is_const}),
+            **layer.info,
+        } for layer in layers],
+    }
+    # The writer gives the I/O views the first tensor records, in this order.
+    meta["inputs"] = _io_meta(inputs, 0)
+    meta["outputs"] = _io_meta(outputs, len(inputs))
+    return blob_writer.write_blob(layers, inputs, outputs, plan["peak"], npu, meta)

@@ -1,0 +1,99 @@
+"""Scratchpad planning: place every activation buffer for its lifetime.
+
+Each buffer lives from the layer that writes it (or step 0 for model inputs)
+to the last layer that reads it (or the end for model outputs). Two buffers
+may share bytes only if their lifetimes do not intersect; a layer's inputs and
+outputs are live at the same step, so kernels never read what they overwrite.
+
+Placement is greedy first-fit: take buffers in some order and put each at the
+lowest 16-byte-aligned offset that does not collide with an already placed
+buffer whose lifetime intersects its own. The order matters, so several
+orders are tried (largest first, longest-lived first, earliest first, the
+product of size and lifetime) and the plan with the smallest peak is kept.
+`check_plan` proves the result (tests run it on every plan).
+"""
+from ..errors import AllocationError
+
+ALIGN = 16
+
+
+def _align(n):
+    return (n + ALIGN - 1) // ALIGN * ALIGN
+
+
+def assign_lifetimes(layers, inputs, outputs):
+    """Set first/last step on every scratchpad buffer; returns the buffers in first-use order."""
+    buffers = {}
+    end = max(len(layers) - 1, 0)
+    for view in inputs:
+        buffers.setdefault(id(view.buffer), view.buffer)
+        view.buffer.first, view.buffer.last = 0, 0
+    for step, layer in enumerate(layers):
+        for view in [v for v in layer.inputs + layer.outputs if v is not None and not v.buffer.is_const]:
+            buf = view.buffer
+            if id(buf) not in buffers:
+                buffers[id(buf)] = buf
+                buf.first = buf.last = step
+            buf.first, buf.last = min(buf.first, step), max(buf.last, step)
+    for view in outputs:
+        buffers.setdefault(id(view.buffer), view.buffer)
+        if view.buffer.first is None:
+            view.buffer.first = 0
+        view.buffer.last = end
+    return list(buffers.values())
+
+
+def _overlaps_in_time(a, b):
+    return a.first <= b.last and b.first <= a.last
+
+
+def _place(order):
+    placed = []
+    offsets = {}
+    for buf in order:
+        live = sorted((offsets[id(p)], offsets[id(p)] + _align(p.nbytes)) for p in placed
+                      if _overlaps_in_time(p, buf))
+        offset = 0
+        for start, stop in live:
+            if offset + _align(buf.nbytes) <= start:
+                break
+            offset = max(offset, stop)
+        offsets[id(buf)] = offset
+        placed.append(buf)
+    peak = max((offsets[id(b)] + _align(b.nbytes) for b in order), default=0)
+    return peak, offsets
+
+
+ORDERS = {
+    "largest first": lambda b: (-b.nbytes, b.first),
+    "longest lived first": lambda b: (-(b.last - b.first), -b.nbytes),
+    "earliest first": lambda b: (b.first, -b.nbytes),
+    "size x lifetime": lambda b: (-b.nbytes * (b.last - b.first + 1), b.first),
+}
+
+
+def plan(buffers, capacity=None):
+    """Assign offsets; returns {'peak': bytes, 'strategy': name}. Raises AllocationError."""
+    best = None
+    for name, key in ORDERS.items():
+        peak, offsets = _place(sorted(buffers, key=key))
+        if best is None or peak < best[0]:
+            best = (peak, offsets, name)
+    peak, offsets, name = best
+    for buf in buffers:
+        buf.offset = offsets[id(buf)]
+    check_plan(buffers)
+    if capacity is not None and peak > capacity:
+        raise AllocationError(f"the model needs {peak} bytes of scratchpad but the NPU has {capacity}; "
+                              f"convert with scratchpad_bytes >= {peak}")
+    return {"peak": peak, "strategy": name}
+
+
+def check_plan(buffers):
+    """Raise AssertionError if two buffers that are live at the same step share bytes."""
+    for i, a in enumerate(buffers):
+        assert a.offset is not None and a.offset % ALIGN == 0, f"{a.name} not placed/aligned"
+        for b in buffers[i + 1:]:
+            if _overlaps_in_time(a, b):
+                assert a.offset + a.nbytes <= b.offset or b.offset + b.nbytes <= a.offset, \
+                    f"{a.name} and {b.name} overlap while both live"

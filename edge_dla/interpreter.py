@@ -1,0 +1,139 @@
+"""edge_dla.Interpreter: TFLite's Interpreter API over a blob, on the host C
+core or on a board.
+
+    it = edge_dla.Interpreter(model_path="kws.edla")     # or a .tflite: converted first
+    it.allocate_tensors()
+    it.set_tensor(it.get_input_details()[0]["index"], x)
+    it.invoke()                                            # one call into C
+    y = it.get_tensor(it.get_output_details()[0]["index"])
+"""
+import numpy as np
+
+from . import blob as fmt
+from .errors import InputError, ModelError
+
+
+def _details(entry):
+    q = entry["quantization"]
+    return {
+        "name": entry["name"],
+        "index": entry["index"],
+        "shape": np.array(entry["shape"], dtype=np.int32),
+        "shape_signature": np.array(entry["shape"], dtype=np.int32),
+        "dtype": np.int8,
+        "quantization": (q["scales"][0], q["zero_points"][0]),
+        "quantization_parameters": {
+            "scales": np.array(q["scales"], dtype=np.float32),
+            "zero_points": np.array(q["zero_points"], dtype=np.int32),
+            "quantized_dimension": q["quantized_dimension"],
+        },
+    }
+
+
+class Interpreter:
+    def __init__(self, model_path=None, model_content=None, board=None):
+        if (model_path is None) == (model_content is None):
+            raise InputError("give exactly one of model_path and model_content")
+        if model_path is not None:
+            try:
+                with open(model_path, "rb") as f:
+                    model_content = f.read()
+            except OSError as exc:
+                raise ModelError(f"cannot read model: {exc.strerror}", where=str(model_path)) from None
+        content = bytes(model_content)
+        if content[4:8] == b"TFL3":  # a .tflite: convert with default options
+            from .converter import convert
+            content = convert(content)
+        self._blob = content
+        info = fmt.read_blob(content)
+        self._tensors = info["tensors"]
+        meta = info["meta"]
+        self._inputs = [_details(e) for e in meta.get("inputs", [])]
+        self._outputs = [_details(e) for e in meta.get("outputs", [])]
+        if [d["index"] for d in self._inputs] != info["inputs"] or \
+                [d["index"] for d in self._outputs] != info["outputs"]:
+            raise ModelError("blob metadata does not match its I/O table")
+        self._layers = meta.get("layers", [])
+        self._board = board
+        self._native = None
+        if board is None:
+            from ._native import NativeModel
+            self._native = NativeModel(content, info["header"].npu["scratchpad_capacity"])
+        self._values = {}
+        self._allocated = False
+
+    # -- TFLite API -------------------------------------------------------------
+
+    def allocate_tensors(self):
+        if self._board is not None and not self._allocated:
+            self._board.load(self._blob)
+        self._allocated = True
+
+    def get_input_details(self):
+        return [dict(d) for d in self._inputs]
+
+    def get_output_details(self):
+        return [dict(d) for d in self._outputs]
+
+    def get_signature_list(self):
+        return {}
+
+    def set_tensor(self, tensor_index, value):
+        detail = self._detail(tensor_index, self._inputs, "input")
+        value = np.asarray(value)
+        if value.dtype != np.int8:
+            raise InputError(f"input {tensor_index} '{detail['name']}' wants int8, got {value.dtype}")
+        if tuple(value.shape) != tuple(detail["shape"]):
+            raise InputError(f"input {tensor_index} '{detail['name']}' wants shape {list(detail['shape'])}, "
+                             f"got {list(value.shape)}")
+        self._values[tensor_index] = np.ascontiguousarray(value).copy()
+
+    def invoke(self):
+        missing = [d["name"] for d in self._inputs if d["index"] not in self._values]
+        if missing:
+            raise InputError(f"set_tensor was not called for input(s): {', '.join(missing)}")
+        if self._board is not None:
+            if not self._allocated:
+                self.allocate_tensors()
+            outs = self._board.invoke([self._values[d["index"]] for d in self._inputs])
+            for d, out in zip(self._outputs, outs):
+                self._values[d["index"]] = np.asarray(out, dtype=np.int8).reshape(d["shape"])
+            self._counters = self._board.last_counters
+            return
+        scratch = self._native.scratch
+        for d in self._inputs:
+            t = self._tensors[d["index"]]
+            scratch[t["offset"]:t["offset"] + t["bytes"]] = self._values[d["index"]].reshape(-1).view(np.uint8)
+        self._native.invoke()
+        for d in self._outputs:
+            t = self._tensors[d["index"]]
+            self._values[d["index"]] = scratch[t["offset"]:t["offset"] + t["bytes"]].view(np.int8) \
+                .reshape(d["shape"]).copy()
+
+    def get_tensor(self, tensor_index):
+        detail = self._detail(tensor_index, self._inputs + self._outputs, "input or output")
+        if tensor_index not in self._values:
+            raise InputError(f"tensor {tensor_index} '{detail['name']}' has no value yet: call invoke()")
+        return self._values[tensor_index].copy()
+
+    # -- edge_dla additions ---------------------------------------------------------
+
+    def profile(self):
+        """Per-layer and total counters of the last invoke, as measured by the core."""
+        if self._board is not None:
+            counters = getattr(self, "_counters", None) or []
+            rows = [dict(c) for c in counters]
+        else:
+            rows = [{k: int(c[k]) for k in c.dtype.names} for c in self._native.counters]
+        for row, layer in zip(rows, self._layers):
+            row["op"] = layer["op"]
+        total = {k: sum(r[k] for r in rows) for k in ("macs", "macs_skipped", "dma_bytes", "cycles")}
+        return {"layers": rows, "total": total}
+
+    @staticmethod
+    def _detail(index, details, role):
+        for d in details:
+            if d["index"] == index:
+                return d
+        raise InputError(f"tensor index {index} is not a model {role} "
+                         f"(valid: {[d['index'] for d in details]})")

@@ -1,0 +1,50 @@
+"""cffi build script for the edge_dla native core (the only place with a cdef).
+
+Compiles native/src/*.c unchanged into edge_dla._edla_native. Never imports
+edge_dla itself.
+"""
+import os
+import sys
+from glob import glob
+
+from cffi import FFI
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+CDEF = """
+typedef enum { EDLA_OK, EDLA_ERR_NULL, EDLA_ERR_ALIGN, EDLA_ERR_TRUNCATED, EDLA_ERR_MAGIC,
+    EDLA_ERR_VERSION, EDLA_ERR_CRC, EDLA_ERR_SECTION, EDLA_ERR_TENSOR, EDLA_ERR_OP,
+    EDLA_ERR_OPERAND, EDLA_ERR_PARAM, EDLA_ERR_SCRATCH, EDLA_ERR_CONFIG, EDLA_ERR_IO, ...
+} edla_status;
+typedef struct { uint32_t n_tensors; uint32_t n_ops; ...; } edla_model;
+typedef struct {
+    uint32_t macs; uint32_t macs_skipped; uint32_t dma_bytes; uint32_t cycles;
+} edla_counters;
+uint32_t edla_crc32(uint32_t crc, const void *data, size_t size);
+edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,
+                            uint32_t scratchpad_capacity);
+edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_counters *counters);
+void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index);
+const char *edla_status_name(edla_status status);
+int32_t edla_requantize(int32_t acc, int32_t multiplier, int32_t shift);
+"""
+
+ffibuilder = FFI()
+ffibuilder.cdef(CDEF)
+_sources = sorted(glob(os.path.join(HERE, "src", "*.c")))
+_extra = ["-std=c99", "-O3", "-Wall", "-Wextra"]
+if os.environ.get("EDLA_SANITIZE"):
+    _extra += ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
+               "-fno-sanitize-recover=undefined"]
+ffibuilder.set_source(
+    "edge_dla._edla_native",
+    '#include "edla.h"',
+    sources=[os.path.relpath(s, os.path.dirname(HERE)) for s in _sources],
+    include_dirs=[os.path.join("native", "include"), os.path.join("native", "src")],
+    extra_compile_args=_extra,
+    extra_link_args=["-fsanitize=address,undefined"] if os.environ.get("EDLA_SANITIZE") else [],
+)
+
+if __name__ == "__main__":
+    os.chdir(os.path.dirname(HERE))
+    sys.exit(ffibuilder.compile(verbose=True) and 0)

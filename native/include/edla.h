@@ -1,0 +1,231 @@
+/*
+ * edla.h - the public interface of the edge_dla NPU core.
+ *
+ * One header for the host module (cffi) and the firmware. The core is C99,
+ * allocates nothing, prints nothing and keeps no global state: the caller
+ * owns the blob, the model view and the scratchpad.
+ *
+ * This header is also the normative definition of the blob format
+ * (docs/blob-format.md explains it in prose). All fields are little-endian;
+ * the blob must be 16-byte aligned in memory.
+ */
+#ifndef EDLA_H
+#define EDLA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes (Python maps each to a typed exception) -------------- */
+typedef enum {
+    EDLA_OK = 0,
+    EDLA_ERR_NULL = 1,          /* a required pointer was NULL */
+    EDLA_ERR_ALIGN = 2,         /* blob or scratchpad not 16-byte aligned */
+    EDLA_ERR_TRUNCATED = 3,     /* blob shorter than its header or total_size */
+    EDLA_ERR_MAGIC = 4,         /* not an edge_dla blob */
+    EDLA_ERR_VERSION = 5,       /* format version this core cannot read */
+    EDLA_ERR_CRC = 6,           /* CRC32 mismatch: corrupted blob */
+    EDLA_ERR_SECTION = 7,       /* section table entry out of bounds/misaligned/missing */
+    EDLA_ERR_TENSOR = 8,        /* tensor record invalid (dtype, dims, size, location) */
+    EDLA_ERR_OP = 9,            /* unknown op code or bad operand count */
+    EDLA_ERR_OPERAND = 10,      /* op refers to a tensor index out of range or of wrong kind */
+    EDLA_ERR_PARAM = 11,        /* op parameter out of range (stride 0, shift, shapes...) */
+    EDLA_ERR_SCRATCH = 12,      /* plan needs more scratchpad than available */
+    EDLA_ERR_CONFIG = 13,       /* NPU configuration this core cannot honour */
+    EDLA_ERR_IO = 14            /* input/output table invalid */
+} edla_status;
+
+/* ---- blob format ------------------------------------------------------- */
+#define EDLA_MAGIC 0x414C4445u /* "EDLA" read as little-endian u32 */
+#define EDLA_VERSION_MAJOR 1u
+#define EDLA_VERSION_MINOR 0u
+#define EDLA_ALIGN 16u
+#define EDLA_MAX_SECTIONS 8u
+#define EDLA_MAX_RANK 4u
+#define EDLA_MAX_OP_INPUTS 6u
+#define EDLA_MAX_OP_OUTPUTS 2u
+#define EDLA_OP_PARAMS 18u
+#define EDLA_NO_TENSOR 0xFFFFu
+
+/* NPU configuration the blob was built for. */
+typedef struct {
+    uint32_t scratchpad_capacity; /* bytes of SRAM the NPU has */
+    uint32_t macs_per_cycle;      /* MAC array width */
+    uint32_t flash_bytes_per_cycle_q8; /* weight DMA rate, bytes/cycle * 256 */
+    uint32_t ext_bytes_per_cycle_q8;   /* external-memory DMA rate, bytes/cycle * 256 */
+    uint32_t clock_khz;           /* for time estimates only */
+    uint32_t op_overhead_cycles;  /* fixed cost of launching one layer */
+} edla_npu_config;
+
+typedef struct {
+    uint32_t magic;          /* EDLA_MAGIC */
+    uint16_t version_major;  /* EDLA_VERSION_MAJOR: readers refuse others */
+    uint16_t version_minor;  /* additions a v1 reader may ignore */
+    uint32_t total_size;     /* bytes in the blob, header included */
+    uint32_t crc32;          /* IEEE CRC32 of bytes [16, total_size) */
+    uint32_t header_size;    /* sizeof(edla_header) */
+    uint32_t scratchpad_required; /* planned peak, bytes */
+    uint32_t n_inputs;       /* first n_inputs entries of the IO section */
+    uint32_t n_outputs;      /* next n_outputs entries */
+    edla_npu_config npu;
+    uint32_t n_sections;
+    uint32_t reserved;
+} edla_header; /* 64 bytes, followed by n_sections edla_section */
+
+typedef enum {
+    EDLA_SEC_TENSORS = 1, /* edla_tensor[count] */
+    EDLA_SEC_OPS = 2,     /* edla_op[count] */
+    EDLA_SEC_IO = 3,      /* uint32 tensor index[count] = n_inputs + n_outputs */
+    EDLA_SEC_CONST = 4,   /* constant data (weights, biases, requant tables) */
+    EDLA_SEC_META = 5     /* UTF-8 JSON for tools; the core ignores it */
+} edla_section_kind;
+
+typedef struct {
+    uint32_t kind;   /* edla_section_kind */
+    uint32_t offset; /* from blob start, multiple of EDLA_ALIGN */
+    uint32_t size;   /* bytes */
+    uint32_t count;  /* records */
+} edla_section;
+
+typedef enum { EDLA_INT8 = 1, EDLA_INT32 = 2 } edla_dtype;
+typedef enum { EDLA_LOC_SCRATCH = 0, EDLA_LOC_CONST = 1 } edla_location;
+
+typedef struct {
+    uint8_t dtype;     /* edla_dtype */
+    uint8_t location;  /* edla_location */
+    uint8_t rank;      /* 1..EDLA_MAX_RANK; unused dims are 1 */
+    uint8_t reserved;
+    int32_t dims[EDLA_MAX_RANK]; /* row-major, NHWC for 4-D */
+    uint32_t offset;   /* in the scratchpad, or in the CONST section */
+    uint32_t bytes;    /* = product(dims) * element size */
+    int32_t zero_point;
+} edla_tensor; /* 32 bytes */
+
+/*
+ * Operators after lowering. Activations are folded into act_min/act_max,
+ * reshapes into aliases, and every multiplier/shift is precomputed by the
+ * converter. Requantization tables are per output channel (per-tensor
+ * quantization is stored as a table of identical entries).
+ */
+typedef enum {
+    EDLA_OP_CONV_2D = 1,
+    EDLA_OP_DEPTHWISE_CONV_2D = 2,
+    EDLA_OP_FULLY_CONNECTED = 3,
+    EDLA_OP_AVERAGE_POOL_2D = 4,
+    EDLA_OP_MAX_POOL_2D = 5,
+    EDLA_OP_ADD = 6,
+    EDLA_OP_SOFTMAX = 7,
+    EDLA_OP_COUNT_ /* one past the last op code */
+} edla_opcode;
+
+/*
+ * Operands (in[]) and parameters (p[]) per op:
+ *
+ * CONV_2D, DEPTHWISE_CONV_2D
+ *   in: 0 input [N,H,W,Ci] int8, 1 filter int8 (conv [Co,Kh,Kw,Ci],
+ *       depthwise [1,Kh,Kw,Co]), 2 bias int32 [Co] or EDLA_NO_TENSOR,
+ *       3 multiplier int32 [Co], 4 shift int32 [Co] (TFLM sign: >0 = left)
+ *   out: 0 output [N,Ho,Wo,Co] int8
+ *   p: CONV_P_* below.
+ * FULLY_CONNECTED
+ *   in: 0 input int8 (rows = bytes / depth), 1 filter int8 [Co, depth],
+ *       2 bias int32 [Co] or none, 3 multiplier int32 [Co], 4 shift int32 [Co]
+ *   out: 0 output int8 [rows, Co] (any rank with that element count)
+ *   p: FC_P_* below.
+ * AVERAGE_POOL_2D, MAX_POOL_2D
+ *   in: 0 input [N,H,W,C]; out: 0 output [N,Ho,Wo,C]; p: POOL_P_*.
+ * ADD
+ *   in: 0 a, 1 b (4-D, broadcast where a dim is 1); out: 0 [N,H,W,C]; p: ADD_P_*.
+ * SOFTMAX
+ *   in: 0 input int8 (rows over the last dim); out: 0 int8; p: SOFTMAX_P_*.
+ */
+enum {
+    CONV_P_STRIDE_H, CONV_P_STRIDE_W, CONV_P_DILATION_H, CONV_P_DILATION_W,
+    CONV_P_PAD_TOP, CONV_P_PAD_LEFT, CONV_P_INPUT_OFFSET, CONV_P_OUTPUT_OFFSET,
+    CONV_P_ACT_MIN, CONV_P_ACT_MAX, CONV_P_DEPTH_MULTIPLIER
+};
+enum { FC_P_INPUT_OFFSET, FC_P_FILTER_OFFSET, FC_P_OUTPUT_OFFSET, FC_P_ACT_MIN, FC_P_ACT_MAX };
+enum {
+    POOL_P_STRIDE_H, POOL_P_STRIDE_W, POOL_P_FILTER_H, POOL_P_FILTER_W,
+    POOL_P_PAD_TOP, POOL_P_PAD_LEFT, POOL_P_ACT_MIN, POOL_P_ACT_MAX
+};
+enum {
+    ADD_P_LEFT_SHIFT, ADD_P_INPUT1_OFFSET, ADD_P_INPUT1_MULTIPLIER, ADD_P_INPUT1_SHIFT,
+    ADD_P_INPUT2_OFFSET, ADD_P_INPUT2_MULTIPLIER, ADD_P_INPUT2_SHIFT,
+    ADD_P_OUTPUT_OFFSET, ADD_P_OUTPUT_MULTIPLIER, ADD_P_OUTPUT_SHIFT,
+    ADD_P_ACT_MIN, ADD_P_ACT_MAX
+};
+enum { SOFTMAX_P_INPUT_MULTIPLIER, SOFTMAX_P_INPUT_LEFT_SHIFT, SOFTMAX_P_DIFF_MIN };
+
+typedef struct {
+    uint16_t opcode;                      /* edla_opcode */
+    uint8_t n_in;                         /* operands used in in[] */
+    uint8_t n_out;
+    uint16_t in[EDLA_MAX_OP_INPUTS];      /* tensor index or EDLA_NO_TENSOR */
+    uint16_t out[EDLA_MAX_OP_OUTPUTS];
+    uint32_t flags;                       /* reserved, 0 */
+    int32_t p[EDLA_OP_PARAMS];
+} edla_op; /* 96 bytes */
+
+/* ---- loaded model: a validated view into the caller's blob -------------- */
+typedef struct {
+    const uint8_t *blob;
+    const edla_header *header;
+    const edla_tensor *tensors;
+    const edla_op *ops;
+    const uint32_t *io;
+    const uint8_t *consts;
+    uint32_t n_tensors;
+    uint32_t n_ops;
+    uint32_t consts_size;
+} edla_model;
+
+/* Measured per layer by the core during edla_invoke. */
+typedef struct {
+    uint32_t macs;         /* multiply-accumulates executed */
+    uint32_t macs_skipped; /* MACs skipped (zero weights/activations) */
+    uint32_t dma_bytes;    /* bytes moved from flash or external memory */
+    uint32_t cycles;       /* modeled NPU cycles */
+} edla_counters;
+
+/* IEEE CRC32 (the zlib polynomial), chainable: crc = edla_crc32(crc, p, n). */
+uint32_t edla_crc32(uint32_t crc, const void *data, size_t size);
+
+/*
+ * Validate a blob completely and fill *model. Nothing in the blob is trusted
+ * before this returns EDLA_OK: header, CRC, every section bound, every tensor
+ * and op record, every operand index and shape, and that the plan fits
+ * scratchpad_capacity bytes (pass the NPU's real SRAM size).
+ */
+edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,
+                            uint32_t scratchpad_capacity);
+
+/*
+ * Run every op once. Inputs must already be in the scratchpad at their
+ * tensors' offsets; outputs are there afterwards. counters may be NULL, else
+ * it holds model->n_ops entries. scratchpad must be 16-byte aligned and at
+ * least header->scratchpad_required bytes.
+ */
+edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_counters *counters);
+
+/* Address of a tensor's data (scratchpad or constant), NULL if out of range. */
+void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index);
+
+/*
+ * TFLM's default (double-rounding) requantization: round(acc * multiplier *
+ * 2^shift / 2^31) via SaturatingRoundingDoublingHighMul and
+ * RoundingDivideByPOT. shift > 0 shifts left first. Exported for tests;
+ * kernels use the inline twin in requant.h.
+ */
+int32_t edla_requantize(int32_t acc, int32_t multiplier, int32_t shift);
+
+/* Human-readable name of a status code (static storage). */
+const char *edla_status_name(edla_status status);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EDLA_H */

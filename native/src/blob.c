@@ -1,0 +1,177 @@
+/*
+ * blob.c - the validating loader.
+ *
+ * Nothing in a blob is trusted until edla_model_load has checked it: the
+ * header, the CRC, every section bound, every tensor and op record, every
+ * operand index, every op's shapes and parameters (via the kernels' check
+ * functions) and the plan's fit in the scratchpad. Sizes are compared as
+ * "a <= total && b <= total - a" so no sum can overflow. After EDLA_OK the
+ * kernels index memory without further checks.
+ */
+#include "edla.h"
+#include "kernels.h"
+
+extern const edla_check_fn edla_op_checks[EDLA_OP_COUNT_];
+
+static int fits(uint32_t offset, uint32_t size, uint32_t total) {
+    return offset <= total && size <= total - offset;
+}
+
+static uint32_t dtype_size(uint8_t dtype) {
+    return dtype == EDLA_INT8 ? 1u : dtype == EDLA_INT32 ? 4u : 0u;
+}
+
+static edla_status check_header(const edla_header *h, size_t blob_size, uint32_t capacity) {
+    if (h->magic != EDLA_MAGIC) return EDLA_ERR_MAGIC;
+    if (h->version_major != EDLA_VERSION_MAJOR) return EDLA_ERR_VERSION;
+    if (h->total_size > blob_size || h->total_size < sizeof(edla_header)) return EDLA_ERR_TRUNCATED;
+    if (h->header_size < sizeof(edla_header) || h->header_size % EDLA_ALIGN != 0 ||
+        h->n_sections == 0 || h->n_sections > EDLA_MAX_SECTIONS ||
+        !fits(h->header_size, h->n_sections * (uint32_t)sizeof(edla_section), h->total_size))
+        return EDLA_ERR_SECTION;
+    if (h->npu.macs_per_cycle == 0 || h->npu.flash_bytes_per_cycle_q8 == 0 ||
+        h->npu.ext_bytes_per_cycle_q8 == 0 || h->npu.scratchpad_capacity > capacity)
+        return EDLA_ERR_CONFIG;
+    if (h->scratchpad_required > h->npu.scratchpad_capacity) return EDLA_ERR_SCRATCH;
+    if (h->n_inputs == 0 || h->n_outputs == 0 || h->n_inputs > 0xFFFFu || h->n_outputs > 0xFFFFu)
+        return EDLA_ERR_IO;
+    return EDLA_OK;
+}
+
+static edla_status map_sections(edla_model *m, const edla_header *h) {
+    const edla_section *table = (const edla_section *)(m->blob + h->header_size);
+    const uint32_t data_start = h->header_size + h->n_sections * (uint32_t)sizeof(edla_section);
+    uint32_t seen = 0, i, tensors_size = 0, ops_size = 0, io_size = 0, io_count = 0;
+    for (i = 0; i < h->n_sections; i++) {
+        const edla_section *s = &table[i];
+        if (s->offset % EDLA_ALIGN != 0 || s->offset < data_start ||
+            !fits(s->offset, s->size, h->total_size))
+            return EDLA_ERR_SECTION;
+        if (s->kind == 0 || s->kind > 31u) return EDLA_ERR_SECTION;
+        if (seen & (1u << s->kind)) return EDLA_ERR_SECTION; /* duplicate kind */
+        seen |= 1u << s->kind;
+        switch (s->kind) { /* kinds unknown to this reader are minor-version additions: skip */
+        case EDLA_SEC_TENSORS:
+            m->tensors = (const edla_tensor *)(m->blob + s->offset);
+            m->n_tensors = s->count;
+            tensors_size = s->size;
+            break;
+        case EDLA_SEC_OPS:
+            m->ops = (const edla_op *)(m->blob + s->offset);
+            m->n_ops = s->count;
+            ops_size = s->size;
+            break;
+        case EDLA_SEC_IO:
+            m->io = (const uint32_t *)(m->blob + s->offset);
+            io_count = s->count;
+            io_size = s->size;
+            break;
+        case EDLA_SEC_CONST:
+            m->consts = m->blob + s->offset;
+            m->consts_size = s->size;
+            break;
+        default:
+            break;
+        }
+    }
+    if (!m->tensors || !m->ops || !m->io) return EDLA_ERR_SECTION;
+    /* Counts are bounded first so that count * record size cannot overflow. */
+    if (m->n_tensors == 0 || m->n_tensors >= EDLA_NO_TENSOR ||
+        tensors_size != m->n_tensors * (uint32_t)sizeof(edla_tensor))
+        return EDLA_ERR_SECTION;
+    if (m->n_ops > 0xFFFFu || ops_size != m->n_ops * (uint32_t)sizeof(edla_op))
+        return EDLA_ERR_SECTION;
+    if (io_count != h->n_inputs + h->n_outputs || io_size != io_count * 4u) return EDLA_ERR_IO;
+    return EDLA_OK;
+}
+
+static edla_status check_tensor(const edla_model *m, const edla_tensor *t) {
+    uint32_t elem = dtype_size(t->dtype), d;
+    uint64_t count = 1;
+    if (elem == 0 || t->rank == 0 || t->rank > EDLA_MAX_RANK || t->reserved != 0)
+        return EDLA_ERR_TENSOR;
+    for (d = 0; d < EDLA_MAX_RANK; d++) {
+        if (t->dims[d] < 1 || (d >= t->rank && t->dims[d] != 1)) return EDLA_ERR_TENSOR;
+        count *= (uint64_t)t->dims[d]; /* each dim < 2^31, <= 4 dims: checked per step */
+        if (count > 0x7FFFFFFFu) return EDLA_ERR_TENSOR;
+    }
+    if (count * elem != t->bytes) return EDLA_ERR_TENSOR;
+    if (t->dtype == EDLA_INT8 ? (t->zero_point < -128 || t->zero_point > 127) : t->zero_point != 0)
+        return EDLA_ERR_TENSOR;
+    if (t->offset % elem != 0) return EDLA_ERR_TENSOR;
+    if (t->location == EDLA_LOC_SCRATCH) {
+        if (!fits(t->offset, t->bytes, m->header->scratchpad_required)) return EDLA_ERR_SCRATCH;
+    } else if (t->location == EDLA_LOC_CONST) {
+        if (!fits(t->offset, t->bytes, m->consts_size)) return EDLA_ERR_TENSOR;
+    } else {
+        return EDLA_ERR_TENSOR;
+    }
+    return EDLA_OK;
+}
+
+static edla_status check_op_operands(const edla_model *m, const edla_op *op) {
+    unsigned i;
+    if (op->opcode == 0 || op->opcode >= EDLA_OP_COUNT_) return EDLA_ERR_OP;
+    if (op->n_in > EDLA_MAX_OP_INPUTS || op->n_out == 0 || op->n_out > EDLA_MAX_OP_OUTPUTS ||
+        op->flags != 0)
+        return EDLA_ERR_OP;
+    for (i = 0; i < EDLA_MAX_OP_INPUTS; i++) {
+        if (op->in[i] == EDLA_NO_TENSOR) continue;
+        if (i >= op->n_in || op->in[i] >= m->n_tensors) return EDLA_ERR_OPERAND;
+    }
+    for (i = 0; i < EDLA_MAX_OP_OUTPUTS; i++) {
+        if (i >= op->n_out) {
+            if (op->out[i] != EDLA_NO_TENSOR) return EDLA_ERR_OPERAND;
+        } else if (op->out[i] >= m->n_tensors ||
+                   m->tensors[op->out[i]].location != EDLA_LOC_SCRATCH) {
+            return EDLA_ERR_OPERAND;
+        }
+    }
+    return EDLA_OK;
+}
+
+edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,
+                            uint32_t scratchpad_capacity) {
+    edla_model m = {0};
+    const edla_header *h = (const edla_header *)blob;
+    edla_status st;
+    uint32_t i;
+    if (!model || !blob) return EDLA_ERR_NULL;
+    if (((uintptr_t)blob) % EDLA_ALIGN != 0) return EDLA_ERR_ALIGN;
+    if (blob_size < sizeof(edla_header)) return EDLA_ERR_TRUNCATED;
+    st = check_header(h, blob_size, scratchpad_capacity);
+    if (st != EDLA_OK) return st;
+    if (edla_crc32(0, (const uint8_t *)blob + 16, h->total_size - 16u) != h->crc32)
+        return EDLA_ERR_CRC;
+    m.blob = (const uint8_t *)blob;
+    m.header = h;
+    if ((st = map_sections(&m, h)) != EDLA_OK) return st;
+    for (i = 0; i < m.n_tensors; i++)
+        if ((st = check_tensor(&m, &m.tensors[i])) != EDLA_OK) return st;
+    for (i = 0; i < h->n_inputs + h->n_outputs; i++)
+        if (m.io[i] >= m.n_tensors || m.tensors[m.io[i]].location != EDLA_LOC_SCRATCH ||
+            m.tensors[m.io[i]].dtype != EDLA_INT8)
+            return EDLA_ERR_IO;
+    for (i = 0; i < m.n_ops; i++) {
+        const edla_op *op = &m.ops[i];
+        if ((st = check_op_operands(&m, op)) != EDLA_OK) return st;
+        if ((st = edla_op_checks[op->opcode](&m, op)) != EDLA_OK) return st;
+    }
+    *model = m;
+    return EDLA_OK;
+}
+
+void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index) {
+    const edla_tensor *t;
+    if (!model || tensor_index >= model->n_tensors) return (void *)0;
+    t = &model->tensors[tensor_index];
+    if (t->location == EDLA_LOC_CONST) return (void *)(model->consts + t->offset);
+    return scratchpad ? (void *)(scratchpad + t->offset) : (void *)0;
+}
+
+const char *edla_status_name(edla_status status) {
+    static const char *const names[] = {
+        "OK", "NULL", "ALIGN", "TRUNCATED", "MAGIC", "VERSION", "CRC", "SECTION",
+        "TENSOR", "OP", "OPERAND", "PARAM", "SCRATCH", "CONFIG", "IO"};
+    return (unsigned)status < sizeof(names) / sizeof(names[0]) ? names[status] : "UNKNOWN";
+}

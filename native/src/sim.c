@@ -1,0 +1,75 @@
+/*
+ * sim.c - the NPU's dispatch loop and its counters.
+ *
+ * One call runs every op of a loaded model in order. Per layer the core
+ * counts MACs (by the kernel), the bytes the layer streams from flash (its
+ * constant operands: weights, biases, requantization tables) and models
+ * cycles from the blob's NPU configuration (docs/cycle-model.md):
+ *   compute = ceil(macs / macs_per_cycle), or ceil(elements / 16) for
+ *             layers without MACs (the element-wise unit)
+ *   dma     = ceil(dma_bytes * 256 / flash_bytes_per_cycle_q8)
+ *   cycles  = max(compute, dma) + op_overhead_cycles  (DMA overlaps compute)
+ */
+#include "edla.h"
+#include "kernels.h"
+
+#define EDLA_ELEMENTWISE_PER_CYCLE 16u
+
+const edla_check_fn edla_op_checks[EDLA_OP_COUNT_] = {
+    0,
+    edla_check_conv_2d,
+    edla_check_depthwise_conv_2d,
+    edla_check_fully_connected,
+    edla_check_average_pool_2d,
+    edla_check_max_pool_2d,
+    edla_check_add,
+    edla_check_softmax,
+};
+
+static const edla_eval_fn op_evals[EDLA_OP_COUNT_] = {
+    0,
+    edla_eval_conv_2d,
+    edla_eval_depthwise_conv_2d,
+    edla_eval_fully_connected,
+    edla_eval_average_pool_2d,
+    edla_eval_max_pool_2d,
+    edla_eval_add,
+    edla_eval_softmax,
+};
+
+static uint32_t ceil_div(uint64_t a, uint64_t b) {
+    uint64_t q = (a + b - 1u) / b;
+    return q > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)q;
+}
+
+static uint32_t const_bytes(const edla_model *m, const edla_op *op) {
+    uint32_t bytes = 0, i;
+    for (i = 0; i < op->n_in; i++)
+        if (op->in[i] != EDLA_NO_TENSOR && m->tensors[op->in[i]].location == EDLA_LOC_CONST)
+            bytes += m->tensors[op->in[i]].bytes; /* all within the CONST section: no overflow */
+    return bytes;
+}
+
+static void model_cycles(const edla_npu_config *npu, const edla_model *m, const edla_op *op,
+                         edla_counters *c) {
+    uint32_t compute = c->macs ? ceil_div(c->macs, npu->macs_per_cycle)
+                               : ceil_div(m->tensors[op->out[0]].bytes, EDLA_ELEMENTWISE_PER_CYCLE);
+    uint32_t dma = ceil_div((uint64_t)c->dma_bytes * 256u, npu->flash_bytes_per_cycle_q8);
+    c->cycles = (compute > dma ? compute : dma) + npu->op_overhead_cycles;
+}
+
+edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_counters *counters) {
+    uint32_t i;
+    edla_counters scratch_counter;
+    if (!model || !model->header || !scratchpad) return EDLA_ERR_NULL;
+    if (((uintptr_t)scratchpad) % EDLA_ALIGN != 0) return EDLA_ERR_ALIGN;
+    for (i = 0; i < model->n_ops; i++) {
+        const edla_op *op = &model->ops[i];
+        edla_counters *c = counters ? &counters[i] : &scratch_counter;
+        c->macs = c->macs_skipped = c->cycles = 0;
+        c->dma_bytes = const_bytes(model, op);
+        op_evals[op->opcode](model, op, scratchpad, c);
+        model_cycles(&model->header->npu, model, op, c);
+    }
+    return EDLA_OK;
+}
