@@ -42,6 +42,8 @@ def check_quantization(tensor):
         raise QuantizationError(f"zero point {int(zps.min() if zps.min() < -128 else zps.max())} "
                                 "is outside the int8 range [-128, 127]", where=where)
     rank = len(tensor.shape)
+    if tensor.dtype == "int32":  # biases: TFLM reads neither their scales nor their quantized_dimension
+        return
     if len(scales) > 1:  # TFLM ignores quantized_dimension for a single scale
         qdim = tensor.quantized_dimension
         if not 0 <= qdim < max(rank, 1):

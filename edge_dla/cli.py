@@ -1,0 +1,305 @@
+"""edge-dla: the command line. main(argv) -> exit code; errors print one line."""
+import argparse
+import json
+import re
+import sys
+import time
+
+import numpy as np
+
+from . import __version__
+from .errors import EdgeDlaError, InputError
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(|B|K|KB|KIB|M|MB|MIB)\s*$", re.I)
+_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1000, "KIB": 1024, "M": 1 << 20, "MB": 1000 ** 2, "MIB": 1 << 20}
+
+
+def parse_size(text):
+    """'32KiB' -> 32768, '256k' -> 262144, '1000' -> 1000."""
+    m = _SIZE.match(text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (examples: 65536, 64KiB, 1MiB)")
+    return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
+
+
+def _npu_options(args):
+    names = {"scratchpad": "scratchpad_bytes", "macs_per_cycle": "macs_per_cycle",
+             "flash_bytes_per_cycle": "flash_bytes_per_cycle", "clock_mhz": "clock_mhz"}
+    return {key: getattr(args, arg) for arg, key in names.items() if getattr(args, arg, None) is not None}
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from None
+
+
+def _write(path, data):
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from None
+
+
+# ---- commands ---------------------------------------------------------------------
+
+def cmd_convert(args):
+    from .converter import convert
+    from .inspect import inspect
+    blob = convert(_read(args.model), **_npu_options(args))
+    out = args.output or re.sub(r"\.tflite$", "", args.model) + ".edla"
+    _write(out, blob)
+    info = inspect(blob)
+    print(f"wrote {out}: {info['blob_bytes']:,} bytes, {len(info['layers'])} layers, "
+          f"{info['macs']:,} MACs, scratchpad {info['scratchpad_bytes']:,} bytes")
+    return 0
+
+
+def format_inspect(info):
+    npu = info["npu"]
+    lines = [
+        f"blob          {info['blob_bytes']:,} bytes (format {info['format_version']}, {info['converter']}, "
+        f"from {info['source']})",
+        f"weights       {info['const_bytes']:,} bytes in flash",
+        f"scratchpad    {info['scratchpad_bytes']:,} bytes planned of {npu['scratchpad_capacity']:,} "
+        f"({100 * info['scratchpad_bytes'] / npu['scratchpad_capacity']:.1f}%, plan: {info['plan'].get('strategy')})",
+        f"NPU           {npu['macs_per_cycle']} MACs/cycle, {npu['flash_bytes_per_cycle_q8'] / 256:g} B/cycle "
+        f"flash DMA, {npu['clock_khz'] / 1000:g} MHz",
+        f"compute       {info['macs']:,} MACs",
+    ]
+    for role in ("inputs", "outputs"):
+        for d in info[role]:
+            q = d["quantization"]
+            lines.append(f"{role[:-1]:<13} [{d['index']}] {d['name']}  {d['dtype']}{d['shape']}  "
+                         f"scale {q['scales'][0]:.6g} zero point {q['zero_points'][0]}")
+    header = f"{'#':>3}  {'op':<18} {'input':<16} {'output':<16} {'MACs':>11} {'weights':>8}  scratchpad"
+    lines += ["", header, "-" * len(header)]
+    for i, layer in enumerate(info["layers"]):
+        shape = "x".join(map(str, layer["inputs"][0])) if layer["inputs"] else "-"
+        scratch = ", ".join(f"{a}-{b}" for a, b in layer["scratch"])
+        lines.append(f"{i:>3}  {layer['op']:<18} {shape:<16} {'x'.join(map(str, layer['output'])):<16} "
+                     f"{layer['macs']:>11,} {layer['weight_bytes']:>8,}  {scratch}")
+    return "\n".join(lines)
+
+
+def cmd_inspect(args):
+    from .inspect import inspect
+    data = _read(args.blob)
+    if data[4:8] == b"TFL3":
+        from .converter import convert
+        data = convert(data)
+    info = inspect(data)
+    print(json.dumps(info, indent=2) if args.json else format_inspect(info))
+    return 0
+
+
+def _load_inputs(paths, details, seed):
+    if not paths:
+        from .oracle import random_inputs
+        return random_inputs(details, np.random.default_rng(seed))
+    if len(paths) != len(details):
+        raise InputError(f"the model has {len(details)} input(s), got {len(paths)} --input file(s)")
+    arrays = []
+    for path, d in zip(paths, details):
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{path}: not a readable .npy file ({exc})") from None
+        if arr.dtype != np.int8:
+            raise InputError(f"{path}: input '{d['name']}' must be int8 (quantized), got {arr.dtype}")
+        if arr.size == int(np.prod(d["shape"])) and arr.shape != tuple(d["shape"]):
+            arr = arr.reshape(d["shape"])
+        arrays.append(arr)
+    return arrays
+
+
+def cmd_run(args):
+    from .interpreter import Interpreter
+    blob = _read(args.blob)
+    with _maybe_board(args) as board:
+        it = Interpreter(model_content=blob, board=board)
+        it.allocate_tensors()
+        inputs = _load_inputs(args.input, it.get_input_details(), args.seed)
+        for d, x in zip(it.get_input_details(), inputs):
+            it.set_tensor(d["index"], x)
+        start = time.perf_counter()
+        it.invoke()
+        elapsed = time.perf_counter() - start
+        outputs = [it.get_tensor(d["index"]) for d in it.get_output_details()]
+        where = "board" if board is not None else "host"
+        print(f"ran on {where} in {elapsed * 1e3:.3f} ms")
+        if board is not None and getattr(board, "last_instructions", None) is not None:
+            print(f"board instructions: {board.last_instructions:,}")
+        for d, y in zip(it.get_output_details(), outputs):
+            flat = y.reshape(-1)
+            print(f"output [{d['index']}] {d['name']} {list(y.shape)}: argmax {int(np.argmax(flat))}, "
+                  f"values {np.array2string(flat[:16], separator=' ')}{' ...' if flat.size > 16 else ''}")
+        if args.output:
+            if len(args.output) != len(outputs):
+                raise InputError(f"the model has {len(outputs)} output(s), got {len(args.output)} --output path(s)")
+            for path, y in zip(args.output, outputs):
+                try:
+                    np.save(path, y)
+                except OSError as exc:
+                    raise InputError(f"{path}: {exc.strerror}") from None
+        if args.profile:
+            print(format_profile(it.profile()))
+    return 0
+
+
+def format_profile(profile):
+    header = f"{'#':>3}  {'op':<18} {'MACs':>11} {'skipped':>9} {'DMA bytes':>10} {'cycles':>9}"
+    lines = [header, "-" * len(header)]
+    for i, row in enumerate(profile["layers"]):
+        lines.append(f"{i:>3}  {row.get('op', '?'):<18} {row['macs']:>11,} {row['macs_skipped']:>9,} "
+                     f"{row['dma_bytes']:>10,} {row['cycles']:>9,}")
+    t = profile["total"]
+    lines.append(f"{'':>3}  {'total':<18} {t['macs']:>11,} {t['macs_skipped']:>9,} {t['dma_bytes']:>10,} "
+                 f"{t['cycles']:>9,}")
+    return "\n".join(lines)
+
+
+def cmd_verify(args):
+    from .converter import convert
+    from .interpreter import Interpreter
+    from .oracle import random_inputs, run_tflm, tflm_interpreter
+    tflite = _read(args.model)
+    blob = convert(tflite, **_npu_options(args))
+    host = Interpreter(model_content=blob)
+    oracle = tflm_interpreter(tflite)
+    rng = np.random.default_rng(args.seed)
+    with _maybe_board(args) as board:
+        targets = [("host", host)]
+        if board is not None:
+            on_board = Interpreter(model_content=blob, board=board)
+            on_board.allocate_tensors()
+            targets.append(("board", on_board))
+        worst = {}
+        for _ in range(args.n):
+            inputs = random_inputs(host.get_input_details(), rng)
+            want = run_tflm(tflite, inputs, oracle)
+            for name, it in targets:
+                for d, x in zip(it.get_input_details(), inputs):
+                    it.set_tensor(d["index"], x)
+                it.invoke()
+                for k, d in enumerate(it.get_output_details()):
+                    got = it.get_tensor(d["index"])
+                    diff = int(np.max(np.abs(got.astype(np.int32) - want[k].astype(np.int32)), initial=0))
+                    worst[(name, k)] = max(worst.get((name, k), 0), diff)
+    ok = all(v == 0 for v in worst.values())
+    for (name, k), diff in sorted(worst.items()):
+        d = host.get_output_details()[k]
+        print(f"{name:<5} output [{d['index']}] {d['name']}: max |diff| vs TFLM = {diff} over {args.n} inputs")
+    print("bit-exact" if ok else "MISMATCH: outputs differ from TFLM")
+    return 0 if ok else 1
+
+
+class _NoBoard:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _maybe_board(args):
+    url, emulate = getattr(args, "board", None), getattr(args, "emulate", False)
+    if not url and not emulate:
+        return _NoBoard()
+    from .board.cli import open_board
+    return open_board(url=url, emulate=emulate)
+
+
+def cmd_check(args):
+    from .converter.check import support_report
+    from .converter.lower import SUPPORTED_OPS
+    from .converter.tflite_reader import read_tflite
+    graph = read_tflite(_read(args.model))
+    report = support_report(graph, SUPPORTED_OPS)
+    bad = 0
+    for index, kind, version, problems in report:
+        status = "ok" if not problems else "REFUSED: " + "; ".join(problems)
+        bad += bool(problems)
+        print(f"{index:>3}  {kind:<24} v{version:<3} {status}")
+    print(f"{len(report) - bad} of {len(report)} ops supported")
+    return 0 if bad == 0 else 1
+
+
+# ---- argument parsing -----------------------------------------------------------
+
+def _add_npu_args(p):
+    p.add_argument("--scratchpad", type=parse_size, help="NPU scratchpad SRAM size, e.g. 256KiB")
+    p.add_argument("--macs-per-cycle", type=int)
+    p.add_argument("--flash-bytes-per-cycle", type=float)
+    p.add_argument("--clock-mhz", type=float)
+
+
+def _add_board_args(p):
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--board", metavar="URL", help="pyserial URL or device of a board (socket://host:port, /dev/ttyACM0)")
+    g.add_argument("--emulate", action="store_true", help="launch an emulated board (QEMU) for this run")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="edge-dla", description="edge_dla: int8 TFLite models on a microcontroller NPU")
+    parser.add_argument("--version", action="version", version=f"edge_dla {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("convert", help="convert a .tflite int8 model into a blob")
+    p.add_argument("model")
+    p.add_argument("-o", "--output", help="blob path (default: MODEL.edla)")
+    _add_npu_args(p)
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("inspect", help="show what a blob holds and whether it fits")
+    p.add_argument("blob", help="a .edla blob (or a .tflite, converted with defaults)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("run", help="run a blob on the host core or a board")
+    p.add_argument("blob")
+    p.add_argument("--input", action="append", help=".npy int8 input (repeat per input; default: seeded random)")
+    p.add_argument("--output", action="append", help=".npy path for each output")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--profile", action="store_true", help="print per-layer MACs, DMA bytes and cycles")
+    _add_board_args(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("verify", help="compare edge_dla with TFLM on random inputs (exit 1 on any difference)")
+    p.add_argument("model")
+    p.add_argument("-n", type=int, default=20, help="number of random inputs (default 20)")
+    p.add_argument("--seed", type=int, default=0)
+    _add_npu_args(p)
+    _add_board_args(p)
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("check", help="report which ops of a .tflite model edge_dla supports")
+    p.add_argument("model")
+    p.set_defaults(func=cmd_check)
+
+    try:
+        from .board.cli import add_board_commands
+    except ImportError:
+        pass
+    else:
+        add_board_commands(sub)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except EdgeDlaError as exc:
+        print(f"edge-dla: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("edge-dla: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
