@@ -49,7 +49,7 @@ def _write(path, data):
 def cmd_convert(args):
     from .converter import convert
     from .inspect import inspect
-    blob = convert(_read(args.model), **_npu_options(args))
+    blob = convert(args.model, **_npu_options(args))
     out = args.output or re.sub(r"\.tflite$", "", args.model) + ".edla"
     _write(out, blob)
     info = inspect(blob)

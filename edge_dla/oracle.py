@@ -3,6 +3,8 @@
 Both are optional imports: edge_dla runs without them; `verify`, the tests and
 the benchmark need tflite-micro, and LiteRT is used where installed.
 """
+import functools
+
 import numpy as np
 
 from .errors import EdgeDlaError
@@ -25,17 +27,14 @@ def run_tflm(tflite_bytes, inputs, interpreter=None):
     for i, x in enumerate(inputs):
         it.set_input(x, i)
     it.invoke()
-    return [np.array(it.get_output(i)) for i in range(_count_outputs(it))]
+    # TFLM's Python API cannot say how many outputs there are without printing errors.
+    return [np.array(it.get_output(i)) for i in range(_n_outputs(bytes(tflite_bytes)))]
 
 
-def _count_outputs(it):
-    n = 0
-    while True:
-        try:
-            it.get_output_details(n)  # IndexError past the last output
-        except IndexError:
-            return n
-        n += 1
+@functools.lru_cache(maxsize=8)
+def _n_outputs(tflite_bytes):
+    from .converter.tflite_reader import read_tflite
+    return len(read_tflite(tflite_bytes).outputs)
 
 
 def litert_interpreter(tflite_bytes, xnnpack=True, num_threads=1):
