@@ -84,7 +84,7 @@ class Interpreter:
         if value.dtype != np.int8:
             raise InputError(f"input {tensor_index} '{detail['name']}' wants int8, got {value.dtype}")
         if tuple(value.shape) != tuple(detail["shape"]):
-            raise InputError(f"input {tensor_index} '{detail['name']}' wants shape {list(detail['shape'])}, "
+            raise InputError(f"input {tensor_index} '{detail['name']}' wants shape {detail['shape'].tolist()}, "
                              f"got {list(value.shape)}")
         self._values[tensor_index] = np.ascontiguousarray(value).copy()
 
