@@ -1,0 +1,1 @@
+"""Test-model factory: a TFLite flatbuffer writer, random int8 layer generators and a model zoo."""
