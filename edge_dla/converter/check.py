@@ -20,7 +20,7 @@ MAX_VERSIONS = {
     "RELU": 3, "RELU6": 3, "RELU_N1_TO_1": 2,
 }
 FUSABLE_ACTIVATIONS = {"NONE", "RELU", "RELU6", "RELU_N1_TO_1"}
-WEIGHTED = {"CONV_2D": (1, 2), "DEPTHWISE_CONV_2D": (1, 2), "FULLY_CONNECTED": (1, 2)}
+WEIGHTED = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}  # inputs: data, weights, bias
 
 
 def check_quantization(tensor):
@@ -67,14 +67,13 @@ def _op_problems(graph, op, supported):
     act = ACTIVATIONS.get(op.options.get("fused_activation_function", 0), "unknown")
     if act not in FUSABLE_ACTIVATIONS:
         problems.append(f"fused activation {act} is not supported")
-    weight_slots = WEIGHTED.get(op.kind, ())
-    for pos, t in enumerate(op.inputs + op.outputs):
-        if t < 0:
+    bias_slot = 2 if op.kind in WEIGHTED else None
+    operands = [(pos, t) for pos, t in enumerate(op.inputs)] + [(None, t) for t in op.outputs]
+    for pos, t in operands:
+        if t < 0 or (op.kind == "RESHAPE" and pos == 1):  # omitted operand, or the shape operand
             continue
         tensor = graph.tensors[t]
-        want = "int32" if (pos == 2 and pos in weight_slots) else "int8"
-        if op.kind == "RESHAPE" and pos == 1:
-            continue  # the shape operand
+        want = "int32" if pos is not None and pos == bias_slot else "int8"
         if tensor.dtype != want:
             role = "weights" if tensor.is_const else "activations"
             kind = ("float model" if tensor.dtype == "float32" and not tensor.is_const

@@ -1,0 +1,59 @@
+"""The edge-dla command line, as a user runs it."""
+import json
+
+import numpy as np
+import pytest
+
+from conftest import MODELS
+from edge_dla.cli import main
+
+
+def test_convert_inspect_run_verify(tmp_path, capsys, models_dir):
+    blob = tmp_path / "kws.edla"
+    assert main(["convert", str(MODELS / "kws_ref_model.tflite"), "-o", str(blob)]) == 0
+    assert main(["inspect", str(blob)]) == 0
+    table = capsys.readouterr().out
+    assert "scratchpad" in table and "DEPTHWISE_CONV_2D" in table and "16,000" in table
+    assert main(["inspect", str(blob), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["scratchpad_bytes"] == 16000 and info["blob_bytes"] == blob.stat().st_size
+    x = np.random.default_rng(1).integers(-128, 128, (1, 49, 10, 1), dtype=np.int8)
+    np.save(tmp_path / "x.npy", x)
+    assert main(["run", str(blob), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy"),
+                 "--profile"]) == 0
+    out = capsys.readouterr().out
+    assert "total" in out and "2,656,768" in out
+    assert np.load(tmp_path / "y.npy").shape == (1, 12)
+    assert main(["verify", str(MODELS / "kws_ref_model.tflite"), "-n", "3"]) == 0
+    assert "bit-exact" in capsys.readouterr().out
+
+
+def test_run_without_input_uses_seeded_random(tmp_path, capsys, models_dir):
+    blob = tmp_path / "hw.edla"
+    assert main(["convert", str(MODELS / "hello_world_int8.tflite"), "-o", str(blob)]) == 0
+    assert main(["run", str(blob), "--seed", "3"]) == 0
+    first = capsys.readouterr().out.splitlines()[-1]
+    assert main(["run", str(blob), "--seed", "3"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == first
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["convert", "/nonexistent.tflite"], "No such file"),
+    (["convert", "{audio}"], "unsupported feature"),
+    (["inspect", "{garbage}"], "not an edge_dla blob"),
+    (["run", "{garbage}"], "not an edge_dla blob"),
+])
+def test_errors_are_one_line_exit_1(argv, message, tmp_path, capsys, models_dir):
+    garbage = tmp_path / "garbage.edla"
+    garbage.write_bytes(b"\x00" * 200)
+    argv = [a.format(audio=MODELS / "audio_preprocessor_int8.tflite", garbage=garbage) for a in argv]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("edge-dla: error:") and message in err
+
+
+def test_check_reports_each_op(capsys, models_dir):
+    assert main(["check", str(MODELS / "audio_preprocessor_int8.tflite")]) == 1
+    out = capsys.readouterr().out
+    assert "CUSTOM:SignalWindow" in out and "REFUSED" in out
+    assert main(["check", str(MODELS / "vww_96_int8.tflite")]) == 0

@@ -1,0 +1,42 @@
+"""The scratchpad planner: no live buffers overlap, and peaks beat the peers."""
+import pytest
+
+import edge_dla
+from conftest import RUNNABLE, model_bytes
+from edge_dla.converter import memory_plan
+from edge_dla.converter.lower import Buffer
+from edge_dla.errors import AllocationError
+
+# Vela 5.2.0 SRAM bytes (ethos-u55-128, default config) from ../shared/ANCHORS.md.
+VELA_SRAM = {"micro_speech_quantized": 5968, "kws_ref_model": 22192, "vww_96_int8": 74480,
+             "pretrainedResnet_quant": 51840, "ad01_int8": 768, "person_detect": 74480,
+             "hello_world_int8": 1504}
+
+
+def _buf(name, nbytes, first, last):
+    return Buffer(name, nbytes, first=first, last=last)
+
+
+def test_buffers_reuse_space_after_they_die():
+    a, b, c = _buf("a", 100, 0, 1), _buf("b", 100, 1, 2), _buf("c", 100, 2, 3)
+    result = memory_plan.plan([a, b, c])
+    assert a.offset == c.offset  # a is dead when c is born
+    assert result["peak"] == 2 * 112
+
+
+def test_checker_catches_overlap():
+    a, b = _buf("a", 64, 0, 2), _buf("b", 64, 1, 3)
+    a.offset = b.offset = 0
+    with pytest.raises(AssertionError, match="overlap"):
+        memory_plan.check_plan([a, b])
+
+
+def test_capacity_error_names_the_smallest_scratchpad():
+    with pytest.raises(AllocationError, match=r"scratchpad_bytes >= 16000"):
+        edge_dla.convert(model_bytes("kws_ref_model"), scratchpad_bytes=8192)
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_peak_at_most_vela(name, models_dir):
+    peak = edge_dla.inspect(edge_dla.convert(model_bytes(name)))["scratchpad_bytes"]
+    assert peak <= VELA_SRAM[name]
