@@ -4,7 +4,7 @@ import pytest
 import edge_dla
 from conftest import RUNNABLE, model_bytes
 from edge_dla.converter import memory_plan
-from edge_dla.converter.lower import Buffer
+from edge_dla.converter.layers import Buffer
 from edge_dla.errors import AllocationError
 
 # Vela 5.2.0 SRAM bytes (ethos-u55-128, default config) from ../shared/ANCHORS.md.

@@ -1,0 +1,127 @@
+"""The lowered form of a model: NPU layers over tensor views onto buffers.
+
+A `Layer` is one op record of the blob; its operands are `View`s (tensor
+records: shape, type, zero point) onto `Buffer`s (constant bytes in flash, or
+an activation region that the planner places in the scratchpad). Lowering
+functions for each TFLite op live in `ops/` and register with `@lowering`.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Op codes of native/include/edla.h (edla_opcode).
+OPCODES = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 3, "AVERAGE_POOL_2D": 4,
+           "MAX_POOL_2D": 5, "ADD": 6, "SOFTMAX": 7}
+
+LOWERINGS = {}  # TFLite op name -> function(Lowering, Operator) -> Layer | list[Layer] | None
+
+
+def lowering(*names):
+    """Register a function as the lowering of the named TFLite ops."""
+    def register(fn):
+        for name in names:
+            LOWERINGS[name] = fn
+        return fn
+    return register
+
+
+@dataclass(eq=False)
+class Buffer:
+    """A region of memory: constant bytes in flash, or an activation in the scratchpad."""
+    name: str
+    nbytes: int
+    data: bytes = None          # constants only
+    first: int = None           # activations: first and last layer step using it
+    last: int = None
+    offset: int = None          # scratchpad offset, set by the planner
+
+    @property
+    def is_const(self):
+        return self.data is not None
+
+
+@dataclass(eq=False)
+class View:
+    """A tensor record of the blob: a typed, shaped view onto a Buffer."""
+    name: str
+    shape: tuple
+    dtype: str
+    zero_point: int
+    buffer: Buffer
+    quantization: dict = None   # scales/zero points for I/O details
+
+
+@dataclass(eq=False)
+class Layer:
+    kind: str
+    inputs: list                # View or None
+    outputs: list
+    params: list
+    source: int                 # TFLite operator index
+    macs: int = 0
+    info: dict = field(default_factory=dict)
+
+    @property
+    def opcode(self):
+        return OPCODES[self.kind]
+
+
+def _io_quant(tensor):
+    return {"scales": [float(s) for s in tensor.scales],
+            "zero_points": [int(z) for z in tensor.zero_points],
+            "quantized_dimension": int(tensor.quantized_dimension)}
+
+
+class Lowering:
+    def __init__(self, graph):
+        self.graph = graph
+        self.layers = []
+        self._buffers = {}      # root tflite tensor index -> Buffer
+        self._alias = {}        # tflite tensor index -> root tensor index (reshape chains)
+        self._folded = {}       # tflite tensor index -> constant array (reshaped constants)
+
+    def root(self, idx):
+        while idx in self._alias:
+            idx = self._alias[idx]
+        return idx
+
+    def activation(self, idx, shape=None):
+        """View of an activation tensor (optionally with another shape of equal size)."""
+        t = self.graph.tensors[idx]
+        root = self.root(idx)
+        buf = self._buffers.get(root)
+        if buf is None:
+            rt = self.graph.tensors[root]
+            buf = self._buffers[root] = Buffer(rt.name, rt.size * np.dtype(rt.dtype).itemsize)
+        shape = tuple(shape if shape is not None else (t.shape or (1,)))
+        return View(t.name, shape, t.dtype, t.zero_point, buf, _io_quant(t))
+
+    def constant(self, name, array):
+        array = np.ascontiguousarray(array)
+        dtype = {np.dtype(np.int8): "int8", np.dtype(np.int32): "int32"}[array.dtype]
+        data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+        return View(name, tuple(array.shape) or (1,), dtype, 0, Buffer(name, len(data), data))
+
+    def const_data(self, idx):
+        if idx in self._folded:
+            return self._folded[idx]
+        return self.graph.tensors[idx].data
+
+    def is_const(self, idx):
+        return idx in self._folded or self.graph.tensors[idx].is_const
+
+    def alias(self, out_idx, in_idx):
+        if self.is_const(in_idx):
+            self._folded[out_idx] = self.const_data(in_idx).reshape(self.graph.tensors[out_idx].shape)
+        else:
+            self._alias[out_idx] = self.root(in_idx)
+
+
+def requant_tables(low, name, multipliers, shifts):
+    return [low.constant(f"{name}/multiplier", multipliers), low.constant(f"{name}/shift", shifts)]
+
+
+def bias_operand(low, op):
+    if len(op.inputs) <= 2 or op.inputs[2] < 0:
+        return None
+    return low.constant(low.graph.tensors[op.inputs[2]].name, low.const_data(op.inputs[2]).astype(np.int32))

@@ -1,0 +1,2 @@
+"""One module per TFLite op family; importing them registers their lowerings."""
+from . import add, conv, fully_connected, pool, reshape, softmax  # noqa: F401
