@@ -21,7 +21,7 @@ OP = struct.Struct("<HBB6H2HI18i")                # edla_op, 96 bytes
 assert (HEADER.size, SECTION.size, TENSOR.size, OP.size) == (64, 16, 32, 96)
 
 SEC_TENSORS, SEC_OPS, SEC_IO, SEC_CONST, SEC_META = 1, 2, 3, 4, 5
-DTYPES = {1: "int8", 2: "int32"}
+DTYPES = {1: "int8", 2: "int32", 3: "float32"}
 DTYPE_CODES = {v: k for k, v in DTYPES.items()}
 LOC_SCRATCH, LOC_CONST = 0, 1
 NO_TENSOR = 0xFFFF

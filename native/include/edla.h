@@ -90,7 +90,7 @@ typedef struct {
     uint32_t count;  /* records */
 } edla_section;
 
-typedef enum { EDLA_INT8 = 1, EDLA_INT32 = 2 } edla_dtype;
+typedef enum { EDLA_INT8 = 1, EDLA_INT32 = 2, EDLA_FLOAT32 = 3 } edla_dtype; /* float32: model edges only */
 typedef enum { EDLA_LOC_SCRATCH = 0, EDLA_LOC_CONST = 1 } edla_location;
 
 typedef struct {
@@ -118,8 +118,14 @@ typedef enum {
     EDLA_OP_MAX_POOL_2D = 5,
     EDLA_OP_ADD = 6,
     EDLA_OP_SOFTMAX = 7,
-    EDLA_OP_COUNT_ /* one past the last op code */
+    /* 8..31: element-wise, activation and reduction ops */
+    /* 32..63: data movement and structural ops */
+    EDLA_OP_COUNT_ = 64 /* one past the largest op code; unassigned codes are refused */
 } edla_opcode;
+
+/* edla_op.flags: the layer runs on the CPU beside the NPU (no MAC-array fit),
+ * as Vela reports CPU fallbacks; counters and cycles are reported apart. */
+#define EDLA_OP_FLAG_CPU 1u
 
 /*
  * Operands (in[]) and parameters (p[]) per op:
@@ -166,7 +172,7 @@ typedef struct {
     uint8_t n_out;
     uint16_t in[EDLA_MAX_OP_INPUTS];      /* tensor index or EDLA_NO_TENSOR */
     uint16_t out[EDLA_MAX_OP_OUTPUTS];
-    uint32_t flags;                       /* reserved, 0 */
+    uint32_t flags;                       /* EDLA_OP_FLAG_* */
     int32_t p[EDLA_OP_PARAMS];
 } edla_op; /* 96 bytes */
 

@@ -18,7 +18,7 @@ static int fits(uint32_t offset, uint32_t size, uint32_t total) {
 }
 
 static uint32_t dtype_size(uint8_t dtype) {
-    return dtype == EDLA_INT8 ? 1u : dtype == EDLA_INT32 ? 4u : 0u;
+    return dtype == EDLA_INT8 ? 1u : (dtype == EDLA_INT32 || dtype == EDLA_FLOAT32) ? 4u : 0u;
 }
 
 static edla_status check_header(const edla_header *h, size_t blob_size, uint32_t capacity) {
@@ -111,9 +111,9 @@ static edla_status check_tensor(const edla_model *m, const edla_tensor *t) {
 
 static edla_status check_op_operands(const edla_model *m, const edla_op *op) {
     unsigned i;
-    if (op->opcode == 0 || op->opcode >= EDLA_OP_COUNT_) return EDLA_ERR_OP;
+    if (op->opcode >= EDLA_OP_COUNT_ || !edla_op_checks[op->opcode]) return EDLA_ERR_OP;
     if (op->n_in > EDLA_MAX_OP_INPUTS || op->n_out == 0 || op->n_out > EDLA_MAX_OP_OUTPUTS ||
-        op->flags != 0)
+        (op->flags & ~EDLA_OP_FLAG_CPU) != 0)
         return EDLA_ERR_OP;
     for (i = 0; i < EDLA_MAX_OP_INPUTS; i++) {
         if (op->in[i] == EDLA_NO_TENSOR) continue;
@@ -149,8 +149,7 @@ edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_siz
     for (i = 0; i < m.n_tensors; i++)
         if ((st = check_tensor(&m, &m.tensors[i])) != EDLA_OK) return st;
     for (i = 0; i < h->n_inputs + h->n_outputs; i++)
-        if (m.io[i] >= m.n_tensors || m.tensors[m.io[i]].location != EDLA_LOC_SCRATCH ||
-            m.tensors[m.io[i]].dtype != EDLA_INT8)
+        if (m.io[i] >= m.n_tensors || m.tensors[m.io[i]].location != EDLA_LOC_SCRATCH)
             return EDLA_ERR_IO;
     for (i = 0; i < m.n_ops; i++) {
         const edla_op *op = &m.ops[i];

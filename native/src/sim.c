@@ -15,26 +15,29 @@
 
 #define EDLA_ELEMENTWISE_PER_CYCLE 16u
 
+/* Indexed by op code; a NULL entry is an unassigned code the loader refuses. */
 const edla_check_fn edla_op_checks[EDLA_OP_COUNT_] = {
-    0,
-    edla_check_conv_2d,
-    edla_check_depthwise_conv_2d,
-    edla_check_fully_connected,
-    edla_check_average_pool_2d,
-    edla_check_max_pool_2d,
-    edla_check_add,
-    edla_check_softmax,
+    [EDLA_OP_CONV_2D] = edla_check_conv_2d,
+    [EDLA_OP_DEPTHWISE_CONV_2D] = edla_check_depthwise_conv_2d,
+    [EDLA_OP_FULLY_CONNECTED] = edla_check_fully_connected,
+    [EDLA_OP_AVERAGE_POOL_2D] = edla_check_average_pool_2d,
+    [EDLA_OP_MAX_POOL_2D] = edla_check_max_pool_2d,
+    [EDLA_OP_ADD] = edla_check_add,
+    [EDLA_OP_SOFTMAX] = edla_check_softmax,
+    /* element-wise, activation and reduction ops (8..31) */
+    /* data movement and structural ops (32..63) */
 };
 
 static const edla_eval_fn op_evals[EDLA_OP_COUNT_] = {
-    0,
-    edla_eval_conv_2d,
-    edla_eval_depthwise_conv_2d,
-    edla_eval_fully_connected,
-    edla_eval_average_pool_2d,
-    edla_eval_max_pool_2d,
-    edla_eval_add,
-    edla_eval_softmax,
+    [EDLA_OP_CONV_2D] = edla_eval_conv_2d,
+    [EDLA_OP_DEPTHWISE_CONV_2D] = edla_eval_depthwise_conv_2d,
+    [EDLA_OP_FULLY_CONNECTED] = edla_eval_fully_connected,
+    [EDLA_OP_AVERAGE_POOL_2D] = edla_eval_average_pool_2d,
+    [EDLA_OP_MAX_POOL_2D] = edla_eval_max_pool_2d,
+    [EDLA_OP_ADD] = edla_eval_add,
+    [EDLA_OP_SOFTMAX] = edla_eval_softmax,
+    /* element-wise, activation and reduction ops (8..31) */
+    /* data movement and structural ops (32..63) */
 };
 
 static uint32_t ceil_div(uint64_t a, uint64_t b) {
