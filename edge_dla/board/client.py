@@ -66,10 +66,15 @@ class Board:
         self.last_instructions = None
         self.host_stats = {"requests": 0, "resends": 0, "timeouts": 0, "stale_replies": 0,
                            "bytes_sent": 0, "bytes_received": 0}
-        self._decoder = p.FrameDecoder()
+        self.decoder = p.FrameDecoder()
         # A random start keeps a new session from reusing the board's remembered
         # seq, which would make the board replay a stale reply.
         self._seq = random.randrange(1 << 16)
+
+    @property
+    def port(self):
+        """The open pyserial port (tests write raw bytes to it)."""
+        return self._port
 
     # ---- lifecycle -----------------------------------------------------
     @classmethod
@@ -110,7 +115,7 @@ class Board:
 
     def reconnect(self, timeout=10.0):
         """Drop the connection and open the same URL again (the board keeps running)."""
-        self._close_port()
+        self.disconnect()
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -121,10 +126,11 @@ class Board:
                 if time.monotonic() > deadline:
                     raise BoardError(f"cannot reconnect to {self.url}: {e}") from None
                 time.sleep(0.05)
-        self._decoder = p.FrameDecoder()
+        self.decoder = p.FrameDecoder()
         self.hello()
 
-    def _close_port(self):
+    def disconnect(self):
+        """Close the link only: a board this Board launched keeps running."""
         if self._port is not None:
             try:
                 self._port.close()
@@ -133,7 +139,7 @@ class Board:
             self._port = None
 
     def close(self):
-        self._close_port()
+        self.disconnect()
         if self.qemu is not None:
             self.qemu.stop()
 
@@ -170,7 +176,7 @@ class Board:
         """Wait for the firmware's unsolicited boot HELLO."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for frame in self._decoder.feed(self._read_some(deadline)):
+            for frame in self.decoder.feed(self._read_some(deadline)):
                 if frame.type == p.HELLO | p.REPLY:
                     return p.unpack_hello(frame.payload)
         raise BoardTimeout(f"no boot HELLO from {self.url} within {timeout:.1f} s")
@@ -199,11 +205,11 @@ class Board:
             except serial.SerialException as e:
                 raise BoardError(f"{name}: writing to {self.url or 'board'} failed: {e}") from None
             self.host_stats["bytes_sent"] += len(frame)
-            bad_before = self._decoder.dropped
+            bad_before = self.decoder.dropped
             deadline = time.monotonic() + per_attempt
             reply = None
             while reply is None and time.monotonic() < deadline:
-                for f in self._decoder.feed(self._read_some(deadline)):
+                for f in self.decoder.feed(self._read_some(deadline)):
                     if f.seq == seq and f.type in (type | p.REPLY, p.ERROR):
                         reply = f
                     else:  # a late reply to an earlier request, or the boot HELLO
@@ -211,7 +217,7 @@ class Board:
                 # A corrupted frame may have been our reply: resend now rather
                 # than waiting out the deadline (a duplicate is answered from
                 # the board's stored reply).
-                if reply is None and self._decoder.dropped != bad_before:
+                if reply is None and self.decoder.dropped != bad_before:
                     break
             if reply is not None:
                 if reply.type == p.ERROR:
@@ -220,11 +226,11 @@ class Board:
                     err.status, err.code = status, code
                     raise err
                 return reply.payload
-            if self._decoder.dropped == bad_before:
+            if self.decoder.dropped == bad_before:
                 self.host_stats["timeouts"] += 1
-        if self._decoder.dropped != bad_before:
+        if self.decoder.dropped != bad_before:
             raise ProtocolError(f"{name}: reply still corrupted after {self.retries + 1} attempts "
-                                f"(bad frames: {self._decoder.bad})")
+                                f"(bad frames: {self.decoder.bad})")
         raise BoardTimeout(f"{name}: no reply from {self.url or 'board'} after "
                            f"{self.retries + 1} attempts of {per_attempt:.1f} s")
 
