@@ -50,7 +50,7 @@ def cmd_board_start(args):
         print(f"board already running: pid {state['pid']}, {state['url']}")
         return 0
     STATE.parent.mkdir(parents=True, exist_ok=True)
-    qemu = Qemu(args.firmware, monitor=True, log_path=STATE.with_suffix(".log"))
+    qemu = Qemu(args.firmware, monitor=True, log_path=STATE.with_suffix(".log"), detached=True)
     qemu.start()
     try:
         # The first connection releases QEMU's wait=on; the boot HELLO proves it runs.
@@ -60,7 +60,6 @@ def cmd_board_start(args):
     except BaseException:
         qemu.stop()
         raise
-    qemu.detach()
     STATE.write_text(json.dumps({"pid": qemu.proc.pid, "port": qemu.port, "url": qemu.url,
                                  "monitor_port": qemu.monitor_port, "log": str(qemu.log_path),
                                  "firmware": str(qemu.firmware)}, indent=1))

@@ -299,7 +299,7 @@ class Board:
             self.check_blob(blob, info)
         try:
             io = model_io or ModelIO.from_blob(blob)
-        except BlobError:
+        except Exception:
             if check:
                 raise
             io = None  # a deliberately broken blob: the board will say what is wrong

@@ -2,18 +2,20 @@
 
 QEMU runs in its own process group, so stop() takes down anything it spawned,
 and is always waited for (no zombie). An atexit hook stops every emulator this
-process started and did not detach.
+process started and did not detach; on Linux QEMU also gets SIGTERM if this
+process dies without running atexit (killed by a test runner's timeout).
 """
 
 import atexit
+import ctypes
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
-import weakref
 from pathlib import Path
 
 import serial
@@ -22,7 +24,7 @@ from ..errors import BoardError
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_FIRMWARE = REPO / "firmware" / "build" / "edla_fw.elf"
-_running = weakref.WeakSet()
+_running = set()  # strong references: an unreferenced Qemu must still be stopped at exit
 
 
 def firmware_path(firmware=None):
@@ -55,8 +57,10 @@ def _free_ports(n):
 
 
 class Qemu:
-    def __init__(self, firmware=None, *, monitor=True, log_path=None):
+    def __init__(self, firmware=None, *, monitor=True, log_path=None, detached=False):
+        """detached: QEMU outlives this process (board start); stop it by PID."""
         self.firmware = firmware_path(firmware)
+        self.detached = detached
         self.exe = find_qemu()
         self.monitor = monitor
         self.log_path = Path(log_path) if log_path else None
@@ -89,10 +93,12 @@ class Qemu:
                 os.close(fd)
                 self.log_path, self._temp_log = Path(name), True
             with open(self.log_path, "wb") as log:
-                self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
-                                             stdout=log, stderr=subprocess.STDOUT,
-                                             start_new_session=True)
-            _running.add(self)
+                self.proc = subprocess.Popen(
+                    self.command(), stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, start_new_session=True,
+                    preexec_fn=None if self.detached else _die_with_parent)
+            if not self.detached:
+                _running.add(self)
             deadline = time.monotonic() + timeout
             # With wait=on QEMU logs "waiting for connection" once it listens.
             # Probing the port instead would be taken as the one connection.
@@ -154,10 +160,6 @@ class Qemu:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def detach(self):
-        """Leave QEMU running after this process exits (board start)."""
-        _running.discard(self)
-
     def stop(self, timeout=3.0):
         _running.discard(self)
         if self.proc is None:
@@ -168,6 +170,17 @@ class Qemu:
         if self._temp_log:
             self.log_path.unlink(missing_ok=True)
             self.log_path, self._temp_log = None, False
+
+
+# Looked up now: the child of fork() should call it, not load libraries.
+_prctl = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent():
+    # Between fork and exec: PR_SET_PDEATHSIG (1) = SIGTERM when the launching
+    # thread dies, even by SIGKILL, where atexit cannot run.
+    if _prctl is not None:
+        _prctl(1, signal.SIGTERM)
 
 
 def stop_pid(pid, timeout=3.0, wait=None):
