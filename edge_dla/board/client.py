@@ -67,8 +67,8 @@ class Board:
         self.host_stats = {"requests": 0, "resends": 0, "timeouts": 0, "stale_replies": 0,
                            "bytes_sent": 0, "bytes_received": 0}
         self.decoder = p.FrameDecoder()
-        # A random start keeps a new session from reusing the board's remembered
-        # seq, which would make the board replay a stale reply.
+        # A random start makes a new session unlikely to reuse the seq the board
+        # remembers, the first half of its duplicate test (type and CRC the rest).
         self._seq = random.randrange(1 << 16)
 
     @property
@@ -115,12 +115,13 @@ class Board:
 
     def reconnect(self, timeout=10.0):
         """Drop the connection and open the same URL again (the board keeps running)."""
+        baudrate = getattr(self._port, "baudrate", 115200)
         self.disconnect()
         deadline = time.monotonic() + timeout
         while True:
             try:
-                self._port = serial.serial_for_url(self.url, timeout=self.timeout,
-                                                   write_timeout=self.timeout)
+                self._port = serial.serial_for_url(self.url, baudrate=baudrate,
+                                                   timeout=self.timeout, write_timeout=self.timeout)
                 break
             except serial.SerialException as e:
                 if time.monotonic() > deadline:

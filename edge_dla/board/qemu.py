@@ -136,22 +136,15 @@ class Qemu:
         """Run one human-monitor command (e.g. "system_reset"); returns its output."""
         if not self.monitor:
             raise BoardError("QEMU was started without a monitor")
-        with socket.create_connection(("127.0.0.1", self.monitor_port), timeout=timeout) as s:
-            s.settimeout(timeout)
-            self._until_prompt(s, b"")  # the banner
-            s.sendall(command.encode() + b"\n")
-            out = self._until_prompt(s, b"")
+        try:
+            with socket.create_connection(("127.0.0.1", self.monitor_port), timeout) as s:
+                _until_prompt(s)  # the banner
+                s.sendall(command.encode() + b"\n")
+                out = _until_prompt(s)
+        except OSError as e:
+            raise BoardError(f"QEMU monitor: {command}: {e}") from None
         # Drop the echoed command line (redrawn with escape codes) and the prompt.
         return out.partition(b"\r\n")[2].rpartition(b"(qemu)")[0].decode(errors="replace").strip()
-
-    @staticmethod
-    def _until_prompt(sock, buf):
-        while not buf.rstrip().endswith(b"(qemu)"):
-            data = sock.recv(4096)
-            if not data:
-                raise BoardError("QEMU monitor closed the connection")
-            buf += data
-        return buf
 
     def system_reset(self):
         self.hmp("system_reset")
@@ -170,6 +163,16 @@ class Qemu:
         if self._temp_log:
             self.log_path.unlink(missing_ok=True)
             self.log_path, self._temp_log = None, False
+
+
+def _until_prompt(sock):
+    buf = b""
+    while not buf.rstrip().endswith(b"(qemu)"):
+        data = sock.recv(4096)
+        if not data:
+            raise BoardError("QEMU monitor closed the connection")
+        buf += data
+    return buf
 
 
 # Looked up now: the child of fork() should call it, not load libraries.
