@@ -7,8 +7,7 @@
  * offset by the output zero point and clamped. Shapes are right-aligned to 4-D
  * (leading 1s, numpy style); a dim of 1 broadcasts (stride 0).
  */
-#include "kernels.h"
-#include "requant.h"
+#include "kernel_util.h"
 
 enum { IN_A, IN_B, N_INPUTS };
 
@@ -34,18 +33,14 @@ static int scale_ok(int32_t multiplier, int32_t shift) {
 }
 
 edla_status edla_check_add(const edla_model *model, const edla_op *op) {
-    if (op->n_in != N_INPUTS || op->n_out != 1) {
-        return EDLA_ERR_OP;
-    }
-    if (op->in[IN_A] == EDLA_NO_TENSOR || op->in[IN_B] == EDLA_NO_TENSOR ||
-        op->out[0] == EDLA_NO_TENSOR) {
-        return EDLA_ERR_OPERAND;
+    const edla_status st = ku_check_operands(op, N_INPUTS, 0);
+    if (st != EDLA_OK) {
+        return st;
     }
     const edla_tensor *a = edla_in(model, op, IN_A);
     const edla_tensor *b = edla_in(model, op, IN_B);
     const edla_tensor *out = edla_out(model, op, 0);
-    if (a->dtype != EDLA_INT8 || b->dtype != EDLA_INT8 || out->dtype != EDLA_INT8 ||
-        out->location != EDLA_LOC_SCRATCH) {
+    if (!ku_int8_io_ok(a, out) || b->dtype != EDLA_INT8) {
         return EDLA_ERR_OPERAND;
     }
     if (a->rank < 1 || a->rank > 4 || b->rank < 1 || b->rank > 4 || out->rank < 1 ||
@@ -66,13 +61,13 @@ edla_status edla_check_add(const edla_model *model, const edla_op *op) {
      * shifts are TFLM "smaller than one" exponents (<= 0). */
     const int32_t *p = op->p;
     if (p[ADD_P_LEFT_SHIFT] < 0 || p[ADD_P_LEFT_SHIFT] > 22 ||
-        p[ADD_P_INPUT1_OFFSET] < -127 || p[ADD_P_INPUT1_OFFSET] > 128 ||
-        p[ADD_P_INPUT2_OFFSET] < -127 || p[ADD_P_INPUT2_OFFSET] > 128 ||
-        p[ADD_P_OUTPUT_OFFSET] < -128 || p[ADD_P_OUTPUT_OFFSET] > 127 ||
+        !ku_input_offset_ok(p[ADD_P_INPUT1_OFFSET]) ||
+        !ku_input_offset_ok(p[ADD_P_INPUT2_OFFSET]) ||
+        !ku_output_offset_ok(p[ADD_P_OUTPUT_OFFSET]) ||
         !scale_ok(p[ADD_P_INPUT1_MULTIPLIER], p[ADD_P_INPUT1_SHIFT]) ||
         !scale_ok(p[ADD_P_INPUT2_MULTIPLIER], p[ADD_P_INPUT2_SHIFT]) ||
         !scale_ok(p[ADD_P_OUTPUT_MULTIPLIER], p[ADD_P_OUTPUT_SHIFT]) ||
-        p[ADD_P_ACT_MIN] < -128 || p[ADD_P_ACT_MAX] > 127 || p[ADD_P_ACT_MIN] > p[ADD_P_ACT_MAX]) {
+        !ku_act_range_ok(p[ADD_P_ACT_MIN], p[ADD_P_ACT_MAX])) {
         return EDLA_ERR_PARAM;
     }
     return EDLA_OK;
@@ -113,12 +108,10 @@ void edla_eval_add(const edla_model *model, const edla_op *op, uint8_t *scratch,
                     const int32_t sum =
                         multiply_by_quantized_multiplier_smaller_than_one(xa, mult_a, shift_a) +
                         multiply_by_quantized_multiplier_smaller_than_one(xb, mult_b, shift_b);
-                    int32_t v = multiply_by_quantized_multiplier_smaller_than_one(sum, mult_out,
-                                                                                  shift_out) +
-                                output_offset;
-                    v = v < act_min ? act_min : v;
-                    v = v > act_max ? act_max : v;
-                    *out++ = (int8_t)v;
+                    const int32_t v = multiply_by_quantized_multiplier_smaller_than_one(
+                                          sum, mult_out, shift_out) +
+                                      output_offset;
+                    *out++ = (int8_t)ku_clamp(v, act_min, act_max);
                 }
             }
         }

@@ -6,91 +6,27 @@
  * of the taps divided by their count, rounding half away from zero; max: the
  * largest tap, -128 for an empty window. Both then clamp to the activation range.
  */
-#include "kernels.h"
-
-/* Bound for coordinate arithmetic, so that origin + tap never overflows an int. */
-#define COORD_LIMIT ((int64_t)1 << 30)
-
-typedef struct {
-    int batches, in_h, in_w, channels, out_h, out_w;
-    int stride_h, stride_w, filter_h, filter_w, pad_top, pad_left;
-    int32_t act_min, act_max;
-} pool_geometry;
-
-static int is_4d(const edla_tensor *t) {
-    if (t->rank != 4) {
-        return 0;
-    }
-    for (unsigned i = 0; i < 4; ++i) {
-        if (t->dims[i] < 1 || t->dims[i] > COORD_LIMIT) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* stride, filter size, pad of one spatial axis: the pad stays below the filter
- * size (as TFLite's SAME/VALID padding always does) and coordinates fit an int. */
-static int axis_ok(int32_t stride, int32_t filter, int32_t pad, int32_t out) {
-    return stride >= 1 && filter >= 1 && pad >= 0 && pad < filter &&
-           (int64_t)(out - 1) * stride + filter < COORD_LIMIT;
-}
+#include "kernel_util.h"
 
 static edla_status check_pool(const edla_model *model, const edla_op *op) {
-    if (op->n_in != 1 || op->n_out != 1) {
-        return EDLA_ERR_OP;
-    }
-    if (op->in[0] == EDLA_NO_TENSOR || op->out[0] == EDLA_NO_TENSOR) {
-        return EDLA_ERR_OPERAND;
+    const edla_status st = ku_check_unary_operands(model, op);
+    if (st != EDLA_OK) {
+        return st;
     }
     const edla_tensor *in = edla_in(model, op, 0);
     const edla_tensor *out = edla_out(model, op, 0);
-    if (in->dtype != EDLA_INT8 || out->dtype != EDLA_INT8 || out->location != EDLA_LOC_SCRATCH) {
-        return EDLA_ERR_OPERAND;
-    }
-    if (!is_4d(in) || !is_4d(out) || in->dims[0] != out->dims[0] || in->dims[3] != out->dims[3]) {
+    if (!ku_is_4d(in) || !ku_is_4d(out) || in->dims[0] != out->dims[0] ||
+        in->dims[3] != out->dims[3]) {
         return EDLA_ERR_PARAM;
     }
+    /* a pool window is an undilated filter */
     const int32_t *p = op->p;
-    if (!axis_ok(p[POOL_P_STRIDE_H], p[POOL_P_FILTER_H], p[POOL_P_PAD_TOP], out->dims[1]) ||
-        !axis_ok(p[POOL_P_STRIDE_W], p[POOL_P_FILTER_W], p[POOL_P_PAD_LEFT], out->dims[2]) ||
-        p[POOL_P_ACT_MIN] < -128 || p[POOL_P_ACT_MAX] > 127 ||
-        p[POOL_P_ACT_MIN] > p[POOL_P_ACT_MAX]) {
+    if (!ku_axis_ok(p[POOL_P_STRIDE_H], 1, p[POOL_P_PAD_TOP], p[POOL_P_FILTER_H], out->dims[1]) ||
+        !ku_axis_ok(p[POOL_P_STRIDE_W], 1, p[POOL_P_PAD_LEFT], p[POOL_P_FILTER_W], out->dims[2]) ||
+        !ku_act_range_ok(p[POOL_P_ACT_MIN], p[POOL_P_ACT_MAX])) {
         return EDLA_ERR_PARAM;
     }
     return EDLA_OK;
-}
-
-static void geometry(const edla_model *model, const edla_op *op, pool_geometry *g) {
-    const edla_tensor *in = edla_in(model, op, 0);
-    const edla_tensor *out = edla_out(model, op, 0);
-    const int32_t *p = op->p;
-    g->batches = (int)in->dims[0];
-    g->in_h = (int)in->dims[1];
-    g->in_w = (int)in->dims[2];
-    g->channels = (int)in->dims[3];
-    g->out_h = (int)out->dims[1];
-    g->out_w = (int)out->dims[2];
-    g->stride_h = (int)p[POOL_P_STRIDE_H];
-    g->stride_w = (int)p[POOL_P_STRIDE_W];
-    g->filter_h = (int)p[POOL_P_FILTER_H];
-    g->filter_w = (int)p[POOL_P_FILTER_W];
-    g->pad_top = (int)p[POOL_P_PAD_TOP];
-    g->pad_left = (int)p[POOL_P_PAD_LEFT];
-    g->act_min = p[POOL_P_ACT_MIN];
-    g->act_max = p[POOL_P_ACT_MAX];
-}
-
-/* Window taps [*begin, *end) of one axis clamped to the input, as TFLM does. */
-static void window(int origin, int filter, int size, int *begin, int *end) {
-    const int b = origin < 0 ? -origin : 0;
-    const int e = size - origin < filter ? size - origin : filter;
-    *begin = b;
-    *end = e > b ? e : b;
-}
-
-static int32_t clamp(int32_t v, int32_t lo, int32_t hi) {
-    return v < lo ? lo : v > hi ? hi : v;
 }
 
 edla_status edla_check_average_pool_2d(const edla_model *model, const edla_op *op) {
@@ -112,87 +48,61 @@ edla_status edla_check_average_pool_2d(const edla_model *model, const edla_op *o
     return EDLA_OK;
 }
 
+edla_status edla_check_max_pool_2d(const edla_model *model, const edla_op *op) {
+    return check_pool(model, op);
+}
+
+/* Both pools walk the same windows; only the per-channel reduction differs
+ * (inlined with a constant max_pool, so each op gets its own loop). */
+static inline void eval_pool(const edla_model *model, const edla_op *op, uint8_t *scratch,
+                             int max_pool) {
+    const int32_t *p = op->p;
+    const int32_t k[2] = {p[POOL_P_FILTER_H], p[POOL_P_FILTER_W]};
+    const int32_t stride[2] = {p[POOL_P_STRIDE_H], p[POOL_P_STRIDE_W]};
+    const int32_t dilation[2] = {1, 1};
+    const int32_t pad[2] = {p[POOL_P_PAD_TOP], p[POOL_P_PAD_LEFT]};
+    const int32_t act_min = p[POOL_P_ACT_MIN], act_max = p[POOL_P_ACT_MAX];
+    ku_window g;
+    ku_window_init(&g, edla_in(model, op, 0), edla_out(model, op, 0), k, stride, dilation, pad);
+    const int8_t *input = (const int8_t *)edla_in_data(model, op, scratch, 0);
+    int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
+    const size_t channels = (size_t)g.in_c;
+
+    ku_pixel px;
+    ku_pixel_start(&g, input, &px);
+    do {
+        const int taps_x = px.fx_end - px.fx_begin;
+        /* check guarantees a non-empty window for average pool */
+        const int32_t count = (int32_t)((px.fy_end - px.fy_begin) * taps_x);
+        /* an empty window (possible only for max pool) must not form a wild pointer */
+        const int8_t *in_px =
+            taps_x > 0 ? px.in_b + (size_t)(px.x0 + px.fx_begin) * channels : px.in_b;
+        for (size_t c = 0; c < channels; ++c) {
+            int32_t acc = max_pool ? -128 : 0;
+            for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
+                const int8_t *tap = in_px + (size_t)(px.y0 + fy) * g.row_stride + c;
+                for (int i = 0; i < taps_x; ++i) {
+                    const int32_t v = tap[(size_t)i * channels];
+                    acc = max_pool ? (v > acc ? v : acc) : acc + v;
+                }
+            }
+            if (!max_pool) {
+                /* round half away from zero; C division truncates like C++ */
+                acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+            }
+            *out++ = (int8_t)ku_clamp(acc, act_min, act_max);
+        }
+    } while (ku_pixel_next(&g, &px));
+}
+
 void edla_eval_average_pool_2d(const edla_model *model, const edla_op *op, uint8_t *scratch,
                                edla_counters *counters) {
     (void)counters; /* pooling performs no MACs */
-    pool_geometry g;
-    geometry(model, op, &g);
-    const int8_t *input = (const int8_t *)edla_in_data(model, op, scratch, 0);
-    int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
-    const size_t row_stride = (size_t)g.in_w * (size_t)g.channels;
-    const size_t batch_stride = (size_t)g.in_h * row_stride;
-
-    for (int b = 0; b < g.batches; ++b) {
-        const int8_t *in_b = input + (size_t)b * batch_stride;
-        for (int oy = 0; oy < g.out_h; ++oy) {
-            const int in_y0 = oy * g.stride_h - g.pad_top;
-            int fy_begin, fy_end;
-            window(in_y0, g.filter_h, g.in_h, &fy_begin, &fy_end);
-            for (int ox = 0; ox < g.out_w; ++ox) {
-                const int in_x0 = ox * g.stride_w - g.pad_left;
-                int fx_begin, fx_end;
-                window(in_x0, g.filter_w, g.in_w, &fx_begin, &fx_end);
-                /* check guarantees count >= 1 */
-                const int32_t count = (int32_t)((fy_end - fy_begin) * (fx_end - fx_begin));
-                const int taps_x = fx_end - fx_begin;
-                const int8_t *in_px = in_b + (size_t)(in_x0 + fx_begin) * (size_t)g.channels;
-                for (int c = 0; c < g.channels; ++c) {
-                    int32_t acc = 0;
-                    for (int fy = fy_begin; fy < fy_end; ++fy) {
-                        const int8_t *tap = in_px + (size_t)(in_y0 + fy) * row_stride + (size_t)c;
-                        for (int i = 0; i < taps_x; ++i) {
-                            acc += tap[(size_t)i * (size_t)g.channels];
-                        }
-                    }
-                    /* round half away from zero; C division truncates like C++ */
-                    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                    *out++ = (int8_t)clamp(acc, g.act_min, g.act_max);
-                }
-            }
-        }
-    }
-}
-
-edla_status edla_check_max_pool_2d(const edla_model *model, const edla_op *op) {
-    return check_pool(model, op);
+    eval_pool(model, op, scratch, 0);
 }
 
 void edla_eval_max_pool_2d(const edla_model *model, const edla_op *op, uint8_t *scratch,
                            edla_counters *counters) {
     (void)counters; /* pooling performs no MACs */
-    pool_geometry g;
-    geometry(model, op, &g);
-    const int8_t *input = (const int8_t *)edla_in_data(model, op, scratch, 0);
-    int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
-    const size_t row_stride = (size_t)g.in_w * (size_t)g.channels;
-    const size_t batch_stride = (size_t)g.in_h * row_stride;
-
-    for (int b = 0; b < g.batches; ++b) {
-        const int8_t *in_b = input + (size_t)b * batch_stride;
-        for (int oy = 0; oy < g.out_h; ++oy) {
-            const int in_y0 = oy * g.stride_h - g.pad_top;
-            int fy_begin, fy_end;
-            window(in_y0, g.filter_h, g.in_h, &fy_begin, &fy_end);
-            for (int ox = 0; ox < g.out_w; ++ox) {
-                const int in_x0 = ox * g.stride_w - g.pad_left;
-                int fx_begin, fx_end;
-                window(in_x0, g.filter_w, g.in_w, &fx_begin, &fx_end);
-                const int taps_x = fx_end - fx_begin;
-                /* an empty window (possible only for max pool) must not form a wild pointer */
-                const int8_t *in_px =
-                    taps_x > 0 ? in_b + (size_t)(in_x0 + fx_begin) * (size_t)g.channels : in_b;
-                for (int c = 0; c < g.channels; ++c) {
-                    int32_t max = -128;
-                    for (int fy = fy_begin; fy < fy_end; ++fy) {
-                        const int8_t *tap = in_px + (size_t)(in_y0 + fy) * row_stride + (size_t)c;
-                        for (int i = 0; i < taps_x; ++i) {
-                            const int32_t v = tap[(size_t)i * (size_t)g.channels];
-                            max = v > max ? v : max;
-                        }
-                    }
-                    *out++ = (int8_t)clamp(max, g.act_min, g.act_max);
-                }
-            }
-        }
-    }
+    eval_pool(model, op, scratch, 1);
 }

@@ -8,35 +8,20 @@
  * 1/256 steps, offset by the output zero point -128 and clamped; entries below
  * diff_min output -128.
  */
-#include "kernels.h"
-#include "requant.h"
+#include "kernel_util.h"
 
 enum {
     SCALED_DIFF_INTEGER_BITS = 5,  /* Q5.26 exp() input: diffs down to -32 */
     ACCUMULATION_INTEGER_BITS = 12 /* Q12.19 sum of exps: up to 4096 terms */
 };
 
-/* Element count for eval (fits: the loader checked the tensor's byte size). */
-static size_t element_count(const edla_tensor *t) {
-    size_t n = 1;
-    for (unsigned i = 0; i < t->rank; ++i) {
-        n *= (size_t)t->dims[i];
-    }
-    return n;
-}
-
 edla_status edla_check_softmax(const edla_model *model, const edla_op *op) {
-    if (op->n_in != 1 || op->n_out != 1) {
-        return EDLA_ERR_OP;
-    }
-    if (op->in[0] == EDLA_NO_TENSOR || op->out[0] == EDLA_NO_TENSOR) {
-        return EDLA_ERR_OPERAND;
+    const edla_status st = ku_check_unary_operands(model, op);
+    if (st != EDLA_OK) {
+        return st;
     }
     const edla_tensor *in = edla_in(model, op, 0);
     const edla_tensor *out = edla_out(model, op, 0);
-    if (in->dtype != EDLA_INT8 || out->dtype != EDLA_INT8 || out->location != EDLA_LOC_SCRATCH) {
-        return EDLA_ERR_OPERAND;
-    }
     if (in->rank < 1 || in->rank != out->rank) {
         return EDLA_ERR_PARAM;
     }
@@ -80,7 +65,7 @@ void edla_eval_softmax(const edla_model *model, const edla_op *op, uint8_t *scra
     const int8_t *input = (const int8_t *)edla_in_data(model, op, scratch, 0);
     int8_t *output = (int8_t *)edla_out_data(model, op, scratch, 0);
     const int depth = (int)in_t->dims[in_t->rank - 1];
-    const size_t rows = element_count(in_t) / (size_t)depth;
+    const size_t rows = ku_element_count(in_t) / (size_t)depth;
     const int32_t multiplier = op->p[SOFTMAX_P_INPUT_MULTIPLIER];
     const int left_shift = (int)op->p[SOFTMAX_P_INPUT_LEFT_SHIFT];
     const int32_t diff_min = op->p[SOFTMAX_P_DIFF_MIN];
@@ -127,7 +112,7 @@ void edla_eval_softmax(const edla_model *model, const edla_op *op, uint8_t *scra
                         shifted_scale, exp_of_diff(diff, multiplier, left_shift)),
                     exponent);
                 const int32_t v = unsat - 128;
-                y[c] = (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v);
+                y[c] = (int8_t)ku_clamp(v, -128, 127);
             } else {
                 y[c] = -128;
             }
