@@ -42,7 +42,7 @@ class _Tables:
         if buf.is_const:
             loc, offset = fmt.LOC_CONST, self.const_offset(buf.data)
         else:
-            loc, offset = fmt.LOC_SCRATCH, buf.offset
+            loc, offset = fmt.LOC_SCRATCH, buf.offset + view.byte_offset
         nbytes = int(np.prod(shape)) * (4 if view.dtype == "int32" else 1)
         self.records.append(fmt.TENSOR.pack(fmt.DTYPE_CODES[view.dtype], loc, len(shape), 0,
                                             *(shape + [1] * (4 - len(shape))), offset, nbytes,

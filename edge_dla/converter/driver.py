@@ -1,9 +1,11 @@
 """convert(): the converter as one linear recipe, a health check between stages."""
 import os
 
+import numpy as np
+
 from .. import __version__
 from ..errors import ModelError
-from . import blob_writer, lower, memory_plan
+from . import blob_writer, lower, tiling
 from .check import check_model
 from .graph import check_health
 from .tflite_reader import read_tflite
@@ -49,17 +51,23 @@ def _load_bytes(model):
         raise ModelError(f"cannot read model: {exc.strerror}", where=path) from None
 
 
+def _view_bytes(view):
+    return int(np.prod(view.shape)) * (1 if view.dtype == "int8" else 4)
+
+
 def _io_meta(views, first_index):
     return [{"name": v.name, "index": first_index + i, "shape": list(v.shape), "dtype": v.dtype,
              "quantization": v.quantization} for i, v in enumerate(views)]
 
 
-def convert(model, **options):
+def convert(model, optimise="balanced", **options):
     """Convert a .tflite int8 model (path or bytes) into an edge_dla blob (bytes).
 
     Options (all optional) describe the target NPU: scratchpad_bytes,
     macs_per_cycle, flash_bytes_per_cycle, ext_bytes_per_cycle, clock_mhz,
-    op_overhead_cycles.
+    op_overhead_cycles. `optimise` picks among plans that fit the scratchpad:
+    "balanced" (smallest without recomputation), "performance" (fewest
+    cycles) or "size" (smallest scratchpad, tiling as far as it goes).
     """
     cfg, npu = _npu_record(options)
     data, source = _load_bytes(model)
@@ -69,19 +77,19 @@ def convert(model, **options):
     check_health(graph)
     check_model(graph, lower.SUPPORTED_OPS)
     layers, inputs, outputs = lower.lower(graph)
-    buffers = memory_plan.assign_lifetimes(layers, inputs, outputs)
-    plan = memory_plan.plan(buffers, capacity=npu["scratchpad_capacity"])
+    layers, plan = tiling.fit_to_scratchpad(layers, inputs, outputs, npu, npu["scratchpad_capacity"],
+                                            optimise)
     meta = {
         "converter": f"edge_dla {__version__}",
         "source": source,
         "npu": cfg,
-        "plan": {"peak": plan["peak"], "strategy": plan["strategy"], "buffers": len(buffers)},
+        "plan": plan,
         "layers": [{
             "op": layer.kind, "tflite_index": layer.source,
             "inputs": [list(v.shape) for v in layer.inputs[:1] if v is not None],
             "output": list(layer.outputs[0].shape), "macs": layer.macs,
             "weight_bytes": sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const),
-            "scratch": sorted({(v.buffer.offset, v.buffer.offset + v.buffer.nbytes)
+            "scratch": sorted({(v.buffer.offset + v.byte_offset, v.buffer.offset + v.byte_offset + _view_bytes(v))
                                for v in layer.inputs + layer.outputs if v is not None and not v.buffer.is_const}),
             **layer.info,
         } for layer in layers],

@@ -11,7 +11,7 @@ import numpy as np
 
 # Op codes of native/include/edla.h (edla_opcode).
 OPCODES = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 3, "AVERAGE_POOL_2D": 4,
-           "MAX_POOL_2D": 5, "ADD": 6, "SOFTMAX": 7}
+           "MAX_POOL_2D": 5, "ADD": 6, "SOFTMAX": 7, "DMA": 64}
 
 LOWERINGS = {}  # TFLite op name -> function(Lowering, Operator) -> Layer | list[Layer] | None
 
@@ -34,6 +34,7 @@ class Buffer:
     first: int = None           # activations: first and last layer step using it
     last: int = None
     offset: int = None          # scratchpad offset, set by the planner
+    prefetch: bool = False      # filled one step before its first use (double-buffered DMA)
 
     @property
     def is_const(self):
@@ -49,6 +50,7 @@ class View:
     zero_point: int
     buffer: Buffer
     quantization: dict = None   # scales/zero points for I/O details
+    byte_offset: int = 0        # where the view starts inside its buffer (row stripes)
 
 
 @dataclass(eq=False)

@@ -17,7 +17,7 @@ from ..errors import AllocationError
 ALIGN = 16
 
 
-def _align(n):
+def aligned(n):
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
@@ -35,6 +35,9 @@ def assign_lifetimes(layers, inputs, outputs):
                 buffers[id(buf)] = buf
                 buf.first = buf.last = step
             buf.first, buf.last = min(buf.first, step), max(buf.last, step)
+    for buf in buffers.values():
+        if buf.prefetch:
+            buf.first = max(buf.first - 1, 0)
     for view in outputs:
         buffers.setdefault(id(view.buffer), view.buffer)
         if view.buffer.first is None:
@@ -51,16 +54,16 @@ def _place(order):
     placed = []
     offsets = {}
     for buf in order:
-        live = sorted((offsets[id(p)], offsets[id(p)] + _align(p.nbytes)) for p in placed
+        live = sorted((offsets[id(p)], offsets[id(p)] + aligned(p.nbytes)) for p in placed
                       if _overlaps_in_time(p, buf))
         offset = 0
         for start, stop in live:
-            if offset + _align(buf.nbytes) <= start:
+            if offset + aligned(buf.nbytes) <= start:
                 break
             offset = max(offset, stop)
         offsets[id(buf)] = offset
         placed.append(buf)
-    peak = max((offsets[id(b)] + _align(b.nbytes) for b in order), default=0)
+    peak = max((offsets[id(b)] + aligned(b.nbytes) for b in order), default=0)
     return peak, offsets
 
 

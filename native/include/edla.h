@@ -119,8 +119,20 @@ typedef enum {
     EDLA_OP_ADD = 6,
     EDLA_OP_SOFTMAX = 7,
     /* 8..31: element-wise, activation and reduction ops */
+    EDLA_OP_MUL = 8,
+    EDLA_OP_SUB = 9,
+    EDLA_OP_SQUARED_DIFFERENCE = 10,
+    EDLA_OP_MAXIMUM = 11,
+    EDLA_OP_MINIMUM = 12,
+    EDLA_OP_PRELU = 13,
+    EDLA_OP_LUT = 14,        /* any int8 -> int8 function: activations, requantize */
+    EDLA_OP_QUANTIZE = 15,   /* float32 -> int8 (model inputs) */
+    EDLA_OP_DEQUANTIZE = 16, /* int8 -> float32 (model outputs) */
+    EDLA_OP_REDUCE_SUM = 17, /* MEAN and SUM */
+    EDLA_OP_REDUCE_MAX = 18,
     /* 32..63: data movement and structural ops */
-    EDLA_OP_COUNT_ = 64 /* one past the largest op code; unassigned codes are refused */
+    EDLA_OP_DMA = 64, /* 64..79: the NPU's own commands */
+    EDLA_OP_COUNT_ = 80 /* one past the largest op code; unassigned codes are refused */
 } edla_opcode;
 
 /* edla_op.flags: the layer runs on the CPU beside the NPU (no MAC-array fit),
@@ -147,13 +159,31 @@ typedef enum {
  *   in: 0 a, 1 b (4-D, broadcast where a dim is 1); out: 0 [N,H,W,C]; p: ADD_P_*.
  * SOFTMAX
  *   in: 0 input int8 (rows over the last dim); out: 0 int8; p: SOFTMAX_P_*.
+ * DMA
+ *   in: 0 any constant tensor; out: 0 a scratchpad tensor of the same size.
+ *   Copies flash -> scratchpad (weights streamed into the weight buffer) and
+ *   counts the bytes; cycles are bytes / flash_bytes_per_cycle.
+ *
+ * Output-channel chunks: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
+ * compute output channels [CHANNEL_BEGIN, CHANNEL_END) of their output (all
+ * other channels are left untouched). Their filter operand holds exactly
+ * those channels (conv [end-begin,Kh,Kw,Ci], depthwise [1,Kh,Kw,end-begin],
+ * FC [end-begin, depth]) and may live in the scratchpad (staged by a DMA op);
+ * bias, multiplier and shift tables always cover all output channels. For
+ * depthwise, begin and end are multiples of the depth multiplier. Row stripes
+ * need no parameter: they are views (tensor records) onto row ranges, with the
+ * padding adjusted by the converter.
  */
 enum {
     CONV_P_STRIDE_H, CONV_P_STRIDE_W, CONV_P_DILATION_H, CONV_P_DILATION_W,
     CONV_P_PAD_TOP, CONV_P_PAD_LEFT, CONV_P_INPUT_OFFSET, CONV_P_OUTPUT_OFFSET,
-    CONV_P_ACT_MIN, CONV_P_ACT_MAX, CONV_P_DEPTH_MULTIPLIER
+    CONV_P_ACT_MIN, CONV_P_ACT_MAX, CONV_P_DEPTH_MULTIPLIER,
+    CONV_P_CHANNEL_BEGIN, CONV_P_CHANNEL_END
 };
-enum { FC_P_INPUT_OFFSET, FC_P_FILTER_OFFSET, FC_P_OUTPUT_OFFSET, FC_P_ACT_MIN, FC_P_ACT_MAX };
+enum {
+    FC_P_INPUT_OFFSET, FC_P_FILTER_OFFSET, FC_P_OUTPUT_OFFSET, FC_P_ACT_MIN, FC_P_ACT_MAX,
+    FC_P_CHANNEL_BEGIN, FC_P_CHANNEL_END
+};
 enum {
     POOL_P_STRIDE_H, POOL_P_STRIDE_W, POOL_P_FILTER_H, POOL_P_FILTER_W,
     POOL_P_PAD_TOP, POOL_P_PAD_LEFT, POOL_P_ACT_MIN, POOL_P_ACT_MAX
@@ -165,6 +195,52 @@ enum {
     ADD_P_ACT_MIN, ADD_P_ACT_MAX
 };
 enum { SOFTMAX_P_INPUT_MULTIPLIER, SOFTMAX_P_INPUT_LEFT_SHIFT, SOFTMAX_P_DIFF_MIN };
+
+/*
+ * Element-wise, activation and reduction ops (all flagged EDLA_OP_FLAG_CPU).
+ * Binary ops broadcast like ADD: shapes right-aligned to 4-D, a dim of 1
+ * broadcasts.
+ *
+ * MUL
+ *   in: 0 a, 1 b int8; out: 0 int8; p: MUL_P_*.
+ * SUB, SQUARED_DIFFERENCE
+ *   in: 0 a, 1 b int8; out: 0 int8; p: ADD_P_* (SQUARED_DIFFERENCE: the output
+ *   multiplier applies to the squared difference and its shift may be > 0).
+ * MAXIMUM, MINIMUM
+ *   in: 0 a, 1 b int8 (raw values compared, as TFLM does); out: 0 int8; no p.
+ * PRELU
+ *   in: 0 input int8, 1 alpha int8 (broadcast onto the input); out: 0 int8 of
+ *   the input's shape; p: PRELU_P_*.
+ * LUT
+ *   in: 0 input int8, 1 table int8 [256] constant; out: 0 int8 of the same
+ *   element count, out[i] = table[in[i] + 128]. The converter evaluates TFLM's
+ *   integer reference (LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, RELU*, int8
+ *   QUANTIZE) once per input value.
+ * QUANTIZE
+ *   in: 0 float32; out: 0 int8, same element count; p: QUANT_P_*.
+ *   out = clamp(round_half_away(in / scale) + zero_point) in float32.
+ * DEQUANTIZE
+ *   in: 0 int8; out: 0 float32, same element count; p: QUANT_P_*.
+ *   out = (float)(in - zero_point) * scale in float32.
+ * REDUCE_SUM (MEAN, SUM), REDUCE_MAX
+ *   in: 0 input int8 (right-aligned to 4-D); out: 0 int8 holding the kept
+ *   dims in order (any rank); p: REDUCE_P_*. REDUCE_SUM outputs
+ *   requantize(sum - zero_point * n) + output zero point, clamped (the
+ *   multiplier includes MEAN's 1/n); REDUCE_MAX the raw maximum.
+ */
+enum {
+    MUL_P_INPUT1_OFFSET, MUL_P_INPUT2_OFFSET, MUL_P_OUTPUT_OFFSET, MUL_P_OUTPUT_MULTIPLIER,
+    MUL_P_OUTPUT_SHIFT, MUL_P_ACT_MIN, MUL_P_ACT_MAX
+};
+enum {
+    PRELU_P_INPUT_OFFSET, PRELU_P_ALPHA_OFFSET, PRELU_P_OUTPUT_OFFSET, PRELU_P_POS_MULTIPLIER,
+    PRELU_P_POS_SHIFT, PRELU_P_NEG_MULTIPLIER, PRELU_P_NEG_SHIFT
+};
+enum { QUANT_P_SCALE_BITS, QUANT_P_ZERO_POINT }; /* scale: IEEE float32 bit pattern */
+enum {
+    REDUCE_P_AXIS_MASK, /* bit d set: extended dim d is reduced */
+    REDUCE_P_INPUT_ZERO_POINT, REDUCE_P_OUTPUT_ZERO_POINT, REDUCE_P_MULTIPLIER, REDUCE_P_SHIFT
+};
 
 typedef struct {
     uint16_t opcode;                      /* edla_opcode */

@@ -25,8 +25,8 @@ void edla_eval_conv_2d(const edla_model *model, const edla_op *op, uint8_t *scra
     ku_pixel px;
     ku_pixel_start(&g, d.input, &px);
     do {
-        for (int oc = 0; oc < g.out_c; ++oc) {
-            const int8_t *f_oc = d.filter + (size_t)oc * filter_oc_stride;
+        for (int oc = d.c_begin; oc < d.c_end; ++oc) {
+            const int8_t *f_oc = d.filter + (size_t)(oc - d.c_begin) * filter_oc_stride;
             uint32_t acc = 0;
             for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
                 const int8_t *in_row = px.in_b + (size_t)(px.y0 + fy * g.dil_h) * g.row_stride;
@@ -36,9 +36,10 @@ void edla_eval_conv_2d(const edla_model *model, const edla_op *op, uint8_t *scra
                                   f_row + (size_t)fx * in_c, 1, g.in_c, d.input_offset, 0);
                 }
             }
-            *out++ = ku_channel_output(&d, acc, oc);
+            out[oc] = ku_channel_output(&d, acc, oc);
         }
+        out += g.out_c;
     } while (ku_pixel_next(&g, &px));
-    ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)g.out_c * (uint64_t)g.k_h *
+    ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)(d.c_end - d.c_begin) * (uint64_t)g.k_h *
                               (uint64_t)g.k_w * (uint64_t)g.in_c);
 }

@@ -20,8 +20,9 @@ void edla_eval_depthwise_conv_2d(const edla_model *model, const edla_op *op, uin
     ku_window g;
     ku_conv_setup(model, op, scratch, &d, &g);
     const int depth_multiplier = (int)op->p[CONV_P_DEPTH_MULTIPLIER];
-    const size_t in_c = (size_t)g.in_c, out_c = (size_t)g.out_c;
-    const size_t filter_row_stride = (size_t)g.k_w * out_c;
+    const size_t in_c = (size_t)g.in_c;
+    const size_t chunk_c = (size_t)(d.c_end - d.c_begin); /* channels in the (chunk) filter */
+    const size_t filter_row_stride = (size_t)g.k_w * chunk_c;
     const size_t x_step = (size_t)g.dil_w * in_c; /* input elements between filter columns */
     int8_t *out = d.out;
 
@@ -31,8 +32,8 @@ void edla_eval_depthwise_conv_2d(const edla_model *model, const edla_op *op, uin
         const int taps_x = px.fx_end - px.fx_begin;
         /* an empty column range must not form a wild pointer */
         const size_t x_first = taps_x > 0 ? (size_t)(px.x0 + px.fx_begin * g.dil_w) * in_c : 0;
-        const size_t f_first = (size_t)px.fx_begin * out_c;
-        for (int ic = 0; ic < g.in_c; ++ic) {
+        const size_t f_first = (size_t)px.fx_begin * chunk_c;
+        for (int ic = d.c_begin / depth_multiplier; ic < d.c_end / depth_multiplier; ++ic) {
             for (int m = 0; m < depth_multiplier; ++m) {
                 const int oc = ic * depth_multiplier + m;
                 uint32_t acc = 0;
@@ -40,12 +41,14 @@ void edla_eval_depthwise_conv_2d(const edla_model *model, const edla_op *op, uin
                     const int8_t *in_row = px.in_b + (size_t)(px.y0 + fy * g.dil_h) * g.row_stride;
                     const int8_t *f_row = d.filter + (size_t)fy * filter_row_stride;
                     acc += ku_dot(in_row + x_first + (size_t)ic, x_step,
-                                  f_row + f_first + (size_t)oc, out_c, taps_x, d.input_offset, 0);
+                                  f_row + f_first + (size_t)(oc - d.c_begin), chunk_c, taps_x,
+                                  d.input_offset, 0);
                 }
-                *out++ = ku_channel_output(&d, acc, oc);
+                out[oc] = ku_channel_output(&d, acc, oc);
             }
         }
+        out += g.out_c;
     } while (ku_pixel_next(&g, &px));
-    ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)g.out_c * (uint64_t)g.k_h *
+    ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)chunk_c * (uint64_t)g.k_h *
                               (uint64_t)g.k_w);
 }

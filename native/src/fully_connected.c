@@ -31,10 +31,15 @@ edla_status edla_check_fully_connected(const edla_model *model, const edla_op *o
         !dims_positive(out)) {
         return EDLA_ERR_PARAM;
     }
-    const int32_t out_c = filter->dims[0];
     const int32_t depth = filter->dims[1];
     const int64_t in_elems = ku_elements(in);
-    if (in_elems % depth != 0 || ku_elements(out) != (in_elems / depth) * out_c) {
+    if (in_elems % depth != 0 || ku_elements(out) % (in_elems / depth) != 0 ||
+        ku_elements(out) / (in_elems / depth) > INT32_MAX) {
+        return EDLA_ERR_PARAM;
+    }
+    const int32_t out_c = (int32_t)(ku_elements(out) / (in_elems / depth)); /* all units */
+    if (!ku_channel_range_ok(op->p[FC_P_CHANNEL_BEGIN], op->p[FC_P_CHANNEL_END], out_c, 1,
+                             filter->dims[0])) {
         return EDLA_ERR_PARAM;
     }
     if ((st = ku_check_channel_tables(model, op, out_c)) != EDLA_OK) {
@@ -53,21 +58,20 @@ void edla_eval_fully_connected(const edla_model *model, const edla_op *op, uint8
                                edla_counters *counters) {
     ku_channel_op_data d;
     ku_channel_op_data_get(model, op, scratch, FC_P_INPUT_OFFSET, FC_P_OUTPUT_OFFSET,
-                           FC_P_ACT_MIN, FC_P_ACT_MAX, &d);
-    const edla_tensor *filter_t = edla_in(model, op, KU_IN_FILTER);
-    const int out_c = (int)filter_t->dims[0];
-    const int depth = (int)filter_t->dims[1];
+                           FC_P_ACT_MIN, FC_P_ACT_MAX, FC_P_CHANNEL_BEGIN, &d);
+    const int depth = (int)edla_in(model, op, KU_IN_FILTER)->dims[1];
     const size_t rows = ku_element_count(edla_in(model, op, KU_IN_INPUT)) / (size_t)depth;
+    const size_t out_c = ku_element_count(edla_out(model, op, 0)) / rows; /* all units */
     const int32_t filter_offset = op->p[FC_P_FILTER_OFFSET];
-    int8_t *out = d.out;
 
     for (size_t r = 0; r < rows; ++r) {
         const int8_t *x = d.input + r * (size_t)depth;
-        for (int oc = 0; oc < out_c; ++oc) {
-            const uint32_t acc = ku_dot(x, 1, d.filter + (size_t)oc * (size_t)depth, 1, depth,
-                                        d.input_offset, filter_offset);
-            *out++ = ku_channel_output(&d, acc, oc);
+        int8_t *out = d.out + r * out_c;
+        for (int oc = d.c_begin; oc < d.c_end; ++oc) {
+            const uint32_t acc = ku_dot(x, 1, d.filter + (size_t)(oc - d.c_begin) * (size_t)depth, 1,
+                                        depth, d.input_offset, filter_offset);
+            out[oc] = ku_channel_output(&d, acc, oc);
         }
     }
-    ku_add_macs(counters, (uint64_t)rows * (uint64_t)out_c * (uint64_t)depth);
+    ku_add_macs(counters, (uint64_t)rows * (uint64_t)(d.c_end - d.c_begin) * (uint64_t)depth);
 }

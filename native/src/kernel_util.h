@@ -96,10 +96,18 @@ static inline edla_status ku_check_channel_op_operands(const edla_model *model, 
     }
     const edla_tensor *filter = edla_in(model, op, KU_IN_FILTER);
     if (!ku_int8_io_ok(edla_in(model, op, KU_IN_INPUT), edla_out(model, op, 0)) ||
-        filter->dtype != EDLA_INT8 || filter->location != EDLA_LOC_CONST) {
+        filter->dtype != EDLA_INT8) { /* in flash, or staged into the scratchpad by DMA */
         return EDLA_ERR_OPERAND;
     }
     return EDLA_OK;
+}
+
+/* An output-channel chunk [begin, end) of n channels, aligned to `step`
+ * (the depth multiplier for depthwise, else 1), holding `filter_channels`. */
+static inline int ku_channel_range_ok(int32_t begin, int32_t end, int32_t n, int32_t step,
+                                      int32_t filter_channels) {
+    return begin >= 0 && begin < end && end <= n && begin % step == 0 && end % step == 0 &&
+           end - begin == filter_channels;
 }
 
 /* The per-output-channel tables of conv/depthwise/FC (optional bias, requant
@@ -284,14 +292,17 @@ static inline edla_status ku_check_conv(const edla_model *model, const edla_op *
     }
     const int32_t *p = op->p;
     const int32_t out_c = out->dims[3];
+    const int32_t begin = p[CONV_P_CHANNEL_BEGIN], end = p[CONV_P_CHANNEL_END];
     if (depthwise) {
         /* output channel ic * depth_multiplier + m reads input channel ic */
         const int32_t depth_multiplier = p[CONV_P_DEPTH_MULTIPLIER];
         if (depth_multiplier < 1 || (int64_t)in->dims[3] * depth_multiplier != out_c ||
-            filter->dims[0] != 1 || filter->dims[3] != out_c) {
+            filter->dims[0] != 1 ||
+            !ku_channel_range_ok(begin, end, out_c, depth_multiplier, filter->dims[3])) {
             return EDLA_ERR_PARAM;
         }
-    } else if (in->dims[3] != filter->dims[3] || filter->dims[0] != out_c) {
+    } else if (in->dims[3] != filter->dims[3] ||
+               !ku_channel_range_ok(begin, end, out_c, 1, filter->dims[0])) {
         return EDLA_ERR_PARAM;
     }
     const edla_status tables = ku_check_channel_tables(model, op, out_c);
@@ -316,6 +327,7 @@ typedef struct {
     const int32_t *bias, *mult, *shift;
     int8_t *out;
     int32_t input_offset, output_offset, act_min, act_max;
+    int c_begin, c_end; /* the output-channel chunk this op computes; filter holds only it */
 } ku_channel_op_data;
 
 /* Resolves the operand pointers and quantization params (p[] indices given,
@@ -323,7 +335,10 @@ typedef struct {
 static inline void ku_channel_op_data_get(const edla_model *model, const edla_op *op,
                                           uint8_t *scratch, unsigned p_input_offset,
                                           unsigned p_output_offset, unsigned p_act_min,
-                                          unsigned p_act_max, ku_channel_op_data *d) {
+                                          unsigned p_act_max, unsigned p_channel_begin,
+                                          ku_channel_op_data *d) {
+    d->c_begin = (int)op->p[p_channel_begin];
+    d->c_end = (int)op->p[p_channel_begin + 1];
     d->input_offset = op->p[p_input_offset];
     d->output_offset = op->p[p_output_offset];
     d->act_min = op->p[p_act_min];
@@ -340,7 +355,7 @@ static inline void ku_channel_op_data_get(const edla_model *model, const edla_op
 static inline void ku_conv_setup(const edla_model *model, const edla_op *op, uint8_t *scratch,
                                  ku_channel_op_data *d, ku_window *g) {
     ku_channel_op_data_get(model, op, scratch, CONV_P_INPUT_OFFSET, CONV_P_OUTPUT_OFFSET,
-                           CONV_P_ACT_MIN, CONV_P_ACT_MAX, d);
+                           CONV_P_ACT_MIN, CONV_P_ACT_MAX, CONV_P_CHANNEL_BEGIN, d);
     const edla_tensor *filter = edla_in(model, op, KU_IN_FILTER);
     const int32_t *p = op->p;
     const int32_t stride[2] = {p[CONV_P_STRIDE_H], p[CONV_P_STRIDE_W]};

@@ -48,5 +48,6 @@ EDLA_KERNEL(average_pool_2d);
 EDLA_KERNEL(max_pool_2d);
 EDLA_KERNEL(add);
 EDLA_KERNEL(softmax);
+EDLA_KERNEL(dma);
 
 #endif /* EDLA_KERNELS_H */

@@ -9,6 +9,9 @@
  *             layers without MACs (the element-wise unit)
  *   dma     = ceil(dma_bytes * 256 / flash_bytes_per_cycle_q8)
  *   cycles  = max(compute, dma) + op_overhead_cycles  (DMA overlaps compute)
+ * A DMA command (weights into the scratchpad) is double-buffered: it runs
+ * while the previous layer computes, so only the part of its transfer that
+ * outlasts that layer costs cycles, and it has no launch overhead.
  */
 #include "edla.h"
 #include "kernels.h"
@@ -26,6 +29,7 @@ const edla_check_fn edla_op_checks[EDLA_OP_COUNT_] = {
     [EDLA_OP_SOFTMAX] = edla_check_softmax,
     /* element-wise, activation and reduction ops (8..31) */
     /* data movement and structural ops (32..63) */
+    [EDLA_OP_DMA] = edla_check_dma,
 };
 
 static const edla_eval_fn op_evals[EDLA_OP_COUNT_] = {
@@ -38,6 +42,7 @@ static const edla_eval_fn op_evals[EDLA_OP_COUNT_] = {
     [EDLA_OP_SOFTMAX] = edla_eval_softmax,
     /* element-wise, activation and reduction ops (8..31) */
     /* data movement and structural ops (32..63) */
+    [EDLA_OP_DMA] = edla_eval_dma,
 };
 
 static uint32_t ceil_div(uint64_t a, uint64_t b) {
@@ -54,7 +59,12 @@ static uint32_t const_bytes(const edla_model *m, const edla_op *op) {
 }
 
 static void model_cycles(const edla_npu_config *npu, const edla_model *m, const edla_op *op,
-                         edla_counters *c) {
+                         edla_counters *c, uint32_t previous_cycles) {
+    if (op->opcode == EDLA_OP_DMA) {
+        uint32_t transfer = ceil_div((uint64_t)c->dma_bytes * 256u, npu->flash_bytes_per_cycle_q8);
+        c->cycles = transfer > previous_cycles ? transfer - previous_cycles : 0;
+        return;
+    }
     uint32_t compute = c->macs ? ceil_div(c->macs, npu->macs_per_cycle)
                                : ceil_div(m->tensors[op->out[0]].bytes, EDLA_ELEMENTWISE_PER_CYCLE);
     uint32_t dma = ceil_div((uint64_t)c->dma_bytes * 256u, npu->flash_bytes_per_cycle_q8);
@@ -62,7 +72,7 @@ static void model_cycles(const edla_npu_config *npu, const edla_model *m, const 
 }
 
 edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_counters *counters) {
-    uint32_t i;
+    uint32_t i, previous_cycles = 0;
     edla_counters scratch_counter;
     if (!model || !model->header || !scratchpad) return EDLA_ERR_NULL;
     if (((uintptr_t)scratchpad) % EDLA_ALIGN != 0) return EDLA_ERR_ALIGN;
@@ -72,7 +82,8 @@ edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_count
         c->macs = c->macs_skipped = c->cycles = 0;
         c->dma_bytes = const_bytes(model, op);
         op_evals[op->opcode](model, op, scratchpad, c);
-        model_cycles(&model->header->npu, model, op, c);
+        model_cycles(&model->header->npu, model, op, c, previous_cycles);
+        previous_cycles = c->cycles;
     }
     return EDLA_OK;
 }

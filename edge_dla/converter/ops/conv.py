@@ -36,7 +36,7 @@ def _conv_like(low, op, depthwise):
     bias = bias_operand(low, op)
     require(bias is None or bias.shape == (oc,), f"bias shape {bias and list(bias.shape)} != [{oc}]", op)
     kind = "DEPTHWISE_CONV_2D" if depthwise else "CONV_2D"
-    params = [sh, sw, dh, dw, pad_t, pad_l, -x.zero_point, y.zero_point, act_min, act_max, mult]
+    params = [sh, sw, dh, dw, pad_t, pad_l, -x.zero_point, y.zero_point, act_min, act_max, mult, 0, oc]
     macs = n * oh * ow * oc * kh * kw * (1 if depthwise else ic)
     inputs = [low.activation(x.index), low.constant(w.name, low.const_data(w.index)), bias,
               *requant_tables(low, y.name, multipliers, shifts)]

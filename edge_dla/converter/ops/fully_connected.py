@@ -25,7 +25,7 @@ def lower_fully_connected(low, op):
                                               y.scale, y.zero_point)
     bias = bias_operand(low, op)
     require(bias is None or bias.shape == (units,), f"bias shape {bias and list(bias.shape)} != [{units}]", op)
-    params = [-x.zero_point, -int(w.zero_points[0]), y.zero_point, act_min, act_max]
+    params = [-x.zero_point, -int(w.zero_points[0]), y.zero_point, act_min, act_max, 0, units]
     inputs = [low.activation(x.index), low.constant(w.name, low.const_data(w.index)), bias,
               *requant_tables(low, y.name, multipliers, shifts)]
     return Layer("FULLY_CONNECTED", inputs, [low.activation(y.index)], params, op.index, rows * units * depth)

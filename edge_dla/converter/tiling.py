@@ -1,0 +1,378 @@
+"""Fitting a model into the NPU's scratchpad.
+
+Three tools, cheapest first:
+
+1. Weight staging. Every weighted layer streams its filter from flash into a
+   weight buffer in the scratchpad (a DMA op before it). A filter larger than
+   the chunk budget is split by output channels: DMA chunk k, compute output
+   channels of chunk k, and so on. Costs one op overhead per chunk.
+2. Row stripes with cascading (Vela's cascading, MCUNetV2's patches). A
+   segment of spatial layers (conv, depthwise, pool, add) is run stripe by
+   stripe of its output rows; each stripe computes only the rows of every
+   intermediate tensor it needs (halo rows are recomputed), so intermediates
+   never exist whole. Costs the recomputed MACs, refetched weights and op
+   overheads. Stripes are views onto row ranges (NHWC rows are contiguous),
+   so the kernels are unchanged: only padding is adjusted per stripe.
+3. Giving up: AllocationError naming the smallest scratchpad that works.
+
+The search estimates peaks with live-byte sums (a lower bound of the real
+plan) and cycles with the same model as the C core (sim.c), then confirms the
+choice with the real planner.
+"""
+from dataclasses import replace
+
+import numpy as np
+
+from ..errors import AllocationError
+from . import memory_plan
+from .layers import Buffer, Layer, View
+
+WEIGHTED = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1}  # filter operand index
+CHANNEL_PARAMS = {"CONV_2D": 11, "DEPTHWISE_CONV_2D": 11, "FULLY_CONNECTED": 5}
+SPATIAL = {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD"}
+# Weight chunk budgets tried, in bytes: None stages whole filters, 0 stages
+# nothing (the MAC array streams weights from flash through its own small FIFO,
+# outside the scratchpad; the transfer is then not hidden behind the previous
+# layer).
+CHUNK_BUDGETS = [None, 32768, 16384, 8192, 4096, 2048, 1024, 512, 0]
+STRIPE_COUNTS = [2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 96]
+ELEMENTWISE_PER_CYCLE = 16  # sim.c's EDLA_ELEMENTWISE_PER_CYCLE
+
+
+# ---- 1. weight staging ------------------------------------------------------------
+
+def _chunks(layer, budget):
+    """Output-channel ranges whose filter bytes fit the budget (depthwise: whole multipliers)."""
+    filt = layer.inputs[WEIGHTED[layer.kind]]
+    depthwise = layer.kind == "DEPTHWISE_CONV_2D"
+    channels = filt.shape[-1] if depthwise else filt.shape[0]
+    per_channel = filt.buffer.nbytes // channels
+    step = layer.params[10] if depthwise else 1  # depth multiplier
+    if budget is None:
+        size = channels
+    else:
+        size = max(step, budget // per_channel // step * step)
+    return [(c, min(c + size, channels)) for c in range(0, channels, size)]
+
+
+def _filter_chunk(filt, kind, begin, end):
+    data = np.frombuffer(filt.buffer.data, np.int8).reshape(filt.shape)
+    part = data[..., begin:end] if kind == "DEPTHWISE_CONV_2D" else data[begin:end]
+    part = np.ascontiguousarray(part)
+    return part.tobytes(), part.shape
+
+
+def stage_weights(layers, budget):
+    """Insert a DMA op before each weighted layer (per channel chunk)."""
+    if budget == 0:
+        return list(layers)
+    out = []
+    for layer in layers:
+        if layer.kind not in WEIGHTED:
+            out.append(layer)
+            continue
+        slot = WEIGHTED[layer.kind]
+        filt = layer.inputs[slot]
+        if not filt.buffer.is_const:  # already staged
+            out.append(layer)
+            continue
+        ranges = _chunks(layer, budget)
+        total = ranges[-1][1]
+        for begin, end in ranges:
+            data, shape = (filt.buffer.data, filt.shape) if len(ranges) == 1 else \
+                _filter_chunk(filt, layer.kind, begin, end)
+            src = View(f"{filt.name}[{begin}:{end}]", shape, "int8", 0, Buffer(filt.name, len(data), data))
+            staged = View(src.name + "@sram", shape, "int8", 0,
+                          Buffer(src.name + "@sram", len(data), prefetch=True))
+            out.append(Layer("DMA", [src], [staged], [], layer.source, 0, {"dma_for": layer.kind}))
+            params = list(layer.params)
+            params[CHANNEL_PARAMS[layer.kind]:CHANNEL_PARAMS[layer.kind] + 2] = [begin, end]
+            inputs = list(layer.inputs)
+            inputs[slot] = staged
+            macs = layer.macs * (end - begin) // total
+            out.append(replace(layer, inputs=inputs, params=params, macs=macs,
+                               info={**layer.info, "channels": [begin, end]} if len(ranges) > 1 else layer.info))
+    return out
+
+
+# ---- 2. row stripes -----------------------------------------------------------------
+
+def _rows_window(layer):
+    """(stride, pad_top, extent) of a spatial layer along H; ADD maps rows 1:1."""
+    p = layer.params
+    if layer.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        kh = layer.inputs[1].shape[1]
+        return p[0], p[4], (kh - 1) * p[2] + 1
+    if layer.kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+        return p[0], p[4], p[2]
+    return 1, 0, 1
+
+
+def _is_rows(view):
+    return view is not None and not view.buffer.is_const and len(view.shape) == 4
+
+
+def _row_bytes(view):
+    return int(np.prod(view.shape[2:])) * (4 if view.dtype == "int32" else 1)
+
+
+def _needed_rows(layer, view, lo, hi):
+    """Rows of input `view` that output rows [lo, hi) of `layer` read."""
+    h = view.shape[1]
+    if layer.kind == "ADD":
+        return (0, 1) if h == 1 else (lo, hi)
+    stride, pad, extent = _rows_window(layer)
+    return max(lo * stride - pad, 0), min((hi - 1) * stride - pad + extent, h)
+
+
+def segment_ok(layers, i, j, consumers, model_outputs):
+    """Can layers[i..j] run as one striped cascade?"""
+    seg = layers[i:j + 1]
+    if any(l.kind not in SPATIAL or not _is_rows(l.outputs[0]) or l.outputs[0].shape[0] != 1 for l in seg):
+        return False
+    if any(v is not None and not v.buffer.is_const and not _is_rows(v) for l in seg for v in l.inputs):
+        return False
+    inside = set(range(i, j + 1))
+    for l in seg[:-1]:  # intermediate results must not escape the segment
+        buf = l.outputs[0].buffer
+        if id(buf) in model_outputs or not set(consumers.get(id(buf), ())) <= inside:
+            return False
+    return True
+
+
+def stripe_segment(seg, n):
+    """The layers of one cascade, run as n row stripes of its last layer's output."""
+    final = seg[-1].outputs[0]
+    height = final.shape[1]
+    bounds = [round(k * height / n) for k in range(n + 1)]
+    out = []
+    for s in range(n):
+        lo, hi = bounds[s], bounds[s + 1]
+        if lo == hi:
+            continue
+        need = {id(final.buffer): (lo, hi)}
+        for layer in reversed(seg):
+            a, b = need[id(layer.outputs[0].buffer)]
+            for v in layer.inputs:
+                if _is_rows(v):
+                    r = _needed_rows(layer, v, a, b)
+                    old = need.get(id(v.buffer))
+                    need[id(v.buffer)] = r if old is None else (min(old[0], r[0]), max(old[1], r[1]))
+        held = {}  # buffer id -> (stripe buffer, first row it holds) for intermediates
+        for layer in seg:
+            out.append(_stripe_layer(layer, need, held, final, s))
+    return out
+
+
+def _slice(view, buf, first_row, lo, hi):
+    """View of rows [lo, hi) of `view`'s tensor, whose row `first_row` is at the start of buf."""
+    shape = (view.shape[0], hi - lo) + tuple(view.shape[2:])
+    return replace(view, shape=shape, buffer=buf,
+                   byte_offset=(view.byte_offset if buf is view.buffer else 0) + (lo - first_row) * _row_bytes(view))
+
+
+def _stripe_layer(layer, need, held, final, s):
+    y = layer.outputs[0]
+    a, b = need[id(y.buffer)]
+    if y.buffer is final.buffer:
+        out_view = _slice(y, y.buffer, 0, a, b)
+    else:
+        buf = Buffer(f"{y.buffer.name}#s{s}", (b - a) * _row_bytes(y))
+        held[id(y.buffer)] = (buf, a)
+        out_view = _slice(y, buf, a, a, b)
+    inputs = []
+    for v in layer.inputs:
+        if not _is_rows(v):
+            inputs.append(v)
+            continue
+        lo, hi = _needed_rows(layer, v, a, b)
+        buf, first = held.get(id(v.buffer), (v.buffer, 0))
+        inputs.append(_slice(v, buf, first, lo, hi))
+    params = list(layer.params)
+    if layer.kind != "ADD":
+        stride, pad, _ = _rows_window(layer)
+        params[4] = max(pad - a * stride, 0)
+    macs = layer.macs * (b - a) // y.shape[1]
+    return replace(layer, inputs=inputs, outputs=[out_view], params=params, macs=macs,
+                   info={**layer.info, "rows": [a, b]})
+
+
+def apply_segments(layers, segments):
+    """Replace each (i, j, n) segment of layers by its striped cascade."""
+    out, i = [], 0
+    starts = {seg[0]: seg for seg in segments}
+    while i < len(layers):
+        if i in starts:
+            _, j, n = starts[i]
+            out += stripe_segment(layers[i:j + 1], n)
+            i = j + 1
+        else:
+            out.append(layers[i])
+            i += 1
+    return out
+
+
+# ---- cost and peak estimates ----------------------------------------------------------
+
+def estimate_cycles(layers, npu):
+    """The C core's cycle model (sim.c), from shapes: what a run will measure."""
+    total = previous = 0
+    for layer in layers:
+        dma = sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const)
+        if layer.kind == "DMA":  # hidden behind the previous layer, as in sim.c
+            transfer = -(-layer.inputs[0].buffer.nbytes * 256 // npu["flash_bytes_per_cycle_q8"])
+            previous = max(transfer - previous, 0)
+            total += previous
+            continue
+        if layer.macs:
+            compute = -(-layer.macs // npu["macs_per_cycle"])
+        else:
+            out = layer.outputs[0]
+            compute = -(-int(np.prod(out.shape)) * (4 if out.dtype == "int32" else 1) // ELEMENTWISE_PER_CYCLE)
+        dma_cycles = -(-dma * 256 // npu["flash_bytes_per_cycle_q8"])
+        previous = max(compute, dma_cycles) + npu["op_overhead_cycles"]
+        total += previous
+    return total
+
+
+def live_peak(layers, inputs, outputs):
+    """Largest sum of live buffer sizes at any step: a lower bound of the planned peak."""
+    buffers = memory_plan.assign_lifetimes(layers, inputs, outputs)
+    delta = np.zeros(len(layers) + 2, np.int64)
+    for b in buffers:
+        size = memory_plan.aligned(b.nbytes)
+        delta[b.first] += size
+        delta[b.last + 1] -= size
+    live = np.cumsum(delta)
+    return int(live.max()), int(live.argmax())
+
+
+# ---- the search ---------------------------------------------------------------------
+
+class Fitter:
+    def __init__(self, layers, inputs, outputs, npu):
+        self.base, self.inputs, self.outputs, self.npu = layers, inputs, outputs, npu
+        consumers = {}
+        for k, layer in enumerate(layers):
+            for v in layer.inputs:
+                if v is not None and not v.buffer.is_const:
+                    consumers.setdefault(id(v.buffer), []).append(k)
+        model_outputs = {id(v.buffer) for v in outputs}
+        self.segment_ok = lambda i, j: segment_ok(layers, i, j, consumers, model_outputs)
+
+    def build(self, segments, budget):
+        return stage_weights(apply_segments(self.base, segments), budget)
+
+    def evaluate(self, segments, budget):
+        layers = self.build(segments, budget)
+        peak, step = live_peak(layers, self.inputs, self.outputs)
+        return peak, estimate_cycles(layers, self.npu), layers, step
+
+    def candidates(self, segments, base_index):
+        """Segments around base layer `base_index` that do not overlap chosen ones."""
+        taken = {k for i, j, _ in segments for k in range(i, j + 1)}
+        for i in range(base_index, max(base_index - 12, -1), -1):
+            if i in taken:
+                break
+            for j in range(base_index, min(base_index + 12, len(self.base))):
+                if j in taken:
+                    break
+                if i == j and self.base[i].kind == "ADD":
+                    continue
+                if not self.segment_ok(i, j):
+                    continue
+                height = self.base[j].outputs[0].shape[1]
+                for n in STRIPE_COUNTS:
+                    if n <= height:
+                        yield (i, j, n)
+
+    def base_index_of(self, layers, step):
+        """The base layer a step of the built layer list comes from."""
+        target = layers[step] if layers[step].kind != "DMA" else layers[min(step + 1, len(layers) - 1)]
+        for k, layer in enumerate(self.base):
+            if layer.source == target.source and layer.kind == target.kind:
+                return k
+        return None
+
+    def fit(self, capacity):
+        """(peak, cycles, layers, segments, budget) fitting `capacity`, preferring fewer
+        cycles; or None."""
+        best = None
+        for budget in CHUNK_BUDGETS:
+            peak, cycles, layers, _ = self.evaluate([], budget)
+            if peak <= capacity and (best is None or cycles < best[1]):
+                best = (peak, cycles, layers, [], budget)
+        if best is None:
+            best = self.stripe(capacity)
+        return best if best[0] <= capacity else None
+
+    def stripe(self, capacity):
+        """Greedily add striped segments around the peak until it fits `capacity` or
+        nothing lowers it; returns the last state reached."""
+        budget = min(CHUNK_BUDGETS, key=lambda b: self.evaluate([], b)[:2])
+        segments = []
+        peak, cycles, layers, step = self.evaluate(segments, budget)
+        while peak > capacity:
+            k = self.base_index_of(layers, step)
+            options = []
+            for cand in self.candidates(segments, k) if k is not None else ():
+                p, c, ls, st = self.evaluate(segments + [cand], budget)
+                if p < peak:
+                    # feasible options first, cheapest among them; else the lowest peak
+                    options.append((p > capacity, c if p <= capacity else p, c, cand, p, ls, st))
+            if not options:
+                break
+            options.sort(key=lambda o: o[:3])
+            _, _, cycles, cand, peak, layers, step = options[0]
+            segments.append(cand)
+        return peak, cycles, layers, segments, budget
+
+
+OPTIMISE = ("balanced", "performance", "size")
+
+
+def fit_to_scratchpad(layers, inputs, outputs, npu, capacity, optimise="balanced"):
+    """Layers (weights staged, maybe striped) whose real plan fits `capacity`, and that plan.
+
+    optimise: "balanced" (default) takes the smallest scratchpad reachable without
+    recomputing anything (weight chunking only), and tiles only if that does not
+    fit; "performance" takes the fewest cycles that fit; "size" the smallest
+    scratchpad.
+    """
+    if optimise not in OPTIMISE:
+        raise ValueError(f"optimise must be one of {', '.join(OPTIMISE)}, got {optimise!r}")
+    fitter = Fitter(layers, inputs, outputs, npu)
+    if optimise == "balanced":
+        options = [(fitter.evaluate([], budget), budget) for budget in CHUNK_BUDGETS]
+        (peak, cycles, staged, _), budget = min(options, key=lambda o: o[0][:2])
+        result = _planned(fitter, staged, [], budget, cycles)
+        if result[1]["peak"] <= capacity:
+            return result
+    if optimise == "size":
+        capacity = min(capacity, minimum_scratchpad(fitter))
+    target = capacity
+    for _ in range(6):  # the estimate is a lower bound: tighten until the real plan fits
+        found = fitter.fit(target)
+        if found is None:
+            break
+        _, cycles, staged, segments, budget = found
+        result = _planned(fitter, staged, segments, budget, cycles)
+        if result[1]["peak"] <= capacity:
+            return result
+        target -= result[1]["peak"] - capacity
+    smallest = minimum_scratchpad(fitter)
+    raise AllocationError(f"the model does not fit a {capacity:,}-byte scratchpad even with weight "
+                          f"chunking and row-stripe tiling; the smallest that works is {smallest:,} bytes "
+                          f"(convert with scratchpad_bytes >= {smallest})")
+
+
+def _planned(fitter, staged, segments, budget, cycles):
+    plan = memory_plan.plan(memory_plan.assign_lifetimes(staged, fitter.inputs, fitter.outputs))
+    plan.update(segments=[list(seg) for seg in segments], weight_chunk=budget, cycles_estimate=cycles)
+    return staged, plan
+
+
+def minimum_scratchpad(fitter):
+    """Smallest real planned peak the fitter reaches when pushed towards zero."""
+    layers = fitter.stripe(0)[2]
+    return memory_plan.plan(memory_plan.assign_lifetimes(layers, fitter.inputs, fitter.outputs))["peak"]
