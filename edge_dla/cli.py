@@ -49,7 +49,7 @@ def _write(path, data):
 def cmd_convert(args):
     from .converter import convert
     from .inspect import inspect
-    blob = convert(args.model, **_npu_options(args))
+    blob = convert(args.model, optimise=args.optimise, **_npu_options(args))
     out = args.output or re.sub(r"\.tflite$", "", args.model) + ".edla"
     _write(out, blob)
     info = inspect(blob)
@@ -85,6 +85,38 @@ def format_inspect(info):
     return "\n".join(lines)
 
 
+def format_timeline(info, width=40):
+    """Scratchpad bytes live at each layer, as a bar chart."""
+    live = info["plan"].get("live", [])
+    peak = max(live, default=0) or 1
+    lines = [f"scratchpad timeline (peak {info['scratchpad_bytes']:,} bytes of "
+             f"{info['npu']['scratchpad_capacity']:,})"]
+    for i, (layer, used) in enumerate(zip(info["layers"], live)):
+        bar = "#" * round(width * used / peak)
+        lines.append(f"{i:>3}  {layer['op']:<18} {used:>9,}  {bar}")
+    return "\n".join(lines)
+
+
+def plot_timeline(info, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError("--plot needs matplotlib: pip install matplotlib") from None
+    live = info["plan"].get("live", [])
+    fig, ax = plt.subplots(figsize=(max(6, len(live) * 0.25), 3.5))
+    ax.bar(range(len(live)), live, color="#4a7ebb")
+    ax.axhline(info["npu"]["scratchpad_capacity"], color="#c0392b", linestyle="--", label="capacity")
+    ax.set_xticks(range(len(live)), [layer["op"] for layer in info["layers"]], rotation=90, fontsize=6)
+    ax.set_ylabel("live scratchpad bytes")
+    ax.set_title(f"{info['source']}: peak {info['scratchpad_bytes']:,} bytes")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    print(f"wrote {path}")
+
+
 def cmd_inspect(args):
     from .inspect import inspect
     data = _read(args.blob)
@@ -92,7 +124,27 @@ def cmd_inspect(args):
         from .converter import convert
         data = convert(data)
     info = inspect(data)
-    print(json.dumps(info, indent=2) if args.json else format_inspect(info))
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(format_inspect(info))
+    print()
+    print(format_timeline(info))
+    if args.plot:
+        plot_timeline(info, args.plot)
+    return 0
+
+
+def cmd_sweep(args):
+    from .sweep import sweep
+    model = _read(args.model)
+    print(f"{'scratchpad':>11} {'cycles':>10} {'vs fastest':>10} {'MACs':>12} {'striped':>8} {'weight chunk':>13}")
+    points = sweep(model, points=args.points, **_npu_options(args))
+    fastest = min(p["cycles"] for p in points)
+    for p in points:
+        chunk = {None: "whole", 0: "streamed"}.get(p["weight_chunk"], f"{p['weight_chunk']:,}")
+        print(f"{p['scratchpad_bytes']:>11,} {p['cycles']:>10,} {p['cycles'] / fastest:>9.2f}x "
+              f"{p['macs']:>12,} {p['segments']:>8} {chunk:>13}")
     return 0
 
 
@@ -251,13 +303,23 @@ def build_parser():
     p = sub.add_parser("convert", help="convert a .tflite int8 model into a blob")
     p.add_argument("model")
     p.add_argument("-o", "--output", help="blob path (default: MODEL.edla)")
+    p.add_argument("--optimise", choices=["balanced", "performance", "size"], default="balanced",
+                   help="balanced: smallest scratchpad without recomputation (default); "
+                        "performance: fewest cycles that fit; size: smallest scratchpad")
     _add_npu_args(p)
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("inspect", help="show what a blob holds and whether it fits")
     p.add_argument("blob", help="a .edla blob (or a .tflite, converted with defaults)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--plot", metavar="PNG", help="also draw the scratchpad timeline into a PNG")
     p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("sweep", help="print the scratchpad-size vs cycles trade-off of a model")
+    p.add_argument("model")
+    p.add_argument("--points", type=int, default=8)
+    _add_npu_args(p)
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("run", help="run a blob on the host core or a board")
     p.add_argument("blob")

@@ -100,3 +100,12 @@ def check_plan(buffers):
             if _overlaps_in_time(a, b):
                 assert a.offset + a.nbytes <= b.offset or b.offset + b.nbytes <= a.offset, \
                     f"{a.name} and {b.name} overlap while both live"
+
+
+def live_bytes(buffers, steps):
+    """Bytes of scratchpad live at each step (the memory timeline inspect shows)."""
+    live = [0] * steps
+    for buf in buffers:
+        for step in range(buf.first, min(buf.last, steps - 1) + 1):
+            live[step] += aligned(buf.nbytes)
+    return live

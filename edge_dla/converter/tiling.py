@@ -367,8 +367,10 @@ def fit_to_scratchpad(layers, inputs, outputs, npu, capacity, optimise="balanced
 
 
 def _planned(fitter, staged, segments, budget, cycles):
-    plan = memory_plan.plan(memory_plan.assign_lifetimes(staged, fitter.inputs, fitter.outputs))
-    plan.update(segments=[list(seg) for seg in segments], weight_chunk=budget, cycles_estimate=cycles)
+    buffers = memory_plan.assign_lifetimes(staged, fitter.inputs, fitter.outputs)
+    plan = memory_plan.plan(buffers)
+    plan.update(segments=[list(seg) for seg in segments], weight_chunk=budget, cycles_estimate=cycles,
+                live=memory_plan.live_bytes(buffers, len(staged)))
     return staged, plan
 
 
