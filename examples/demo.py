@@ -46,7 +46,7 @@ def main(argv):
     from edge_dla.board import Board
     with Board.launch() as board:
         info = board.info()
-        print(f"firmware {info.get('firmware_version')}, scratchpad {info['scratchpad_capacity']:,} bytes, "
+        print(f"firmware {info['firmware_version_str']}, scratchpad {info['scratchpad_capacity']:,} bytes, "
               f"max blob {info['max_blob_bytes']:,} bytes")
         on_board = edge_dla.Interpreter(model_content=blob, board=board)
         start = time.perf_counter()
