@@ -108,6 +108,22 @@ def test_golden_on_board(board, name):
     assert board.last_instructions == instructions  # -icount makes the count deterministic
 
 
+@pytest.mark.parametrize("name, scratchpad", [("person_detect", 30720), ("pretrainedResnet_quant", 25920)])
+def test_tiled_blob_on_board(board, name, scratchpad):
+    """A blob planned for a smaller scratchpad (row stripes, staged weights) runs on
+    the board with the host's outputs and counters."""
+    blob, g = edge_dla.convert(model_bytes(name), scratchpad_bytes=scratchpad), golden(name)
+    board.load(blob, progress=False)
+    host = edge_dla.Interpreter(model_content=blob)
+    index = host.get_input_details()[0]["index"]
+    for k in (0, 3):
+        (y,) = board.invoke([g[f"input_{k}"]])
+        np.testing.assert_array_equal(y.reshape(-1), g[f"output_{k}"].reshape(-1))
+        host.set_tensor(index, g[f"input_{k}"].reshape(host.get_input_details()[0]["shape"]))
+        host.invoke()
+        assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
+
+
 def test_upload_throughput_and_kws_round_trip(board, capsys):
     # The link's ceiling: 16 KiB frames the board must read in full before
     # refusing them. The machine's speed swings within seconds, so a probe runs

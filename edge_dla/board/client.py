@@ -275,10 +275,11 @@ class Board:
         if h.scratchpad_required > info["scratchpad_capacity"]:
             raise BlobError(f"blob needs {h.scratchpad_required} bytes of scratchpad, "
                             f"the board has {info['scratchpad_capacity']}", status="SCRATCH")
-        # The board itself only refuses a larger scratchpad_capacity; the
-        # other fields parameterise the cycle model, whose counters would no
-        # longer match what the converter planned for.
-        diff = [f"{k} {h.npu[k]} (board {v})" for k, v in info["npu"].items() if h.npu[k] != v]
+        # A blob planned for a smaller scratchpad runs on a larger one (the
+        # board refuses only a larger one); the other fields describe the NPU
+        # itself (MAC array, DMA rates, clock) and must be the board's.
+        diff = [f"{k} {h.npu[k]} (board {v})" for k, v in info["npu"].items()
+                if (h.npu[k] > v if k == "scratchpad_capacity" else h.npu[k] != v)]
         if diff:
             raise BlobError("blob was built for another NPU configuration: " + ", ".join(diff),
                             status="CONFIG_MISMATCH")
