@@ -1,5 +1,7 @@
 """The only module that touches the cffi extension: status codes become
 exceptions, numpy arrays become buffers."""
+import os
+
 import numpy as np
 
 from .errors import BlobError
@@ -28,6 +30,27 @@ STATUS_MESSAGES = {
 
 COUNTER_DTYPE = np.dtype([("macs", "<u4"), ("macs_skipped", "<u4"), ("dma_bytes", "<u4"), ("cycles", "<u4")])
 assert COUNTER_DTYPE.itemsize == ffi.sizeof("edla_counters")
+
+
+ISA_NAMES = {0: "portable", 1: "avx2", 2: "avx512_vnni"}
+_isa_level = 0
+
+
+def set_isa(level):
+    """Caps the host kernels' instruction set (0 portable C, 1 AVX2, 2 AVX-512
+    VNNI; None: the best this CPU has). Returns the level now in effect."""
+    global _isa_level
+    _isa_level = lib.edla_set_isa(-1 if level is None else int(level))
+    return _isa_level
+
+
+def isa():
+    """Name of the instruction set the host kernels use."""
+    return ISA_NAMES.get(_isa_level, str(_isa_level))
+
+
+# EDLA_FORCE_PORTABLE=1 runs the portable C kernels only (read once, at import).
+set_isa(0 if os.environ.get("EDLA_FORCE_PORTABLE", "") not in ("", "0") else None)
 
 
 def status_name(status):

@@ -27,6 +27,7 @@ edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_count
 void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index);
 const char *edla_status_name(edla_status status);
 int32_t edla_requantize(int32_t acc, int32_t multiplier, int32_t shift);
+int edla_set_isa(int level);
 """
 
 ffibuilder = FFI()
@@ -38,7 +39,7 @@ if os.environ.get("EDLA_SANITIZE"):
                "-fno-sanitize-recover=undefined"]
 ffibuilder.set_source(
     "edge_dla._edla_native",
-    '#include "edla.h"',
+    '#include "edla.h"\n#include "host_fast.h"',
     sources=[os.path.relpath(s, os.path.dirname(HERE)) for s in _sources],
     include_dirs=[os.path.join("native", "include"), os.path.join("native", "src")],
     extra_compile_args=_extra,

@@ -6,7 +6,7 @@
  * input (padding) are skipped, not added. The int32 accumulator wraps like
  * TFLM's does in practice (it is kept in uint32 to stay defined).
  */
-#include "kernel_util.h"
+#include "host_fast.h"
 
 edla_status edla_check_conv_2d(const edla_model *model, const edla_op *op) {
     return ku_check_conv(model, op, 0);
@@ -17,6 +17,13 @@ void edla_eval_conv_2d(const edla_model *model, const edla_op *op, uint8_t *scra
     ku_channel_op_data d;
     ku_window g;
     ku_conv_setup(model, op, scratch, &d, &g);
+    ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)(d.c_end - d.c_begin) * (uint64_t)g.k_h *
+                              (uint64_t)g.k_w * (uint64_t)g.in_c);
+#if EDLA_HOST_FAST
+    if (edla_fast_conv_2d(&d, &g)) {
+        return;
+    }
+#endif
     const size_t in_c = (size_t)g.in_c;
     const size_t filter_row_stride = (size_t)g.k_w * in_c;
     const size_t filter_oc_stride = (size_t)g.k_h * filter_row_stride;
@@ -40,6 +47,4 @@ void edla_eval_conv_2d(const edla_model *model, const edla_op *op, uint8_t *scra
         }
         out += g.out_c;
     } while (ku_pixel_next(&g, &px));
-    ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)(d.c_end - d.c_begin) * (uint64_t)g.k_h *
-                              (uint64_t)g.k_w * (uint64_t)g.in_c);
 }

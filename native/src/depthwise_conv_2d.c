@@ -8,7 +8,7 @@
  * + output_offset, clamp. Padding taps are skipped; the int32 accumulator wraps
  * like TFLM's (kept in uint32 to stay defined).
  */
-#include "kernel_util.h"
+#include "host_fast.h"
 
 edla_status edla_check_depthwise_conv_2d(const edla_model *model, const edla_op *op) {
     return ku_check_conv(model, op, 1);
@@ -25,6 +25,13 @@ void edla_eval_depthwise_conv_2d(const edla_model *model, const edla_op *op, uin
     const size_t filter_row_stride = (size_t)g.k_w * chunk_c;
     const size_t x_step = (size_t)g.dil_w * in_c; /* input elements between filter columns */
     int8_t *out = d.out;
+    ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)chunk_c * (uint64_t)g.k_h *
+                              (uint64_t)g.k_w);
+#if EDLA_HOST_FAST
+    if (edla_fast_depthwise_conv_2d(&d, &g, depth_multiplier)) {
+        return;
+    }
+#endif
 
     ku_pixel px;
     ku_pixel_start(&g, d.input, &px);
@@ -49,6 +56,4 @@ void edla_eval_depthwise_conv_2d(const edla_model *model, const edla_op *op, uin
         }
         out += g.out_c;
     } while (ku_pixel_next(&g, &px));
-    ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)chunk_c * (uint64_t)g.k_h *
-                              (uint64_t)g.k_w);
 }

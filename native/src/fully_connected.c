@@ -8,7 +8,7 @@
  * with rows = input elements / depth. The int32 accumulator wraps like TFLM's
  * (kept in uint32 to stay defined).
  */
-#include "kernel_util.h"
+#include "host_fast.h"
 
 static int dims_positive(const edla_tensor *t) {
     for (unsigned i = 0; i < t->rank; ++i) {
@@ -63,6 +63,12 @@ void edla_eval_fully_connected(const edla_model *model, const edla_op *op, uint8
     const size_t rows = ku_element_count(edla_in(model, op, KU_IN_INPUT)) / (size_t)depth;
     const size_t out_c = ku_element_count(edla_out(model, op, 0)) / rows; /* all units */
     const int32_t filter_offset = op->p[FC_P_FILTER_OFFSET];
+    ku_add_macs(counters, (uint64_t)rows * (uint64_t)(d.c_end - d.c_begin) * (uint64_t)depth);
+#if EDLA_HOST_FAST
+    if (edla_fast_fully_connected(&d, rows, out_c, depth, filter_offset)) {
+        return;
+    }
+#endif
 
     for (size_t r = 0; r < rows; ++r) {
         const int8_t *x = d.input + r * (size_t)depth;
@@ -73,5 +79,4 @@ void edla_eval_fully_connected(const edla_model *model, const edla_op *op, uint8
             out[oc] = ku_channel_output(&d, acc, oc);
         }
     }
-    ku_add_macs(counters, (uint64_t)rows * (uint64_t)(d.c_end - d.c_begin) * (uint64_t)depth);
 }

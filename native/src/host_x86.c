@@ -1,0 +1,576 @@
+/*
+ * host_x86.c - x86-64 fast paths of conv, depthwise conv and fully connected
+ * (see host_fast.h). Host-only: everything below is compiled out of other
+ * targets, so the firmware build never sees it.
+ *
+ * Exactness: the portable kernels compute acc = sum over in-bounds taps of
+ * w * (x + input_offset) modulo 2^32, then the TFLM requantization. Here:
+ *  - padding taps are given the input value x = -input_offset (the zero point),
+ *    whose term w * (x + input_offset) is 0, so every pixel sums all K taps;
+ *  - AVX2: x + input_offset in [-255, 255] and w in [-128, 127] are int16;
+ *    vpmaddwd adds two products (|sum| <= 65280, exact) into int32 lanes that
+ *    wrap like the portable uint32 accumulator;
+ *  - AVX-512 VNNI: vpdpbusd multiplies u8 (x + 128) by s8 w, so
+ *    sum w * (x + off) = sum w * (x + 128) + (off - 128) * sum w, an identity
+ *    that holds modulo 2^32; the per-channel sum w (over all K taps, padding
+ *    taps included since they hold the zero point) is computed per eval;
+ *  - requantization is TFLM's double rounding, vectorised: with multiplier
+ *    >= 0 (checked) SaturatingRoundingDoublingHighMul never saturates and
+ *    equals floor((x * m + 2^30) / 2^31); RoundingDivideByPOT as in requant.h.
+ * Weights are re-packed per eval into the broadcast layout (blocks of output
+ * channels, 4 bytes of K per lane) on the stack; shapes beyond the stack
+ * buffers fall back to the portable path (return 0).
+ */
+#include "host_fast.h"
+
+#if EDLA_HOST_FAST
+
+#include <immintrin.h>
+#include <string.h>
+
+/* ---- instruction-set selection (host-only state) -------------------------- */
+
+static int isa_cap = -1; /* edla_set_isa(): -1 = the best the CPU has */
+static int isa_cpu = -1; /* detected level, -1 until first use */
+
+static int cpu_level(void) {
+    if (isa_cpu < 0) {
+        int level = EDLA_ISA_PORTABLE;
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx2")) {
+            level = EDLA_ISA_AVX2;
+            if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
+                level = EDLA_ISA_AVX512_VNNI;
+            }
+        }
+        isa_cpu = level;
+    }
+    return isa_cpu;
+}
+
+static int isa_level(void) {
+    const int cpu = cpu_level();
+    return isa_cap < 0 || isa_cap > cpu ? cpu : isa_cap;
+}
+
+int edla_set_isa(int level) {
+    isa_cap = level < 0 ? -1 : level;
+    return isa_level();
+}
+
+/* ---- limits of the stack buffers ------------------------------------------ */
+
+#define PIX 4                    /* output pixels per register block */
+#define MAX_C 2048               /* output channels of a chunk */
+#define MAX_K 8192               /* bytes of one pixel's patch (K, padded) */
+#define MAX_PACK (128 * 1024)    /* bytes of packed weights per pass */
+
+/* Per-output-channel epilogue tables, indexed by oc - c_begin, padded to 16. */
+typedef struct {
+    int32_t corr[MAX_C + 16]; /* added to the raw dot: bias (+ VNNI offset term) */
+    int32_t mult[MAX_C + 16];
+    int32_t lshift[MAX_C + 16];
+    int32_t rshift[MAX_C + 16];
+} ep_tables;
+
+/* Fills mult/shift tables and corr = bias + corr_scale * sum_w[oc] (wrapping). */
+static void ep_init(ep_tables *t, const ku_channel_op_data *d, const int8_t *filter, size_t k,
+                    int32_t corr_scale) {
+    const int n = d->c_end - d->c_begin;
+    for (int i = 0; i < n + 16; ++i) {
+        const int oc = d->c_begin + i;
+        if (i < n) {
+            uint32_t c = d->bias != 0 ? (uint32_t)d->bias[oc] : 0u;
+            if (corr_scale != 0) {
+                const int8_t *w = filter + (size_t)i * k;
+                int32_t s = 0; /* |sum| <= 128 * k: fits */
+                for (size_t j = 0; j < k; ++j) {
+                    s += w[j];
+                }
+                c += (uint32_t)s * (uint32_t)corr_scale;
+            }
+            t->corr[i] = u32_to_i32(c);
+            t->mult[i] = d->mult[oc];
+            t->lshift[i] = d->shift[oc] > 0 ? d->shift[oc] : 0;
+            t->rshift[i] = d->shift[oc] > 0 ? 0 : -d->shift[oc];
+        } else {
+            t->corr[i] = t->mult[i] = t->lshift[i] = t->rshift[i] = 0;
+        }
+    }
+}
+
+/* ---- AVX2 helpers ---------------------------------------------------------- */
+
+#define AVX2 __attribute__((target("avx2")))
+
+/* requantize_to_int8 of 8 lanes (channels i..i+7 of the tables) -> out[0..n). */
+AVX2 static void requant8_store(__m256i acc, const ep_tables *t, int i, const ku_channel_op_data *d,
+                                int8_t *out, int n) {
+    const __m256i m = _mm256_loadu_si256((const __m256i *)(t->mult + i));
+    const __m256i ls = _mm256_loadu_si256((const __m256i *)(t->lshift + i));
+    const __m256i rs = _mm256_loadu_si256((const __m256i *)(t->rshift + i));
+    const __m256i x = _mm256_sllv_epi32(acc, ls);
+    const __m256i half = _mm256_set1_epi64x((int64_t)1 << 30);
+    const __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), half), 31);
+    const __m256i odd = _mm256_slli_epi64(
+        _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32)), half),
+        1);
+    const __m256i h = _mm256_blend_epi32(even, odd, 0xAA);
+    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), rs),
+                                          _mm256_set1_epi32(1));
+    const __m256i rem = _mm256_and_si256(h, mask);
+    const __m256i thr = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_srai_epi32(h, 31));
+    __m256i v = _mm256_sub_epi32(_mm256_srav_epi32(h, rs), _mm256_cmpgt_epi32(rem, thr));
+    v = _mm256_add_epi32(v, _mm256_set1_epi32(d->output_offset));
+    v = _mm256_max_epi32(v, _mm256_set1_epi32(d->act_min));
+    v = _mm256_min_epi32(v, _mm256_set1_epi32(d->act_max));
+    int32_t tmp[8];
+    _mm256_storeu_si256((__m256i *)tmp, v);
+    for (int j = 0; j < n; ++j) {
+        out[j] = (int8_t)tmp[j];
+    }
+}
+
+/* ---- conv patches ----------------------------------------------------------- */
+
+/* Output pixel i of a window op: input batch, origin and in-bounds taps. */
+static void pixel_at(const ku_window *g, const int8_t *input, size_t i, ku_pixel *px) {
+    px->ox = (int)(i % (size_t)g->out_w);
+    i /= (size_t)g->out_w;
+    px->oy = (int)(i % (size_t)g->out_h);
+    px->b = (int)(i / (size_t)g->out_h);
+    px->in_b = input + (size_t)px->b * g->batch_stride;
+    ku_pixel_row(g, px);
+    ku_pixel_col(g, px);
+}
+
+/* The K = k_h * k_w * in_c input values of pixel px in filter order, as u8
+ * x + 128 (xor_mask 0x80, bytes) or int16 x + offset (bytes 0): padding taps
+ * hold the zero point; then zeros up to k_pad. */
+static void build_patch_u8(const ku_window *g, const ku_pixel *px, int32_t offset, uint8_t *dst,
+                           size_t k_pad) {
+    const size_t in_c = (size_t)g->in_c, row = (size_t)g->k_w * in_c;
+    const uint8_t pad = (uint8_t)(128 - offset);
+    for (int fy = 0; fy < g->k_h; ++fy, dst += row) {
+        if (fy < px->fy_begin || fy >= px->fy_end || px->fx_begin >= px->fx_end) {
+            memset(dst, pad, row);
+            continue;
+        }
+        const int8_t *in_row = px->in_b + (size_t)(px->y0 + fy * g->dil_h) * g->row_stride;
+        memset(dst, pad, (size_t)px->fx_begin * in_c);
+        for (int fx = px->fx_begin; fx < px->fx_end;) {
+            const int8_t *src = in_row + (size_t)(px->x0 + fx * g->dil_w) * in_c;
+            /* with dilation 1 the in-bounds taps of a row are one run */
+            const int run = g->dil_w == 1 ? px->fx_end - fx : 1;
+            const size_t n = (size_t)run * in_c;
+            uint8_t *o = dst + (size_t)fx * in_c;
+            for (size_t j = 0; j < n; ++j) {
+                o[j] = (uint8_t)((uint8_t)src[j] ^ 0x80u);
+            }
+            fx += run;
+        }
+        memset(dst + (size_t)px->fx_end * in_c, pad, (size_t)(g->k_w - px->fx_end) * in_c);
+    }
+    const size_t k = (size_t)g->k_h * row;
+    memset(dst, 0, k_pad - k);
+}
+
+static void build_patch_i16(const ku_window *g, const ku_pixel *px, int32_t offset, int16_t *dst,
+                            size_t k_pad) {
+    const size_t in_c = (size_t)g->in_c, row = (size_t)g->k_w * in_c;
+    for (int fy = 0; fy < g->k_h; ++fy, dst += row) {
+        if (fy < px->fy_begin || fy >= px->fy_end || px->fx_begin >= px->fx_end) {
+            memset(dst, 0, row * sizeof *dst);
+            continue;
+        }
+        const int8_t *in_row = px->in_b + (size_t)(px->y0 + fy * g->dil_h) * g->row_stride;
+        memset(dst, 0, (size_t)px->fx_begin * in_c * sizeof *dst);
+        for (int fx = px->fx_begin; fx < px->fx_end;) {
+            const int8_t *src = in_row + (size_t)(px->x0 + fx * g->dil_w) * in_c;
+            const int run = g->dil_w == 1 ? px->fx_end - fx : 1;
+            const size_t n = (size_t)run * in_c;
+            int16_t *o = dst + (size_t)fx * in_c;
+            for (size_t j = 0; j < n; ++j) {
+                o[j] = (int16_t)(src[j] + offset);
+            }
+            fx += run;
+        }
+        memset(dst + (size_t)px->fx_end * in_c, 0,
+               (size_t)(g->k_w - px->fx_end) * in_c * sizeof *dst);
+    }
+    const size_t k = (size_t)g->k_h * row;
+    memset(dst, 0, (k_pad - k) * sizeof *dst);
+}
+
+/* ---- conv, AVX-512 VNNI ------------------------------------------------------ */
+
+#define VNNI __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+/* requantize_to_int8 of 16 lanes -> out[0..n). */
+VNNI static void requant16_store(__m512i acc, const ep_tables *t, int i,
+                                 const ku_channel_op_data *d, int8_t *out, int n) {
+    const __m512i m = _mm512_loadu_si512((const void *)(t->mult + i));
+    const __m512i ls = _mm512_loadu_si512((const void *)(t->lshift + i));
+    const __m512i rs = _mm512_loadu_si512((const void *)(t->rshift + i));
+    const __m512i x = _mm512_sllv_epi32(acc, ls);
+    const __m512i half = _mm512_set1_epi64((int64_t)1 << 30);
+    const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), half), 31);
+    const __m512i odd = _mm512_slli_epi64(
+        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)), half),
+        1);
+    const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, rs), one);
+    const __m512i rem = _mm512_and_si512(h, mask);
+    const __m512i thr = _mm512_sub_epi32(_mm512_srai_epi32(mask, 1), _mm512_srai_epi32(h, 31));
+    __m512i v = _mm512_mask_add_epi32(_mm512_srav_epi32(h, rs), _mm512_cmpgt_epi32_mask(rem, thr),
+                                      _mm512_srav_epi32(h, rs), one);
+    v = _mm512_add_epi32(v, _mm512_set1_epi32(d->output_offset));
+    v = _mm512_max_epi32(v, _mm512_set1_epi32(d->act_min));
+    v = _mm512_min_epi32(v, _mm512_set1_epi32(d->act_max));
+    _mm_mask_storeu_epi8(out, (__mmask16)((1u << n) - 1u), _mm512_cvtepi32_epi8(v));
+}
+
+/* Packs channels [b * 16, b * 16 + 16) of filter (n channels of k bytes) as
+ * [k / 4][16][4] bytes, zeros past k and past n. */
+static void pack_vnni(int8_t *dst, const int8_t *filter, int n, size_t k, size_t k4, int b) {
+    for (int j = 0; j < 16; ++j) {
+        const int oc = b * 16 + j;
+        const int8_t *w = filter + (size_t)oc * k;
+        for (size_t q = 0; q < k4; ++q) {
+            for (int e = 0; e < 4; ++e) {
+                const size_t kk = q * 4 + (size_t)e;
+                dst[(q * 16 + (size_t)j) * 4 + (size_t)e] = oc < n && kk < k ? w[kk] : 0;
+            }
+        }
+    }
+}
+
+VNNI static int conv_vnni(const ku_channel_op_data *d, const ku_window *g) {
+    const int n = d->c_end - d->c_begin;
+    const size_t k = (size_t)g->k_h * (size_t)g->k_w * (size_t)g->in_c;
+    const size_t k4 = (k + 3) / 4, k_pad = k4 * 4;
+    const size_t block_bytes = k4 * 64;
+    if (n > MAX_C || k_pad > MAX_K || block_bytes > MAX_PACK) {
+        return 0;
+    }
+    ep_tables t;
+    ep_init(&t, d, d->filter, k, d->input_offset - 128);
+    int8_t packed[MAX_PACK] __attribute__((aligned(64)));
+    int32_t patch[PIX][MAX_K / 4] __attribute__((aligned(64)));
+    const int blocks = (n + 15) / 16;
+    const int per_pass = (int)(MAX_PACK / block_bytes);
+    const size_t pixels = (size_t)g->batches * (size_t)g->out_h * (size_t)g->out_w;
+    const size_t out_c = (size_t)g->out_c;
+    for (int b0 = 0; b0 < blocks; b0 += per_pass) {
+        const int b1 = b0 + per_pass < blocks ? b0 + per_pass : blocks;
+        for (int b = b0; b < b1; ++b) {
+            pack_vnni(packed + (size_t)(b - b0) * block_bytes, d->filter, n, k, k4, b);
+        }
+        for (size_t p0 = 0; p0 < pixels; p0 += PIX) {
+            const int np = pixels - p0 < PIX ? (int)(pixels - p0) : PIX;
+            for (int i = 0; i < np; ++i) {
+                ku_pixel px;
+                pixel_at(g, d->input, p0 + (size_t)i, &px);
+                build_patch_u8(g, &px, d->input_offset, (uint8_t *)patch[i], k_pad);
+            }
+            for (int i = np; i < PIX; ++i) { /* lanes of no pixel: defined values */
+                memset(patch[i], 0, sizeof patch[i]);
+            }
+            for (int b = b0; b < b1; ++b) {
+                const int8_t *w = packed + (size_t)(b - b0) * block_bytes;
+                const __m512i c = _mm512_loadu_si512((const void *)(t.corr + b * 16));
+                __m512i a0 = c, a1 = c, a2 = c, a3 = c;
+                for (size_t q = 0; q < k4; ++q) {
+                    const __m512i wv = _mm512_load_si512((const void *)(w + q * 64));
+                    a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(patch[0][q]), wv);
+                    a1 = _mm512_dpbusd_epi32(a1, _mm512_set1_epi32(patch[1][q]), wv);
+                    a2 = _mm512_dpbusd_epi32(a2, _mm512_set1_epi32(patch[2][q]), wv);
+                    a3 = _mm512_dpbusd_epi32(a3, _mm512_set1_epi32(patch[3][q]), wv);
+                }
+                const int nc = n - b * 16 < 16 ? n - b * 16 : 16;
+                int8_t *o = d->out + p0 * out_c + (size_t)d->c_begin + (size_t)b * 16;
+                const __m512i acc[PIX] = {a0, a1, a2, a3};
+                for (int i = 0; i < np; ++i) {
+                    requant16_store(acc[i], &t, b * 16, d, o + (size_t)i * out_c, nc);
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+/* ---- conv, AVX2 ---------------------------------------------------------------- */
+
+/* Packs channels [b * 8, b * 8 + 8) as int16 [k / 2][8][2], zeros past k and n. */
+static void pack_avx2(int16_t *dst, const int8_t *filter, int n, size_t k, size_t k2, int b) {
+    for (int j = 0; j < 8; ++j) {
+        const int oc = b * 8 + j;
+        const int8_t *w = filter + (size_t)oc * k;
+        for (size_t q = 0; q < k2; ++q) {
+            for (int e = 0; e < 2; ++e) {
+                const size_t kk = q * 2 + (size_t)e;
+                dst[(q * 8 + (size_t)j) * 2 + (size_t)e] = oc < n && kk < k ? w[kk] : 0;
+            }
+        }
+    }
+}
+
+AVX2 static int conv_avx2(const ku_channel_op_data *d, const ku_window *g) {
+    const int n = d->c_end - d->c_begin;
+    const size_t k = (size_t)g->k_h * (size_t)g->k_w * (size_t)g->in_c;
+    const size_t k2 = (k + 1) / 2, k_pad = k2 * 2;
+    const size_t block_elems = k2 * 16; /* int16 per block of 8 channels */
+    if (n > MAX_C || k_pad * 2 > MAX_K * 2 || block_elems * 2 > MAX_PACK) {
+        return 0;
+    }
+    ep_tables t;
+    ep_init(&t, d, d->filter, k, 0);
+    int16_t packed[MAX_PACK / 2] __attribute__((aligned(32)));
+    int32_t patch[PIX][MAX_K / 2] __attribute__((aligned(32)));
+    const int blocks = (n + 7) / 8;
+    const int per_pass = (int)(MAX_PACK / 2 / block_elems);
+    const size_t pixels = (size_t)g->batches * (size_t)g->out_h * (size_t)g->out_w;
+    const size_t out_c = (size_t)g->out_c;
+    for (int b0 = 0; b0 < blocks; b0 += per_pass) {
+        const int b1 = b0 + per_pass < blocks ? b0 + per_pass : blocks;
+        for (int b = b0; b < b1; ++b) {
+            pack_avx2(packed + (size_t)(b - b0) * block_elems, d->filter, n, k, k2, b);
+        }
+        for (size_t p0 = 0; p0 < pixels; p0 += PIX) {
+            const int np = pixels - p0 < PIX ? (int)(pixels - p0) : PIX;
+            for (int i = 0; i < np; ++i) {
+                ku_pixel px;
+                pixel_at(g, d->input, p0 + (size_t)i, &px);
+                build_patch_i16(g, &px, d->input_offset, (int16_t *)patch[i], k_pad);
+            }
+            for (int i = np; i < PIX; ++i) { /* lanes of no pixel: defined values */
+                memset(patch[i], 0, sizeof patch[i]);
+            }
+            for (int b = b0; b < b1; ++b) {
+                const int16_t *w = packed + (size_t)(b - b0) * block_elems;
+                const __m256i c = _mm256_loadu_si256((const __m256i *)(t.corr + b * 8));
+                __m256i a0 = c, a1 = c, a2 = c, a3 = c;
+                for (size_t q = 0; q < k2; ++q) {
+                    const __m256i wv = _mm256_load_si256((const __m256i *)(w + q * 16));
+                    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_set1_epi32(patch[0][q]), wv));
+                    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_set1_epi32(patch[1][q]), wv));
+                    a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_set1_epi32(patch[2][q]), wv));
+                    a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_set1_epi32(patch[3][q]), wv));
+                }
+                const int nc = n - b * 8 < 8 ? n - b * 8 : 8;
+                int8_t *o = d->out + p0 * out_c + (size_t)d->c_begin + (size_t)b * 8;
+                const __m256i acc[PIX] = {a0, a1, a2, a3};
+                for (int i = 0; i < np; ++i) {
+                    requant8_store(acc[i], &t, b * 8, d, o + (size_t)i * out_c, nc);
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+int edla_fast_conv_2d(const ku_channel_op_data *d, const ku_window *g) {
+    switch (isa_level()) {
+    case EDLA_ISA_AVX512_VNNI:
+        return conv_vnni(d, g);
+    case EDLA_ISA_AVX2:
+        return conv_avx2(d, g);
+    default:
+        return 0;
+    }
+}
+
+/* ---- depthwise conv (depth multiplier 1), AVX2 ----------------------------------- */
+
+/* Channels go across the lanes: per tap (x + offset) * w is exact in int16
+ * (|.| <= 255 * 128), widened to int32 lanes that wrap like the portable sum. */
+AVX2 static int depthwise_avx2(const ku_channel_op_data *d, const ku_window *g) {
+    const int n = d->c_end - d->c_begin;
+    if (n > MAX_C) {
+        return 0;
+    }
+    ep_tables t;
+    ep_init(&t, d, d->filter, 0, 0);
+    const size_t in_c = (size_t)g->in_c, chunk = (size_t)n;
+    const __m256i off = _mm256_set1_epi16((int16_t)d->input_offset);
+    int8_t *out = d->out;
+    ku_pixel px;
+    ku_pixel_start(g, d->input, &px);
+    do {
+        int c = 0;
+        for (; c < n; c += 16) {
+            const int nc = n - c < 16 ? n - c : 16;
+            __m256i lo = _mm256_loadu_si256((const __m256i *)(t.corr + c));
+            __m256i hi = _mm256_loadu_si256((const __m256i *)(t.corr + c + 8));
+            for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
+                const int8_t *in_row = px.in_b + (size_t)(px.y0 + fy * g->dil_h) * g->row_stride +
+                                       (size_t)d->c_begin + (size_t)c;
+                const int8_t *f_row = d->filter + (size_t)fy * (size_t)g->k_w * chunk + (size_t)c;
+                for (int fx = px.fx_begin; fx < px.fx_end; ++fx) {
+                    const int8_t *xs = in_row + (size_t)(px.x0 + fx * g->dil_w) * in_c;
+                    const int8_t *ws = f_row + (size_t)fx * chunk;
+                    __m128i xv, wv;
+                    if (nc == 16) {
+                        xv = _mm_loadu_si128((const __m128i *)xs);
+                        wv = _mm_loadu_si128((const __m128i *)ws);
+                    } else {
+                        int8_t xb[16] = {0}, wb[16] = {0};
+                        memcpy(xb, xs, (size_t)nc);
+                        memcpy(wb, ws, (size_t)nc);
+                        xv = _mm_loadu_si128((const __m128i *)xb);
+                        wv = _mm_loadu_si128((const __m128i *)wb);
+                    }
+                    const __m256i p = _mm256_mullo_epi16(
+                        _mm256_add_epi16(_mm256_cvtepi8_epi16(xv), off), _mm256_cvtepi8_epi16(wv));
+                    lo = _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(p)));
+                    hi = _mm256_add_epi32(hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(p, 1)));
+                }
+            }
+            int8_t *o = out + d->c_begin + c;
+            requant8_store(lo, &t, c, d, o, nc < 8 ? nc : 8);
+            if (nc > 8) {
+                requant8_store(hi, &t, c + 8, d, o + 8, nc - 8);
+            }
+        }
+        out += g->out_c;
+    } while (ku_pixel_next(g, &px));
+    return 1;
+}
+
+int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
+                                int depth_multiplier) {
+    if (depth_multiplier != 1 || isa_level() < EDLA_ISA_AVX2) {
+        return 0;
+    }
+    return depthwise_avx2(d, g);
+}
+
+/* ---- fully connected ------------------------------------------------------------- */
+
+/* Horizontal sums of 8 int32 vectors -> one vector of 8 sums (wrapping). */
+AVX2 static __m256i hsum8(const __m256i v[8]) {
+    const __m256i s01 = _mm256_hadd_epi32(v[0], v[1]), s23 = _mm256_hadd_epi32(v[2], v[3]);
+    const __m256i s45 = _mm256_hadd_epi32(v[4], v[5]), s67 = _mm256_hadd_epi32(v[6], v[7]);
+    const __m256i s0123 = _mm256_hadd_epi32(s01, s23), s4567 = _mm256_hadd_epi32(s45, s67);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(s0123, s4567, 0x20),
+                            _mm256_permute2x128_si256(s0123, s4567, 0x31));
+}
+
+/* One input row against 8 channels at a time: x + offset as int16 on the
+ * stack, weights widened on the fly, vpmaddwd (exact, see top). */
+AVX2 static int fc_avx2(const ku_channel_op_data *d, size_t rows, size_t out_c, int depth) {
+    const int n = d->c_end - d->c_begin;
+    const size_t k = (size_t)depth, k16 = (k + 15) / 16 * 16;
+    if (n > MAX_C || k16 > MAX_K) {
+        return 0;
+    }
+    ep_tables t;
+    ep_init(&t, d, d->filter, 0, 0);
+    int16_t xs[MAX_K] __attribute__((aligned(32)));
+    for (size_t r = 0; r < rows; ++r) {
+        const int8_t *x = d->input + r * k;
+        for (size_t j = 0; j < k16; ++j) {
+            xs[j] = j < k ? (int16_t)(x[j] + d->input_offset) : 0;
+        }
+        int8_t *out = d->out + r * out_c + d->c_begin;
+        for (int c0 = 0; c0 < n; c0 += 8) {
+            __m256i acc[8];
+            for (int j = 0; j < 8; ++j) {
+                acc[j] = _mm256_setzero_si256();
+                if (c0 + j >= n) {
+                    continue;
+                }
+                const int8_t *w = d->filter + (size_t)(c0 + j) * k;
+                size_t q = 0;
+                for (; q + 16 <= k; q += 16) {
+                    const __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + q)));
+                    acc[j] = _mm256_add_epi32(
+                        acc[j], _mm256_madd_epi16(_mm256_load_si256((const __m256i *)(xs + q)), wv));
+                }
+                if (q < k) {
+                    int8_t wb[16] = {0};
+                    memcpy(wb, w + q, k - q);
+                    const __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wb));
+                    acc[j] = _mm256_add_epi32(
+                        acc[j], _mm256_madd_epi16(_mm256_load_si256((const __m256i *)(xs + q)), wv));
+                }
+            }
+            const __m256i s = _mm256_add_epi32(
+                hsum8(acc), _mm256_loadu_si256((const __m256i *)(t.corr + c0)));
+            requant8_store(s, &t, c0, d, out + c0, n - c0 < 8 ? n - c0 : 8);
+        }
+    }
+    return 1;
+}
+
+/* VNNI: u8 (x + 128) against s8 weights, with the (offset - 128) * sum w
+ * term accumulated alongside (vpdpbusd of a ones vector). */
+VNNI static int fc_vnni(const ku_channel_op_data *d, size_t rows, size_t out_c, int depth) {
+    const int n = d->c_end - d->c_begin;
+    const size_t k = (size_t)depth, k64 = (k + 63) / 64 * 64;
+    if (n > MAX_C || k64 > MAX_K) {
+        return 0;
+    }
+    ep_tables t;
+    ep_init(&t, d, d->filter, 0, 0);
+    uint8_t xs[MAX_K] __attribute__((aligned(64)));
+    const __m512i ones = _mm512_set1_epi8(1);
+    const __m256i scale = _mm256_set1_epi32(d->input_offset - 128);
+    const __mmask64 tail = (k & 63) ? (((__mmask64)1 << (k & 63)) - 1) : ~(__mmask64)0;
+    const size_t last = k64 - 64;
+    for (size_t r = 0; r < rows; ++r) {
+        const int8_t *x = d->input + r * k;
+        for (size_t j = 0; j < k64; ++j) {
+            xs[j] = j < k ? (uint8_t)((uint8_t)x[j] ^ 0x80u) : 0;
+        }
+        int8_t *out = d->out + r * out_c + d->c_begin;
+        for (int c0 = 0; c0 < n; c0 += 8) {
+            __m256i acc[8], sw[8];
+            for (int j = 0; j < 8; ++j) {
+                __m512i a = _mm512_setzero_si512(), s = _mm512_setzero_si512();
+                if (c0 + j < n) {
+                    const int8_t *w = d->filter + (size_t)(c0 + j) * k;
+                    for (size_t q = 0; q < k64; q += 64) {
+                        const __m512i wv = q == last ? _mm512_maskz_loadu_epi8(tail, w + q)
+                                                     : _mm512_loadu_si512((const void *)(w + q));
+                        a = _mm512_dpbusd_epi32(a, _mm512_load_si512((const void *)(xs + q)), wv);
+                        s = _mm512_dpbusd_epi32(s, ones, wv);
+                    }
+                }
+                acc[j] = _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
+                sw[j] = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+            }
+            const __m256i v = _mm256_add_epi32(
+                _mm256_add_epi32(hsum8(acc), _mm256_mullo_epi32(hsum8(sw), scale)),
+                _mm256_loadu_si256((const __m256i *)(t.corr + c0)));
+            requant8_store(v, &t, c0, d, out + c0, n - c0 < 8 ? n - c0 : 8);
+        }
+    }
+    return 1;
+}
+
+int edla_fast_fully_connected(const ku_channel_op_data *d, size_t rows, size_t out_c, int depth,
+                              int32_t filter_offset) {
+    if (filter_offset != 0) {
+        return 0;
+    }
+    switch (isa_level()) {
+    case EDLA_ISA_AVX512_VNNI:
+        return fc_vnni(d, rows, out_c, depth);
+    case EDLA_ISA_AVX2:
+        return fc_avx2(d, rows, out_c, depth);
+    default:
+        return 0;
+    }
+}
+
+#else /* not an x86-64 host: no fast paths */
+
+int edla_set_isa(int level) {
+    (void)level;
+    return EDLA_ISA_PORTABLE;
+}
+
+#endif
