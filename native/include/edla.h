@@ -131,6 +131,14 @@ typedef enum {
     EDLA_OP_REDUCE_SUM = 17, /* MEAN and SUM */
     EDLA_OP_REDUCE_MAX = 18,
     /* 32..63: data movement and structural ops */
+    EDLA_OP_PAD = 32,            /* PAD, PADV2 */
+    EDLA_OP_CONCATENATION = 33,  /* CONCATENATION, PACK */
+    EDLA_OP_TRANSPOSE = 34,
+    EDLA_OP_STRIDED_SLICE = 35,  /* STRIDED_SLICE, SLICE, non-contiguous SPLIT/UNPACK parts */
+    EDLA_OP_GATHER = 36,
+    EDLA_OP_RESIZE_NEAREST_NEIGHBOR = 37,
+    EDLA_OP_RESIZE_BILINEAR = 38,
+    EDLA_OP_TRANSPOSE_CONV = 39,
     EDLA_OP_DMA = 64, /* 64..79: the NPU's own commands */
     EDLA_OP_COUNT_ = 80 /* one past the largest op code; unassigned codes are refused */
 } edla_opcode;
@@ -195,6 +203,57 @@ enum {
     ADD_P_ACT_MIN, ADD_P_ACT_MAX
 };
 enum { SOFTMAX_P_INPUT_MULTIPLIER, SOFTMAX_P_INPUT_LEFT_SHIFT, SOFTMAX_P_DIFF_MIN };
+
+/*
+ * Data movement and structural ops. All but TRANSPOSE_CONV are flagged
+ * EDLA_OP_FLAG_CPU; they move int8 values unchanged (as TFLM does, whatever
+ * the tensors' quantization) unless stated. Shapes are right-aligned to 4-D
+ * by the converter (leading 1s). EXPAND_DIMS, SQUEEZE, RESHAPE and contiguous
+ * slices/splits are views (tensor records), not ops.
+ *
+ * PAD
+ *   in: 0 input; out: 0 output, 4-D; p: PAD_P_*. The input is placed at
+ *   offset PAD_P_BEFORE_d in an output filled with PAD_P_VALUE.
+ * CONCATENATION
+ *   in: 0..n-1 inputs (n <= 6), 4-D; out: 0 joined along CONCAT_P_AXIS.
+ *   Input i < CONCAT_MAX_REQUANT with bit i of CONCAT_P_REQUANT_MASK is
+ *   requantized like TFLM's int8 QUANTIZE: clamp(MultiplyByQuantizedMultiplier(
+ *   x + offset_i, multiplier_i, shift_i) + CONCAT_P_OUTPUT_OFFSET); the triple
+ *   of input i is p[CONCAT_P_INPUT0 + 3i ...]. Other inputs are copied.
+ * TRANSPOSE
+ *   in: 0 input; out: 0, 4-D, out dim d = in dim TRANSPOSE_P_PERM_d.
+ * STRIDED_SLICE
+ *   in: 0 input; out: 0, 4-D; out[i..] = in[begin_d + i_d * stride_d ..]
+ *   (SLICE_P_*; strides non-zero, may be negative).
+ * GATHER
+ *   in: 0 input [B,O,A,I], 1 indices int32 [B,N] constant, each in [0, A);
+ *   out: 0 [B,O,N,I]. No p.
+ * RESIZE_NEAREST_NEIGHBOR
+ *   in: 0 input [N,H,W,C], 1 source row per output row int32 [Ho] constant,
+ *   2 source column per output column int32 [Wo] constant; out: 0 [N,Ho,Wo,C].
+ *   (TFLM's float index arithmetic is evaluated by the converter.)
+ * RESIZE_BILINEAR
+ *   in: 0 input [N,H,W,C]; out: 0 [N,Ho,Wo,C]; p: RESIZE_P_* (TFLM's integer
+ *   path: scales in 1/1024 units).
+ * TRANSPOSE_CONV (NPU, counts MACs)
+ *   in: as CONV_2D (filter [Co,Kh,Kw,Ci], optional bias, per-channel multiplier
+ *   and shift; output-channel chunks as CONV_2D's); out: 0 [N,Ho,Wo,Co];
+ *   p: TCONV_P_*.
+ */
+enum { PAD_P_BEFORE_0, PAD_P_BEFORE_1, PAD_P_BEFORE_2, PAD_P_BEFORE_3, PAD_P_VALUE };
+#define CONCAT_MAX_REQUANT 5
+enum { CONCAT_P_AXIS, CONCAT_P_OUTPUT_OFFSET, CONCAT_P_REQUANT_MASK, CONCAT_P_INPUT0 };
+enum { TRANSPOSE_P_PERM_0, TRANSPOSE_P_PERM_1, TRANSPOSE_P_PERM_2, TRANSPOSE_P_PERM_3 };
+enum {
+    SLICE_P_BEGIN_0, SLICE_P_BEGIN_1, SLICE_P_BEGIN_2, SLICE_P_BEGIN_3,
+    SLICE_P_STRIDE_0, SLICE_P_STRIDE_1, SLICE_P_STRIDE_2, SLICE_P_STRIDE_3
+};
+enum { RESIZE_P_SCALE_H, RESIZE_P_SCALE_W, RESIZE_P_HALF_PIXEL };
+enum {
+    TCONV_P_STRIDE_H, TCONV_P_STRIDE_W, TCONV_P_PAD_TOP, TCONV_P_PAD_LEFT, TCONV_P_INPUT_OFFSET,
+    TCONV_P_OUTPUT_OFFSET, TCONV_P_ACT_MIN, TCONV_P_ACT_MAX, TCONV_P_CHANNEL_BEGIN,
+    TCONV_P_CHANNEL_END
+};
 
 /*
  * Element-wise, activation and reduction ops (all flagged EDLA_OP_FLAG_CPU).

@@ -48,6 +48,15 @@ EDLA_KERNEL(average_pool_2d);
 EDLA_KERNEL(max_pool_2d);
 EDLA_KERNEL(add);
 EDLA_KERNEL(softmax);
+/* data movement and structural ops (32..63) */
+EDLA_KERNEL(pad);
+EDLA_KERNEL(concatenation);
+EDLA_KERNEL(transpose);
+EDLA_KERNEL(strided_slice);
+EDLA_KERNEL(gather);
+EDLA_KERNEL(resize_nearest_neighbor);
+EDLA_KERNEL(resize_bilinear);
+EDLA_KERNEL(transpose_conv);
 EDLA_KERNEL(dma);
 
 #endif /* EDLA_KERNELS_H */

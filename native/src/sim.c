@@ -29,6 +29,14 @@ const edla_check_fn edla_op_checks[EDLA_OP_COUNT_] = {
     [EDLA_OP_SOFTMAX] = edla_check_softmax,
     /* element-wise, activation and reduction ops (8..31) */
     /* data movement and structural ops (32..63) */
+    [EDLA_OP_PAD] = edla_check_pad,
+    [EDLA_OP_CONCATENATION] = edla_check_concatenation,
+    [EDLA_OP_TRANSPOSE] = edla_check_transpose,
+    [EDLA_OP_STRIDED_SLICE] = edla_check_strided_slice,
+    [EDLA_OP_GATHER] = edla_check_gather,
+    [EDLA_OP_RESIZE_NEAREST_NEIGHBOR] = edla_check_resize_nearest_neighbor,
+    [EDLA_OP_RESIZE_BILINEAR] = edla_check_resize_bilinear,
+    [EDLA_OP_TRANSPOSE_CONV] = edla_check_transpose_conv,
     [EDLA_OP_DMA] = edla_check_dma,
 };
 
@@ -42,6 +50,14 @@ static const edla_eval_fn op_evals[EDLA_OP_COUNT_] = {
     [EDLA_OP_SOFTMAX] = edla_eval_softmax,
     /* element-wise, activation and reduction ops (8..31) */
     /* data movement and structural ops (32..63) */
+    [EDLA_OP_PAD] = edla_eval_pad,
+    [EDLA_OP_CONCATENATION] = edla_eval_concatenation,
+    [EDLA_OP_TRANSPOSE] = edla_eval_transpose,
+    [EDLA_OP_STRIDED_SLICE] = edla_eval_strided_slice,
+    [EDLA_OP_GATHER] = edla_eval_gather,
+    [EDLA_OP_RESIZE_NEAREST_NEIGHBOR] = edla_eval_resize_nearest_neighbor,
+    [EDLA_OP_RESIZE_BILINEAR] = edla_eval_resize_bilinear,
+    [EDLA_OP_TRANSPOSE_CONV] = edla_eval_transpose_conv,
     [EDLA_OP_DMA] = edla_eval_dma,
 };
 
