@@ -25,6 +25,7 @@ DTYPES = {1: "int8", 2: "int32", 3: "float32"}
 DTYPE_CODES = {v: k for k, v in DTYPES.items()}
 LOC_SCRATCH, LOC_CONST = 0, 1
 NO_TENSOR = 0xFFFF
+OP_FLAG_CPU = 1                                   # edla_op.flags: runs on the CPU
 NPU_FIELDS = ("scratchpad_capacity", "macs_per_cycle", "flash_bytes_per_cycle_q8",
               "ext_bytes_per_cycle_q8", "clock_khz", "op_overhead_cycles")
 

@@ -58,6 +58,19 @@ def cmd_convert(args):
     return 0
 
 
+def _op_name(layer):
+    """The blob op, with the TFLite op it implements when that differs (LUT(LOGISTIC))."""
+    tflite_op = layer.get("tflite_op")
+    return f"{layer['op']}({tflite_op})" if tflite_op and tflite_op != layer["op"] else layer["op"]
+
+
+def _io_quant_text(d):
+    q = d["quantization"]
+    if not q["scales"]:
+        return "unquantized"
+    return f"scale {q['scales'][0]:.6g} zero point {q['zero_points'][0]}"
+
+
 def format_inspect(info):
     npu = info["npu"]
     lines = [
@@ -70,18 +83,23 @@ def format_inspect(info):
         f"flash DMA, {npu['clock_khz'] / 1000:g} MHz",
         f"compute       {info['macs']:,} MACs",
     ]
+    cpu = [layer for layer in info["layers"] if layer.get("unit") == "CPU"]
+    if cpu:
+        lines.append(f"CPU layers    {len(cpu)} of {len(info['layers'])} run on the CPU (no NPU fit): "
+                     + ", ".join(sorted({_op_name(layer) for layer in cpu})))
     for role in ("inputs", "outputs"):
         for d in info[role]:
-            q = d["quantization"]
             lines.append(f"{role[:-1]:<13} [{d['index']}] {d['name']}  {d['dtype']}{d['shape']}  "
-                         f"scale {q['scales'][0]:.6g} zero point {q['zero_points'][0]}")
-    header = f"{'#':>3}  {'op':<18} {'input':<16} {'output':<16} {'MACs':>11} {'weights':>8}  scratchpad"
+                         f"{_io_quant_text(d)}")
+    header = (f"{'#':>3}  {'op':<18} {'unit':<4} {'input':<16} {'output':<16} {'MACs':>11} {'weights':>8}  "
+              "scratchpad")
     lines += ["", header, "-" * len(header)]
     for i, layer in enumerate(info["layers"]):
         shape = "x".join(map(str, layer["inputs"][0])) if layer["inputs"] else "-"
         scratch = ", ".join(f"{a}-{b}" for a, b in layer["scratch"])
-        lines.append(f"{i:>3}  {layer['op']:<18} {shape:<16} {'x'.join(map(str, layer['output'])):<16} "
-                     f"{layer['macs']:>11,} {layer['weight_bytes']:>8,}  {scratch}")
+        lines.append(f"{i:>3}  {_op_name(layer):<18} {layer.get('unit', 'NPU'):<4} {shape:<16} "
+                     f"{'x'.join(map(str, layer['output'])):<16} {layer['macs']:>11,} "
+                     f"{layer['weight_bytes']:>8,}  {scratch}")
     return "\n".join(lines)
 
 
@@ -160,8 +178,8 @@ def _load_inputs(paths, details, seed):
             arr = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: not a readable .npy file ({exc})") from None
-        if arr.dtype != np.int8:
-            raise InputError(f"{path}: input '{d['name']}' must be int8 (quantized), got {arr.dtype}")
+        if arr.dtype != d["dtype"]:
+            raise InputError(f"{path}: input '{d['name']}' must be {np.dtype(d['dtype']).name}, got {arr.dtype}")
         if arr.size == int(np.prod(d["shape"])) and arr.shape != tuple(d["shape"]):
             arr = arr.reshape(d["shape"])
         arrays.append(arr)
@@ -203,14 +221,19 @@ def cmd_run(args):
 
 
 def format_profile(profile):
-    header = f"{'#':>3}  {'op':<18} {'MACs':>11} {'skipped':>9} {'DMA bytes':>10} {'cycles':>9}"
+    header = f"{'#':>3}  {'op':<18} {'unit':<4} {'MACs':>11} {'skipped':>9} {'DMA bytes':>10} {'cycles':>9}"
     lines = [header, "-" * len(header)]
     for i, row in enumerate(profile["layers"]):
-        lines.append(f"{i:>3}  {row.get('op', '?'):<18} {row['macs']:>11,} {row['macs_skipped']:>9,} "
-                     f"{row['dma_bytes']:>10,} {row['cycles']:>9,}")
-    t = profile["total"]
-    lines.append(f"{'':>3}  {'total':<18} {t['macs']:>11,} {t['macs_skipped']:>9,} {t['dma_bytes']:>10,} "
-                 f"{t['cycles']:>9,}")
+        lines.append(f"{i:>3}  {_op_name({'op': row.get('op', '?'), **row}):<18} {row.get('unit', 'NPU'):<4} "
+                     f"{row['macs']:>11,} {row['macs_skipped']:>9,} {row['dma_bytes']:>10,} {row['cycles']:>9,}")
+    lines.append("-" * len(header))
+    totals = [("total", "", profile["total"])]
+    if profile.get("cpu", {}).get("layers"):  # CPU fallbacks apart from the NPU, as Vela reports them
+        totals += [(f"NPU ({profile['npu']['layers']} layers)", "NPU", profile["npu"]),
+                   (f"CPU ({profile['cpu']['layers']} layers)", "CPU", profile["cpu"])]
+    for name, unit, t in totals:
+        lines.append(f"{'':>3}  {name:<18} {unit:<4} {t['macs']:>11,} {t['macs_skipped']:>9,} "
+                     f"{t['dma_bytes']:>10,} {t['cycles']:>9,}")
     return "\n".join(lines)
 
 
@@ -239,7 +262,9 @@ def cmd_verify(args):
                 it.invoke()
                 for k, d in enumerate(it.get_output_details()):
                     got = it.get_tensor(d["index"])
-                    diff = int(np.max(np.abs(got.astype(np.int32) - want[k].astype(np.int32)), initial=0))
+                    # float64 holds int8 and float32 differences exactly (float outputs: 0 means bit-equal)
+                    diff = np.max(np.abs(got.astype(np.float64) - want[k].astype(np.float64)), initial=0)
+                    diff = int(diff) if got.dtype.kind == "i" else float(diff)
                     worst[(name, k)] = max(worst.get((name, k), 0), diff)
     ok = all(v == 0 for v in worst.values())
     for (name, k), diff in sorted(worst.items()):

@@ -13,6 +13,9 @@ from . import blob as fmt
 from .errors import InputError, ModelError
 
 
+_DTYPES = {"int8": np.int8, "float32": np.float32}  # model edges: int8, or float32 (QUANTIZE/DEQUANTIZE)
+
+
 def _details(entry):
     q = entry["quantization"]
     return {
@@ -20,8 +23,9 @@ def _details(entry):
         "index": entry["index"],
         "shape": np.array(entry["shape"], dtype=np.int32),
         "shape_signature": np.array(entry["shape"], dtype=np.int32),
-        "dtype": np.int8,
-        "quantization": (q["scales"][0], q["zero_points"][0]),
+        "dtype": _DTYPES[entry.get("dtype", "int8")],
+        # TFLite reports (0.0, 0) for an unquantized (float) tensor
+        "quantization": (q["scales"][0], q["zero_points"][0]) if q["scales"] else (0.0, 0),
         "quantization_parameters": {
             "scales": np.array(q["scales"], dtype=np.float32),
             "zero_points": np.array(q["zero_points"], dtype=np.int32),
@@ -81,8 +85,9 @@ class Interpreter:
     def set_tensor(self, tensor_index, value):
         detail = self._detail(tensor_index, self._inputs, "input")
         value = np.asarray(value)
-        if value.dtype != np.int8:
-            raise InputError(f"input {tensor_index} '{detail['name']}' wants int8, got {value.dtype}")
+        if value.dtype != detail["dtype"]:
+            raise InputError(f"input {tensor_index} '{detail['name']}' wants {np.dtype(detail['dtype']).name}, "
+                             f"got {value.dtype}")
         if tuple(value.shape) != tuple(detail["shape"]):
             raise InputError(f"input {tensor_index} '{detail['name']}' wants shape {detail['shape'].tolist()}, "
                              f"got {list(value.shape)}")
@@ -97,7 +102,7 @@ class Interpreter:
                 self.allocate_tensors()
             outs = self._board.invoke([self._values[d["index"]] for d in self._inputs])
             for d, out in zip(self._outputs, outs):
-                self._values[d["index"]] = np.asarray(out, dtype=np.int8).reshape(d["shape"])
+                self._values[d["index"]] = np.asarray(out, dtype=d["dtype"]).reshape(d["shape"])
             self._counters = self._board.last_counters
             return
         scratch = self._native.scratch
@@ -107,7 +112,7 @@ class Interpreter:
         self._native.invoke()
         for d in self._outputs:
             t = self._tensors[d["index"]]
-            self._values[d["index"]] = scratch[t["offset"]:t["offset"] + t["bytes"]].view(np.int8) \
+            self._values[d["index"]] = scratch[t["offset"]:t["offset"] + t["bytes"]].view(d["dtype"]) \
                 .reshape(d["shape"]).copy()
 
     def get_tensor(self, tensor_index):
@@ -119,7 +124,11 @@ class Interpreter:
     # -- edge_dla additions ---------------------------------------------------------
 
     def profile(self):
-        """Per-layer and total counters of the last invoke, as measured by the core."""
+        """Per-layer and total counters of the last invoke, as measured by the core.
+
+        Each layer row names its unit ("NPU", or "CPU" for layers without a MAC-array
+        fit); "npu" and "cpu" total each unit's layers apart, as Vela reports CPU
+        fallbacks, and "total" sums both."""
         if self._board is not None:
             counters = getattr(self, "_counters", None) or []
             rows = [dict(c) for c in counters]
@@ -127,8 +136,16 @@ class Interpreter:
             rows = [{k: int(c[k]) for k in c.dtype.names} for c in self._native.counters]
         for row, layer in zip(rows, self._layers):
             row["op"] = layer["op"]
-        total = {k: sum(r[k] for r in rows) for k in ("macs", "macs_skipped", "dma_bytes", "cycles")}
-        return {"layers": rows, "total": total}
+            row["unit"] = layer.get("unit", "NPU")
+            if "tflite_op" in layer:
+                row["tflite_op"] = layer["tflite_op"]
+        keys = ("macs", "macs_skipped", "dma_bytes", "cycles")
+
+        def totals(selected):
+            return {"layers": len(selected), **{k: sum(r[k] for r in selected) for k in keys}}
+        return {"layers": rows, "total": {k: v for k, v in totals(rows).items() if k in keys},
+                "npu": totals([r for r in rows if r.get("unit", "NPU") == "NPU"]),
+                "cpu": totals([r for r in rows if r.get("unit") == "CPU"])}
 
     @staticmethod
     def _detail(index, details, role):

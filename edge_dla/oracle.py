@@ -57,5 +57,7 @@ def litert_interpreter(tflite_bytes, xnnpack=True, num_threads=1):
 
 
 def random_inputs(details, rng):
-    """Uniform int8 inputs over the full range, one per input detail."""
-    return [rng.integers(-128, 128, size=tuple(d["shape"]), dtype=np.int8) for d in details]
+    """One input per detail: uniform int8 over the full range, or standard normal
+    float32 for a float model input (its QUANTIZE saturates what lies outside)."""
+    return [rng.standard_normal(tuple(d["shape"])).astype(np.float32) if d["dtype"] == np.float32 else
+            rng.integers(-128, 128, size=tuple(d["shape"]), dtype=np.int8) for d in details]

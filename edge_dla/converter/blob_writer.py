@@ -43,7 +43,7 @@ class _Tables:
             loc, offset = fmt.LOC_CONST, self.const_offset(buf.data)
         else:
             loc, offset = fmt.LOC_SCRATCH, buf.offset + view.byte_offset
-        nbytes = int(np.prod(shape)) * (4 if view.dtype == "int32" else 1)
+        nbytes = int(np.prod(shape)) * (4 if view.dtype in ("int32", "float32") else 1)
         self.records.append(fmt.TENSOR.pack(fmt.DTYPE_CODES[view.dtype], loc, len(shape), 0,
                                             *(shape + [1] * (4 - len(shape))), offset, nbytes,
                                             int(view.zero_point)))
@@ -61,7 +61,8 @@ def write_blob(layers, inputs, outputs, peak, npu, meta):
         outs = [tables.tensor(v) for v in layer.outputs]
         params = list(layer.params) + [0] * (18 - len(layer.params))
         ops += fmt.OP.pack(layer.opcode, len(ins), len(outs), *(ins + [fmt.NO_TENSOR] * (6 - len(ins))),
-                           *(outs + [fmt.NO_TENSOR] * (2 - len(outs))), 0, *params)
+                           *(outs + [fmt.NO_TENSOR] * (2 - len(outs))),
+                           fmt.OP_FLAG_CPU if layer.cpu else 0, *params)
     meta_bytes = json.dumps(meta, separators=(",", ":")).encode("utf-8")
     sections = [
         (fmt.SEC_TENSORS, b"".join(tables.records), len(tables.records)),

@@ -18,7 +18,13 @@ MAX_VERSIONS = {
     "CONV_2D": 8, "DEPTHWISE_CONV_2D": 7, "FULLY_CONNECTED": 13, "AVERAGE_POOL_2D": 3,
     "MAX_POOL_2D": 3, "ADD": 5, "SOFTMAX": 3, "RESHAPE": 2,
     "RELU": 3, "RELU6": 3, "RELU_N1_TO_1": 2,
+    # element-wise, activation and reduction ops (int8 versions; int16 ones come later)
+    "MUL": 3, "SUB": 3, "SQUARED_DIFFERENCE": 2, "MAXIMUM": 3, "MINIMUM": 3, "PRELU": 1,
+    "LOGISTIC": 2, "TANH": 2, "HARD_SWISH": 1, "LEAKY_RELU": 1, "QUANTIZE": 1, "DEQUANTIZE": 2,
+    "MEAN": 2, "SUM": 2, "REDUCE_MAX": 2,
 }
+# Operand slots that hold int32 parameters (shapes, axes), not int8 data.
+PARAM_OPERANDS = {"RESHAPE": {1}, "MEAN": {1}, "SUM": {1}, "REDUCE_MAX": {1}}
 FUSABLE_ACTIVATIONS = {"NONE", "RELU", "RELU6", "RELU_N1_TO_1"}
 WEIGHTED = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}  # inputs: data, weights, bias
 
@@ -54,6 +60,25 @@ def check_quantization(tensor):
                                     f"{tensor.shape[qdim]} channels", where=where)
 
 
+def _float_edge(graph, op, pos, t):
+    """A float32 model input quantized by QUANTIZE, or a float32 model output of DEQUANTIZE."""
+    if graph.tensors[t].dtype != "float32":
+        return False
+    return (op.kind == "QUANTIZE" and pos == 0 and t in graph.inputs) or \
+        (op.kind == "DEQUANTIZE" and pos is None and t in graph.outputs)
+
+
+def _float_io_ok(graph, idx):
+    """A float32 model input read only by QUANTIZE ops, or a float32 output written by DEQUANTIZE."""
+    if graph.tensors[idx].dtype != "float32":
+        return False
+    readers = [op for op in graph.operators if idx in op.inputs]
+    writers = [op for op in graph.operators if idx in op.outputs]
+    if idx in graph.inputs:
+        return bool(readers) and all(op.kind == "QUANTIZE" for op in readers)
+    return bool(writers) and all(op.kind == "DEQUANTIZE" for op in writers)
+
+
 def _op_problems(graph, op, supported):
     """Unsupported features of one op, as readable strings (empty if it runs)."""
     problems = []
@@ -70,9 +95,15 @@ def _op_problems(graph, op, supported):
     bias_slot = 2 if op.kind in WEIGHTED else None
     operands = [(pos, t) for pos, t in enumerate(op.inputs)] + [(None, t) for t in op.outputs]
     for pos, t in operands:
-        if t < 0 or (op.kind == "RESHAPE" and pos == 1):  # omitted operand, or the shape operand
+        if t < 0 or pos in PARAM_OPERANDS.get(op.kind, ()):  # omitted, or a shape/axis operand
             continue
         tensor = graph.tensors[t]
+        if _float_edge(graph, op, pos, t):
+            continue
+        if tensor.dtype == "float32" and not tensor.is_const and op.kind in ("QUANTIZE", "DEQUANTIZE"):
+            problems.append(f"{tensor.describe()} is float32: float tensors are supported only as model "
+                            "inputs into QUANTIZE and model outputs of DEQUANTIZE, not inside the graph")
+            continue
         want = "int32" if pos is not None and pos == bias_slot else "int8"
         if tensor.dtype != want:
             role = "weights" if tensor.is_const else "activations"
@@ -98,8 +129,10 @@ def check_model(graph, supported):
         problems += [f"{op.describe()}: {p}" for p in _op_problems(graph, op, supported)]
     for role, idx in [("input", t) for t in graph.inputs] + [("output", t) for t in graph.outputs]:
         tensor = graph.tensors[idx]
-        if tensor.dtype != "int8":
-            problems.append(f"model {role} {tensor.describe()} is {tensor.dtype}, not int8")
+        if tensor.dtype != "int8" and not _float_io_ok(graph, idx):
+            problems.append(f"model {role} {tensor.describe()} is {tensor.dtype}, not int8"
+                            + (" (float32 edges must feed QUANTIZE or come from DEQUANTIZE)"
+                               if tensor.dtype == "float32" else ""))
     if problems:
         raise UnsupportedError(problems)
     for tensor in graph.tensors:

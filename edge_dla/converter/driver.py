@@ -85,7 +85,7 @@ def convert(model, optimise="balanced", **options):
         "npu": cfg,
         "plan": plan,
         "layers": [{
-            "op": layer.kind, "tflite_index": layer.source,
+            "op": layer.kind, "unit": "CPU" if layer.cpu else "NPU", "tflite_index": layer.source,
             "inputs": [list(v.shape) for v in layer.inputs[:1] if v is not None],
             "output": list(layer.outputs[0].shape), "macs": layer.macs,
             "weight_bytes": sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const),

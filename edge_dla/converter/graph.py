@@ -33,7 +33,8 @@ class Tensor:
 
     @property
     def zero_point(self):
-        return int(self.zero_points[0])
+        """Per-tensor zero point; 0 for an unquantized (float) tensor."""
+        return int(self.zero_points[0]) if self.zero_points is not None and len(self.zero_points) else 0
 
     @property
     def size(self):

@@ -13,6 +13,11 @@ import numpy as np
 OPCODES = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 3, "AVERAGE_POOL_2D": 4,
            "MAX_POOL_2D": 5, "ADD": 6, "SOFTMAX": 7, "DMA": 64}
 
+# Element-wise, activation and reduction ops (8..31): CPU ops (Layer.cpu).
+OPCODES.update({"MUL": 8, "SUB": 9, "SQUARED_DIFFERENCE": 10, "MAXIMUM": 11, "MINIMUM": 12,
+                "PRELU": 13, "LUT": 14, "QUANTIZE": 15, "DEQUANTIZE": 16, "REDUCE_SUM": 17,
+                "REDUCE_MAX": 18})
+
 LOWERINGS = {}  # TFLite op name -> function(Lowering, Operator) -> Layer | list[Layer] | None
 
 
@@ -62,6 +67,7 @@ class Layer:
     source: int                 # TFLite operator index
     macs: int = 0
     info: dict = field(default_factory=dict)
+    cpu: bool = False           # no MAC-array fit: runs on the CPU (EDLA_OP_FLAG_CPU)
 
     @property
     def opcode(self):
@@ -69,6 +75,8 @@ class Layer:
 
 
 def _io_quant(tensor):
+    if tensor.scales is None:  # a float32 model edge has no quantization
+        return {"scales": [], "zero_points": [], "quantized_dimension": 0}
     return {"scales": [float(s) for s in tensor.scales],
             "zero_points": [int(z) for z in tensor.zero_points],
             "quantized_dimension": int(tensor.quantized_dimension)}

@@ -116,3 +116,32 @@ def add_params(scale1, scale2, scale_out, where):
     mo, so = quantize_multiplier_smaller_than_one(twice_max / ((1 << left_shift) * float(np.float32(scale_out))),
                                                   where)
     return left_shift, (m1, s1), (m2, s2), (mo, so)
+
+
+def _f32(x):
+    return np.float32(x)
+
+
+def squared_difference_params(scale1, scale2, scale_out, where):
+    """SQUARED_DIFFERENCE PrepareQuantized for int8 (left_shift 7): input ratios
+    in double, the output multiplier over the squared scale may exceed one."""
+    left_shift = 7
+    twice_max = 2.0 * float(max(_f32(scale1), _f32(scale2)))
+    m1, s1 = quantize_multiplier_smaller_than_one(float(_f32(scale1)) / twice_max, where)
+    m2, s2 = quantize_multiplier_smaller_than_one(float(_f32(scale2)) / twice_max, where)
+    mo, so = quantize_multiplier(twice_max * twice_max / float(_f32(1 << 2 * left_shift) * _f32(scale_out)))
+    return left_shift, (m1, s1), (m2, s2), (mo, so)
+
+
+def product_multiplier(scales, scale_out):
+    """QuantizeMultiplier(prod(double(s)) / double(scale_out)): MUL, PRELU, requantizing ops."""
+    real = 1.0
+    for s in scales:
+        real *= float(_f32(s))
+    return quantize_multiplier(real / float(_f32(scale_out)))
+
+
+def mean_multiplier(multiplier, shift, count):
+    """QuantizedMeanOrSum's eval-time folding of 1/count into (multiplier, shift)."""
+    extra = min(count.bit_length() - 1, 32, 31 + shift)  # 63 - CountLeadingZeros(uint64 count)
+    return int((multiplier << extra) // count), shift - extra

@@ -126,3 +126,124 @@ def ds_cnn_kws(seed: int = 0, blocks: int = 4, channels: int = 64) -> bytes:
     b.op("SOFTMAX", [logit_t], [prob_t], beta=1.0)
     b.output(prob_t)
     return b.build()
+
+
+# ---- combined models of the element-wise, activation and reduction ops ------------------------
+def _hard_swish(x):
+    return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class _Net:
+    """Builds an int8 graph layer by layer while running the float model on a
+    calibration batch, so every activation gets the scale and zero point a
+    converter would calibrate. Each method takes and returns (float batch, tensor)."""
+
+    def __init__(self, name, rng, in_shape, in_scale, in_zp, dtype="int8"):
+        self.b, self.rng = ModelBuilder(name), rng
+        self.q = {}  # tensor index -> (scale, zero point)
+        calib = (rng.integers(-128, 128, (16, *in_shape[1:])) - in_zp) * in_scale
+        if dtype == "float32":  # float input, quantized by the model's first op
+            x_f = self.b.input("input", in_shape, dtype="float32")
+            self.x = (calib, self._tensor("input/quantized", in_shape, in_scale, in_zp))
+            self.b.op("QUANTIZE", [x_f], [self.x[1]])
+        else:
+            self.x = (calib, self._tensor("input", in_shape, in_scale, in_zp))
+            self.b.inputs.append(self.x[1])
+
+    def _tensor(self, name, shape, scale, zp):
+        t = self.b.tensor(name, list(shape), scale, zp)
+        self.q[t] = (scale, zp)
+        return t
+
+    def _out(self, name, y, relu=False, fixed=None):
+        scale, zp = fixed if fixed else _act_qparams(y, relu)
+        return y, self._tensor(name, [1, *y.shape[1:]], scale, zp)
+
+    def conv(self, name, x, w, op="CONV_2D", relu=False, **opts):
+        """CONV_2D (w [O,KH,KW,I], per-channel), DEPTHWISE_CONV_2D (w [1,KH,KW,C]) or
+        FULLY_CONNECTED (w [O,I], per-tensor), stride 1, SAME padding."""
+        (xf, xt), x_scale = x, self.q[x[1]][0]
+        axis = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": None}[op]
+        wq, ws, wd = _quantize_weights(w, axis)
+        bq, bs, bd = _bias(self.rng.normal(0, 0.1, w.shape[0 if axis is None else axis]), x_scale, ws)
+        if op == "FULLY_CONNECTED":
+            y = xf @ wd.T + bd
+        else:
+            y = _depthwise(xf, wd, bd) if axis == 3 else _conv(xf, wd, bd, 1)
+            opts = {"padding": "SAME", "stride": (1, 1), "dilation": (1, 1), **opts}
+        y = np.maximum(y, 0) if relu else y
+        out = self._out(f"{name}/out", y, relu)
+        w_t = self.b.const(f"{name}/weights", wq, ws, 0, quantized_dimension=axis or 0)
+        b_t = self.b.const(f"{name}/bias", bq, bs, 0)
+        self.b.op(op, [xt, w_t, b_t], [out[1]], activation="RELU" if relu else "NONE", **opts)
+        return out
+
+    def unary(self, op, x, fn, fixed=None, relu=False, **opts):
+        out = self._out(f"{op.lower()}{len(self.b.ops)}", fn(x[0]), relu, fixed)
+        self.b.op(op, [x[1]], [out[1]], **opts)
+        return out
+
+    def binary(self, op, x, y, fn):
+        out = self._out(f"{op.lower()}{len(self.b.ops)}", fn(x[0], y[0]))
+        self.b.op(op, [x[1], y[1]], [out[1]])
+        return out
+
+    def mean(self, x, axes):
+        out = self._out(f"mean{len(self.b.ops)}", x[0].mean(axis=tuple(axes), keepdims=True))
+        self.b.op("MEAN", [x[1], self.b.const(f"mean{len(self.b.ops)}/axes", np.array(axes, np.int32))],
+                  [out[1]], keep_dims=True)
+        return out
+
+    def build(self, *outputs, float_output=False):
+        for _, t in outputs:
+            if float_output:
+                f = self.b.tensor(f"{self.b.tensors[t].name}/float", self.b.tensors[t].shape, dtype="float32")
+                self.b.op("DEQUANTIZE", [t], [f])
+                t = f
+            self.b.output(t)
+        return self.b.build()
+
+
+def mobilenet_v3_block_net(seed: int = 0, size: int = 12, channels: int = 8, expand: int = 24,
+                           squeeze: int = 6) -> bytes:
+    """A MobileNetV3 inverted-residual block: 1x1 expand -> HARD_SWISH -> 3x3 depthwise ->
+    HARD_SWISH -> squeeze-excite (MEAN -> 1x1 CONV -> RELU -> 1x1 CONV -> LOGISTIC gate -> MUL)
+    -> 1x1 project -> ADD residual. The squeeze RELU is a standalone op (the converter
+    folds it into its conv); the rest of the element-wise ops run on the CPU."""
+    rng = np.random.default_rng(seed)
+    net = _Net("mobilenet_v3_block", rng, [1, size, size, channels], 0.05, int(rng.integers(-10, 10)))
+    he = lambda fan_in, shape: rng.normal(0, np.sqrt(2.0 / fan_in), shape)
+    x = net.x
+    h = net.conv("expand", x, he(channels, (expand, 1, 1, channels)))
+    h = net.unary("HARD_SWISH", h, _hard_swish)
+    h = net.conv("depthwise", h, he(9, (1, 3, 3, expand)), op="DEPTHWISE_CONV_2D", depth_multiplier=1)
+    h = net.unary("HARD_SWISH", h, _hard_swish)
+    s = net.mean(h, [1, 2])
+    s = net.conv("se_reduce", s, he(expand, (squeeze, 1, 1, expand)))
+    s = net.unary("RELU", s, lambda v: np.maximum(v, 0), fixed=net.q[s[1]])  # same quantization: fused
+    s = net.conv("se_expand", s, he(squeeze, (expand, 1, 1, squeeze)))
+    gate = net.unary("LOGISTIC", s, _sigmoid, fixed=(1.0 / 256.0, -128))
+    h = net.binary("MUL", h, gate, lambda a, g: a * g)
+    h = net.conv("project", h, he(expand, (channels, 1, 1, expand)))
+    return net.build(net.binary("ADD", x, h, lambda a, c: a + c))
+
+
+def mlp_tanh_sigmoid(seed: int = 0, features: int = 24, hidden: int = 32, classes: int = 6,
+                     float_io: bool = False) -> bytes:
+    """An MLP: FULLY_CONNECTED -> TANH -> FULLY_CONNECTED -> LOGISTIC -> FULLY_CONNECTED ->
+    LOGISTIC (independent per-class probabilities). With float_io, a float32 input
+    is QUANTIZEd and the float32 output DEQUANTIZEd, as Keras exports with float I/O."""
+    rng = np.random.default_rng(seed)
+    net = _Net("mlp_tanh_sigmoid", rng, [1, features], 0.04, int(rng.integers(-20, 20)),
+               dtype="float32" if float_io else "int8")
+    glorot = lambda fan_in, fan_out: rng.normal(0, np.sqrt(2.0 / (fan_in + fan_out)), (fan_out, fan_in))
+    h = net.conv("fc1", net.x, glorot(features, hidden) * 2.0, op="FULLY_CONNECTED")
+    h = net.unary("TANH", h, np.tanh, fixed=(1.0 / 128.0, 0))
+    h = net.conv("fc2", h, glorot(hidden, hidden) * 3.0, op="FULLY_CONNECTED")
+    h = net.unary("LOGISTIC", h, _sigmoid, fixed=(1.0 / 256.0, -128))
+    h = net.conv("fc3", h, glorot(hidden, classes) * 4.0, op="FULLY_CONNECTED")
+    return net.build(net.unary("LOGISTIC", h, _sigmoid, fixed=(1.0 / 256.0, -128)), float_output=float_io)

@@ -375,4 +375,121 @@ static inline int8_t ku_channel_output(const ku_channel_op_data *d, uint32_t acc
                               d->act_max);
 }
 
+/* ---- element-wise ops with TFLite broadcasting (ADD, MUL, SUB, PRELU, ...) ----- */
+
+/* A requantize() multiplier/shift: Q31 multiplier >= 0, shift in [-31, 31]. */
+static inline int ku_requant_ok(int32_t multiplier, int32_t shift) {
+    return multiplier >= 0 && shift >= -31 && shift <= 31;
+}
+
+/* TFLM's "smaller than one" input/output scaling: shift in [-31, 0]. */
+static inline int ku_scale_below_one_ok(int32_t multiplier, int32_t shift) {
+    return multiplier >= 0 && shift >= -31 && shift <= 0;
+}
+
+/* ADD / SUB / SQUARED_DIFFERENCE input scaling: (x + offset) << left_shift,
+ * then a multiplier below one (TFLM MultiplyByQuantizedMultiplierSmallerThanOneExp). */
+static inline int32_t ku_scaled_input(int8_t x, int32_t offset, int32_t scale, int32_t multiplier,
+                                      int32_t shift) {
+    return multiply_by_quantized_multiplier_smaller_than_one((x + offset) * scale, multiplier,
+                                                             shift);
+}
+
+/* The ADD_P_* input side, offsets and clamp range shared by ADD, SUB and
+ * SQUARED_DIFFERENCE; max_left_shift keeps (x + offset) << left_shift in int32. */
+static inline int ku_add_params_ok(const int32_t *p, int32_t max_left_shift) {
+    return p[ADD_P_LEFT_SHIFT] >= 0 && p[ADD_P_LEFT_SHIFT] <= max_left_shift &&
+           ku_input_offset_ok(p[ADD_P_INPUT1_OFFSET]) &&
+           ku_input_offset_ok(p[ADD_P_INPUT2_OFFSET]) &&
+           ku_scale_below_one_ok(p[ADD_P_INPUT1_MULTIPLIER], p[ADD_P_INPUT1_SHIFT]) &&
+           ku_scale_below_one_ok(p[ADD_P_INPUT2_MULTIPLIER], p[ADD_P_INPUT2_SHIFT]) &&
+           ku_output_offset_ok(p[ADD_P_OUTPUT_OFFSET]) &&
+           ku_act_range_ok(p[ADD_P_ACT_MIN], p[ADD_P_ACT_MAX]);
+}
+
+/* Dims right-aligned into 4 (leading 1s), as TFLite extends shapes. */
+static inline void ku_extended_dims(const edla_tensor *t, int32_t d[4]) {
+    const unsigned lead = 4u - t->rank;
+    for (unsigned i = 0; i < 4; ++i) {
+        d[i] = i < lead ? 1 : t->dims[i - lead];
+    }
+}
+
+/* Element strides of an operand over the output's 4 dims; 0 where it broadcasts. */
+static inline void ku_broadcast_strides(const edla_tensor *t, size_t s[4]) {
+    int32_t d[4];
+    ku_extended_dims(t, d);
+    size_t stride = 1;
+    for (int i = 3; i >= 0; --i) {
+        s[i] = d[i] == 1 ? 0 : stride;
+        stride *= (size_t)d[i];
+    }
+}
+
+/* Operands of a two-input int8 op: in 0 and in 1 (ranks 1..4) broadcast to
+ * out 0, i.e. each right-aligned dim equals the output's or is 1. */
+static inline edla_status ku_check_broadcast_op(const edla_model *model, const edla_op *op) {
+    const edla_status st = ku_check_operands(op, 2, 0);
+    if (st != EDLA_OK) {
+        return st;
+    }
+    const edla_tensor *a = edla_in(model, op, 0);
+    const edla_tensor *b = edla_in(model, op, 1);
+    const edla_tensor *out = edla_out(model, op, 0);
+    if (!ku_int8_io_ok(a, out) || b->dtype != EDLA_INT8) {
+        return EDLA_ERR_OPERAND;
+    }
+    if (a->rank < 1 || a->rank > 4 || b->rank < 1 || b->rank > 4 || out->rank < 1 ||
+        out->rank > 4) {
+        return EDLA_ERR_PARAM;
+    }
+    int32_t da[4], db[4], dout[4];
+    ku_extended_dims(a, da);
+    ku_extended_dims(b, db);
+    ku_extended_dims(out, dout);
+    for (unsigned i = 0; i < 4; ++i) {
+        if ((da[i] != dout[i] && da[i] != 1) || (db[i] != dout[i] && db[i] != 1)) {
+            return EDLA_ERR_PARAM;
+        }
+    }
+    return EDLA_OK;
+}
+
+/* One innermost run of a broadcasting op: out[i] = f(a[i * a_step], b[i * b_step]), i < n. */
+typedef void (*ku_row_fn)(const int8_t *a, size_t a_step, const int8_t *b, size_t b_step,
+                          int8_t *out, size_t n, const int32_t *p);
+
+/* Applies row to every element pair of a checked broadcasting op, in output
+ * order. Unbroadcast operands and scalars make one run over everything;
+ * otherwise one run per innermost row of the right-aligned 4-D output. */
+static inline void ku_broadcast_rows(const edla_model *model, const edla_op *op, uint8_t *scratch,
+                                     ku_row_fn row) {
+    const edla_tensor *ta = edla_in(model, op, 0);
+    const edla_tensor *tb = edla_in(model, op, 1);
+    const edla_tensor *tout = edla_out(model, op, 0);
+    const int8_t *a = (const int8_t *)edla_in_data(model, op, scratch, 0);
+    const int8_t *b = (const int8_t *)edla_in_data(model, op, scratch, 1);
+    int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
+    const size_t n = ku_element_count(tout), na = ku_element_count(ta), nb = ku_element_count(tb);
+    if ((na == n || na == 1) && (nb == n || nb == 1)) {
+        row(a, na == 1 ? 0 : 1, b, nb == 1 ? 0 : 1, out, n, op->p);
+        return;
+    }
+    int32_t d[4];
+    size_t sa[4], sb[4];
+    ku_extended_dims(tout, d);
+    ku_broadcast_strides(ta, sa);
+    ku_broadcast_strides(tb, sb);
+    for (int32_t i0 = 0; i0 < d[0]; ++i0) {
+        for (int32_t i1 = 0; i1 < d[1]; ++i1) {
+            for (int32_t i2 = 0; i2 < d[2]; ++i2) {
+                row(a + (size_t)i0 * sa[0] + (size_t)i1 * sa[1] + (size_t)i2 * sa[2], sa[3],
+                    b + (size_t)i0 * sb[0] + (size_t)i1 * sb[1] + (size_t)i2 * sb[2], sb[3], out,
+                    (size_t)d[3], op->p);
+                out += d[3];
+            }
+        }
+    }
+}
+
 #endif /* EDLA_KERNEL_UTIL_H */

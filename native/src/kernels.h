@@ -48,6 +48,18 @@ EDLA_KERNEL(average_pool_2d);
 EDLA_KERNEL(max_pool_2d);
 EDLA_KERNEL(add);
 EDLA_KERNEL(softmax);
+/* element-wise, activation and reduction ops (8..31) */
+EDLA_KERNEL(mul);
+EDLA_KERNEL(sub);
+EDLA_KERNEL(squared_difference);
+EDLA_KERNEL(maximum);
+EDLA_KERNEL(minimum);
+EDLA_KERNEL(prelu);
+EDLA_KERNEL(lut);
+EDLA_KERNEL(quantize);
+EDLA_KERNEL(dequantize);
+EDLA_KERNEL(reduce_sum);
+EDLA_KERNEL(reduce_max);
 /* data movement and structural ops (32..63) */
 EDLA_KERNEL(pad);
 EDLA_KERNEL(concatenation);

@@ -12,11 +12,40 @@
  * A DMA command (weights into the scratchpad) is double-buffered: it runs
  * while the previous layer computes, so only the part of its transfer that
  * outlasts that layer costs cycles, and it has no launch overhead.
+ *
+ * CPU ops (EDLA_OP_FLAG_CPU: element-wise, activation, reduction and data
+ * movement layers with no MAC-array fit) run on the Cortex-M55 beside the
+ * NPU, as Vela's CPU fallbacks do. They are modelled in CPU cycles at the
+ * same clock, with no NPU launch overhead and no DMA (the CPU reads its
+ * constants, e.g. a LUT, itself):
+ *   cycles  = elements * cpu_cycles_per_element[op] + EDLA_CPU_OP_OVERHEAD
+ *   elements = the larger element count of input 0 and output 0
+ * The per-element costs below are scalar M55 estimates (loads, the
+ * arithmetic, requantization as ~4 cycles, store); an op code without an
+ * entry costs EDLA_CPU_DEFAULT_CYCLES (a copy).
  */
 #include "edla.h"
 #include "kernels.h"
 
 #define EDLA_ELEMENTWISE_PER_CYCLE 16u
+#define EDLA_CPU_OP_OVERHEAD 32u    /* call and operand set-up of one CPU kernel */
+#define EDLA_CPU_DEFAULT_CYCLES 2u
+
+static const uint8_t cpu_cycles_per_element[EDLA_OP_COUNT_] = {
+    /* element-wise, activation and reduction ops (8..31) */
+    [EDLA_OP_MUL] = 10,                /* offsets, multiply, one requantization, clamp */
+    [EDLA_OP_SUB] = 16,                /* three requantizations, as ADD */
+    [EDLA_OP_SQUARED_DIFFERENCE] = 18, /* three requantizations and a square */
+    [EDLA_OP_MAXIMUM] = 3,
+    [EDLA_OP_MINIMUM] = 3,
+    [EDLA_OP_PRELU] = 10,
+    [EDLA_OP_LUT] = 2,                 /* one table load */
+    [EDLA_OP_QUANTIZE] = 20,           /* a float division (VDIV.F32 ~14 cycles) and rounding */
+    [EDLA_OP_DEQUANTIZE] = 4,
+    [EDLA_OP_REDUCE_SUM] = 2,          /* per input element: load and add */
+    [EDLA_OP_REDUCE_MAX] = 2,
+    /* data movement and structural ops (32..63) */
+};
 
 /* Indexed by op code; a NULL entry is an unassigned code the loader refuses. */
 const edla_check_fn edla_op_checks[EDLA_OP_COUNT_] = {
@@ -28,6 +57,17 @@ const edla_check_fn edla_op_checks[EDLA_OP_COUNT_] = {
     [EDLA_OP_ADD] = edla_check_add,
     [EDLA_OP_SOFTMAX] = edla_check_softmax,
     /* element-wise, activation and reduction ops (8..31) */
+    [EDLA_OP_MUL] = edla_check_mul,
+    [EDLA_OP_SUB] = edla_check_sub,
+    [EDLA_OP_SQUARED_DIFFERENCE] = edla_check_squared_difference,
+    [EDLA_OP_MAXIMUM] = edla_check_maximum,
+    [EDLA_OP_MINIMUM] = edla_check_minimum,
+    [EDLA_OP_PRELU] = edla_check_prelu,
+    [EDLA_OP_LUT] = edla_check_lut,
+    [EDLA_OP_QUANTIZE] = edla_check_quantize,
+    [EDLA_OP_DEQUANTIZE] = edla_check_dequantize,
+    [EDLA_OP_REDUCE_SUM] = edla_check_reduce_sum,
+    [EDLA_OP_REDUCE_MAX] = edla_check_reduce_max,
     /* data movement and structural ops (32..63) */
     [EDLA_OP_PAD] = edla_check_pad,
     [EDLA_OP_CONCATENATION] = edla_check_concatenation,
@@ -49,6 +89,17 @@ static const edla_eval_fn op_evals[EDLA_OP_COUNT_] = {
     [EDLA_OP_ADD] = edla_eval_add,
     [EDLA_OP_SOFTMAX] = edla_eval_softmax,
     /* element-wise, activation and reduction ops (8..31) */
+    [EDLA_OP_MUL] = edla_eval_mul,
+    [EDLA_OP_SUB] = edla_eval_sub,
+    [EDLA_OP_SQUARED_DIFFERENCE] = edla_eval_squared_difference,
+    [EDLA_OP_MAXIMUM] = edla_eval_maximum,
+    [EDLA_OP_MINIMUM] = edla_eval_minimum,
+    [EDLA_OP_PRELU] = edla_eval_prelu,
+    [EDLA_OP_LUT] = edla_eval_lut,
+    [EDLA_OP_QUANTIZE] = edla_eval_quantize,
+    [EDLA_OP_DEQUANTIZE] = edla_eval_dequantize,
+    [EDLA_OP_REDUCE_SUM] = edla_eval_reduce_sum,
+    [EDLA_OP_REDUCE_MAX] = edla_eval_reduce_max,
     /* data movement and structural ops (32..63) */
     [EDLA_OP_PAD] = edla_eval_pad,
     [EDLA_OP_CONCATENATION] = edla_eval_concatenation,
@@ -74,8 +125,30 @@ static uint32_t const_bytes(const edla_model *m, const edla_op *op) {
     return bytes;
 }
 
+static uint64_t element_count(const edla_tensor *t) {
+    return (uint64_t)t->dims[0] * (uint64_t)t->dims[1] * (uint64_t)t->dims[2] *
+           (uint64_t)t->dims[3]; /* unused dims are 1 */
+}
+
+static void cpu_op_cycles(const edla_model *m, const edla_op *op, edla_counters *c) {
+    uint64_t elements = element_count(&m->tensors[op->out[0]]);
+    if (op->n_in > 0 && op->in[0] != EDLA_NO_TENSOR) {
+        const uint64_t in = element_count(&m->tensors[op->in[0]]);
+        elements = in > elements ? in : elements;
+    }
+    const uint32_t cost = cpu_cycles_per_element[op->opcode] ? cpu_cycles_per_element[op->opcode]
+                                                               : EDLA_CPU_DEFAULT_CYCLES;
+    const uint64_t cycles = elements * cost + EDLA_CPU_OP_OVERHEAD; /* < 2^31 * 255 + 32 */
+    c->cycles = cycles > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)cycles;
+    c->dma_bytes = 0;
+}
+
 static void model_cycles(const edla_npu_config *npu, const edla_model *m, const edla_op *op,
                          edla_counters *c, uint32_t previous_cycles) {
+    if (op->flags & EDLA_OP_FLAG_CPU) {
+        cpu_op_cycles(m, op, c);
+        return;
+    }
     if (op->opcode == EDLA_OP_DMA) {
         uint32_t transfer = ceil_div((uint64_t)c->dma_bytes * 256u, npu->flash_bytes_per_cycle_q8);
         c->cycles = transfer > previous_cycles ? transfer - previous_cycles : 0;
