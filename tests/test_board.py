@@ -20,6 +20,8 @@ from conftest import MODELS, RUNNABLE, model_bytes
 from edge_dla.board import Board, protocol as p
 from edge_dla.board.faultproxy import DOWN, UP, FaultProxy
 from edge_dla.errors import BlobError, BoardError
+from edge_dla.testing.tflite_builder import run_tflm
+from test_ops_elementwise import board_cases
 
 pytestmark = pytest.mark.board
 _blobs = {}
@@ -121,6 +123,27 @@ def test_tiled_blob_on_board(board, name, scratchpad):
         np.testing.assert_array_equal(y.reshape(-1), g[f"output_{k}"].reshape(-1))
         host.set_tensor(index, g[f"input_{k}"].reshape(host.get_input_details()[0]["shape"]))
         host.invoke()
+        assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
+
+
+@pytest.mark.parametrize("name", sorted(board_cases()))
+def test_elementwise_ops_on_board(board, name):
+    """Element-wise, activation and reduction ops (CPU layers) and float32 model edges
+    (the core's float code, on the M55's FPU): board == TFLM == host, same counters."""
+    model, input_sets = board_cases()[name]
+    blob = edge_dla.convert(model)
+    board.load(blob, progress=False)
+    host = edge_dla.Interpreter(model_content=blob)
+    for inputs in input_sets:
+        got = board.invoke(inputs)
+        want = run_tflm(model, inputs)
+        for d, x in zip(host.get_input_details(), inputs):
+            host.set_tensor(d["index"], x)
+        host.invoke()
+        for k, (y, w) in enumerate(zip(got, want)):
+            assert y.dtype == w.dtype, f"{name} output {k}"
+            np.testing.assert_array_equal(y.view(np.uint8), w.view(np.uint8), err_msg=f"{name} output {k}")
+            np.testing.assert_array_equal(y, host.get_tensor(host.get_output_details()[k]["index"]))
         assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
 
 

@@ -8,6 +8,7 @@ spatial and other axes; float32 model edges through QUANTIZE / DEQUANTIZE.
 TFLM has no RELU_N1_TO_1 kernel: that op is checked against LiteRT's
 reference kernels instead. Everything is seeded by the case id.
 """
+import functools
 import zlib
 
 import numpy as np
@@ -423,3 +424,45 @@ def test_check_reports_unsupported_variants():
 def test_refused_parameters(build, message):
     with pytest.raises(ModelError, match=message):
         convert(build())
+
+
+# ---- shared with tests/test_board.py: the same ops on the emulated Cortex-M55 --------------------
+
+@functools.lru_cache(maxsize=1)
+def board_cases():
+    """name -> (model, list of input sets): every kernel of this family at least once,
+    the float edges (the core's only float code, on the M55's FPU) and both zoo models."""
+    rng = np.random.default_rng(2024)
+    q = QUANTS["typical"]
+    models = {
+        "mul_broadcast": binary_model("MUL", [1, 4, 4, 8], [1, 1, 1, 8], *q),
+        "sub_both_broadcast": binary_model("SUB", [2, 1, 5], [1, 3, 1], *q),
+        "squared_difference": binary_model("SQUARED_DIFFERENCE", [2, 16], [2, 16], (0.5, 0), (0.4, -3),
+                                           (2.0 ** -12, -100)),
+        "maximum_scalar": binary_model("MAXIMUM", [3, 7], [1], q[0], q[0], q[0]),
+        "minimum": binary_model("MINIMUM", [1, 3, 4, 2], [1, 3, 1, 2], q[0], q[0], q[0]),
+        "prelu": binary_model("PRELU", [1, 3, 4, 5], [1, 1, 5], (0.05, 3), (0.01, -4), (0.04, 2)),
+        "lut_hard_swish": unary_model("HARD_SWISH", LUT_SHAPE, (0.05, 3), (0.04, -5)),
+        "mean": reduce_model("MEAN", [1, 6, 7, 5], [1, 2], True, (0.05, 3), (0.02, -10)),
+        "sum": reduce_model("SUM", [3, 4, 5, 6], [0, 3], True, (0.02, 5), (0.5, -3)),
+        "reduce_max": reduce_model("REDUCE_MAX", [2, 3, 4, 5], [0, 1, 2, 3], False, (0.05, 1), (0.05, 1)),
+        "mobilenet_v3_block_net": mobilenet_v3_block_net(0),
+        "mlp_tanh_sigmoid": mlp_tanh_sigmoid(1),
+    }
+    cases = {name: (m, [make_inputs(m, rng, p) for p in PATTERNS]) for name, m in models.items()}
+    cases["lut_hard_swish"][1].append(every_value(LUT_SHAPE, rng))
+    edges = float_edge_model([1, 5, 7, 3], (0.0123, 127), (1 / 256, -128))
+    cases["float_edges"] = (edges, [float_inputs([1, 5, 7, 3], 0.0123, rng) for _ in range(3)])
+    mlp = mlp_tanh_sigmoid(2, float_io=True)
+    cases["mlp_float_io"] = (mlp, [float_inputs([1, 24], 0.04, rng) for _ in range(3)])
+    return cases
+
+
+def test_mlp_float_io(request):
+    rng = rng_for(request.node.name)
+    model = mlp_tanh_sigmoid(3, float_io=True)
+    for _ in range(4):
+        inputs = float_inputs([1, 24], 0.04, rng)
+        got, want = run_edge_dla(model, inputs)[0], run_tflm(model, inputs)[0]
+        assert got.dtype == want.dtype == np.float32
+        np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
