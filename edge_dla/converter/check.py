@@ -22,11 +22,35 @@ MAX_VERSIONS = {
     "MUL": 3, "SUB": 3, "SQUARED_DIFFERENCE": 2, "MAXIMUM": 3, "MINIMUM": 3, "PRELU": 1,
     "LOGISTIC": 2, "TANH": 2, "HARD_SWISH": 1, "LEAKY_RELU": 1, "QUANTIZE": 1, "DEQUANTIZE": 2,
     "MEAN": 2, "SUM": 2, "REDUCE_MAX": 2,
+    # data movement: newer versions only add types (checked below) or >4-D shapes (refused)
+    "PAD": 4, "PADV2": 4, "CONCATENATION": 4, "PACK": 4, "UNPACK": 4, "EXPAND_DIMS": 3, "SQUEEZE": 2,
+    "TRANSPOSE": 6, "STRIDED_SLICE": 8, "SLICE": 6, "SPLIT": 4, "SPLIT_V": 3, "GATHER": 7,
+    "RESIZE_NEAREST_NEIGHBOR": 4, "RESIZE_BILINEAR": 4, "TRANSPOSE_CONV": 5, "BATCH_MATMUL": 4,
 }
 # Operand slots that hold int32 parameters (shapes, axes), not int8 data.
 PARAM_OPERANDS = {"RESHAPE": {1}, "MEAN": {1}, "SUM": {1}, "REDUCE_MAX": {1}}
+PARAM_OPERANDS.update({
+    "PAD": {1}, "PADV2": {1}, "EXPAND_DIMS": {1}, "TRANSPOSE": {1}, "STRIDED_SLICE": {1, 2, 3},
+    "SLICE": {1, 2}, "SPLIT": {0}, "SPLIT_V": {1, 2}, "GATHER": {1}, "RESIZE_NEAREST_NEIGHBOR": {1},
+    "RESIZE_BILINEAR": {1}, "TRANSPOSE_CONV": {0},
+})
+# Parameter operands must be integer constants once constant folding is done, except
+# RESHAPE's shape: only a hint (the output tensor's shape is used).
+HINT_OPERANDS = {("RESHAPE", 1)}
+# TFLM reads these as int32 whatever their type (int64 gives garbage or a refusal).
+INT32_ONLY_PARAMS = {("PAD", 1), ("PADV2", 1), ("EXPAND_DIMS", 1), ("TRANSPOSE", 1), ("STRIDED_SLICE", 1),
+                     ("STRIDED_SLICE", 2), ("STRIDED_SLICE", 3), ("SPLIT", 0), ("GATHER", 1),
+                     ("RESIZE_NEAREST_NEIGHBOR", 1), ("RESIZE_BILINEAR", 1)}
 FUSABLE_ACTIVATIONS = {"NONE", "RELU", "RELU6", "RELU_N1_TO_1"}
-WEIGHTED = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}  # inputs: data, weights, bias
+# (constant int8 weights slot, int32 bias slot or None) of the weighted ops.
+WEIGHTS = {"CONV_2D": (1, 2), "DEPTHWISE_CONV_2D": (1, 2), "FULLY_CONNECTED": (1, 2),
+           "TRANSPOSE_CONV": (1, 3), "BATCH_MATMUL": (1, None)}
+WEIGHTED = set(WEIGHTS)
+SYMMETRIC_WEIGHTS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}
+# Ops whose blob records are at most 4-D: every data operand must be too.
+RANK4_OPS = {"PAD", "PADV2", "CONCATENATION", "PACK", "UNPACK", "TRANSPOSE", "STRIDED_SLICE", "SLICE",
+             "SPLIT", "SPLIT_V", "GATHER", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "TRANSPOSE_CONV",
+             "BATCH_MATMUL"}
 
 
 def check_quantization(tensor):
@@ -92,12 +116,24 @@ def _op_problems(graph, op, supported):
     act = ACTIVATIONS.get(op.options.get("fused_activation_function", 0), "unknown")
     if act not in FUSABLE_ACTIVATIONS:
         problems.append(f"fused activation {act} is not supported")
-    bias_slot = 2 if op.kind in WEIGHTED else None
+    problems += _option_problems(op)
+    weights_slot, bias_slot = WEIGHTS.get(op.kind, (None, None))
     operands = [(pos, t) for pos, t in enumerate(op.inputs)] + [(None, t) for t in op.outputs]
     for pos, t in operands:
-        if t < 0 or pos in PARAM_OPERANDS.get(op.kind, ()):  # omitted, or a shape/axis operand
+        if t < 0 or (op.kind, pos) in HINT_OPERANDS:  # omitted, or only a hint
             continue
         tensor = graph.tensors[t]
+        if pos in PARAM_OPERANDS.get(op.kind, ()):  # a shape/axis/size operand
+            allowed = ("int32",) if (op.kind, pos) in INT32_ONLY_PARAMS else ("int32", "int64")
+            if tensor.dtype not in allowed:
+                problems.append(f"{tensor.describe()} is {tensor.dtype}; this operand must be "
+                                f"{' or '.join(allowed)}")
+            elif not tensor.is_const:
+                problems.append(f"{tensor.describe()} is computed at run time; edge_dla needs this operand "
+                                "constant (or foldable to a constant at conversion)")
+            continue
+        if op.kind in RANK4_OPS and len(tensor.shape) > 4:
+            problems.append(f"{tensor.describe()} has rank {len(tensor.shape)}; edge_dla supports up to 4")
         if _float_edge(graph, op, pos, t):
             continue
         if tensor.dtype == "float32" and not tensor.is_const and op.kind in ("QUANTIZE", "DEQUANTIZE"):
@@ -112,12 +148,31 @@ def _op_problems(graph, op, supported):
                     else f"{tensor.dtype} {role}")
             problems.append(f"{tensor.describe()} is {tensor.dtype}: {kind} not supported "
                             f"(edge_dla runs int8 activations and weights, int32 biases)")
-    if op.kind in WEIGHTED and len(op.inputs) > 1 and op.inputs[1] >= 0:
-        filt = graph.tensors[op.inputs[1]]
+    if weights_slot is not None and len(op.inputs) > weights_slot and op.inputs[weights_slot] >= 0:
+        filt = graph.tensors[op.inputs[weights_slot]]
         if not filt.is_const:
             problems.append(f"{filt.describe()}: non-constant weights are not supported")
-        elif filt.zero_points is not None and np.any(filt.zero_points != 0):
+        elif op.kind == "BATCH_MATMUL" and filt.scales is not None and len(filt.scales) > 1:
+            problems.append(f"{filt.describe()}: a per-channel quantized RHS is not supported (TFLM "
+                            "uses one scale)")
+        elif op.kind in SYMMETRIC_WEIGHTS and filt.zero_points is not None and np.any(filt.zero_points != 0):
             problems.append(f"{filt.describe()}: asymmetric (non-zero zero point) weights are not supported")
+    return problems
+
+
+def _option_problems(op):
+    """Option values that edge_dla, like TFLM, does not implement."""
+    o, problems = op.options, []
+    if op.kind == "STRIDED_SLICE":
+        for flag in ("ellipsis_mask", "new_axis_mask"):
+            if o.get(flag, 0):
+                problems.append(f"{flag} {o[flag]} is not supported (TFLM ignores it)")
+        if o.get("offset", False):
+            problems.append("offset=True is not supported (TFLM ignores it)")
+    elif op.kind == "CONCATENATION" and o.get("fused_activation_function", 0):
+        problems.append("a fused activation on CONCATENATION is not supported (TFLM refuses it)")
+    elif op.kind == "RESIZE_BILINEAR" and o.get("align_corners") and o.get("half_pixel_centers"):
+        problems.append("align_corners with half_pixel_centers is not supported (TFLM refuses it)")
     return problems
 
 

@@ -18,6 +18,10 @@ OPCODES.update({"MUL": 8, "SUB": 9, "SQUARED_DIFFERENCE": 10, "MAXIMUM": 11, "MI
                 "PRELU": 13, "LUT": 14, "QUANTIZE": 15, "DEQUANTIZE": 16, "REDUCE_SUM": 17,
                 "REDUCE_MAX": 18})
 
+# Data movement and structural ops (32..63): CPU ops, except TRANSPOSE_CONV (MAC array).
+OPCODES.update({"PAD": 32, "CONCATENATION": 33, "TRANSPOSE": 34, "STRIDED_SLICE": 35, "GATHER": 36,
+                "RESIZE_NEAREST_NEIGHBOR": 37, "RESIZE_BILINEAR": 38, "TRANSPOSE_CONV": 39})
+
 LOWERINGS = {}  # TFLite op name -> function(Lowering, Operator) -> Layer | list[Layer] | None
 
 
@@ -88,6 +92,7 @@ class Lowering:
         self.layers = []
         self._buffers = {}      # root tflite tensor index -> Buffer
         self._alias = {}        # tflite tensor index -> root tensor index (reshape chains)
+        self._offsets = {}      # tflite tensor index -> byte offset in its root's buffer (slices)
         self._folded = {}       # tflite tensor index -> constant array (reshaped constants)
 
     def root(self, idx):
@@ -104,7 +109,8 @@ class Lowering:
             rt = self.graph.tensors[root]
             buf = self._buffers[root] = Buffer(rt.name, rt.size * np.dtype(rt.dtype).itemsize)
         shape = tuple(shape if shape is not None else (t.shape or (1,)))
-        return View(t.name, shape, t.dtype, t.zero_point, buf, _io_quant(t))
+        return View(t.name, shape, t.dtype, t.zero_point, buf, _io_quant(t),
+                    byte_offset=self._offsets.get(idx, 0))
 
     def constant(self, name, array):
         array = np.ascontiguousarray(array)
@@ -120,11 +126,16 @@ class Lowering:
     def is_const(self, idx):
         return idx in self._folded or self.graph.tensors[idx].is_const
 
-    def alias(self, out_idx, in_idx):
+    def alias(self, out_idx, in_idx, byte_offset=0):
+        """Make tensor out_idx a view of in_idx's bytes from byte_offset on (no copy)."""
+        out = self.graph.tensors[out_idx]
         if self.is_const(in_idx):
-            self._folded[out_idx] = self.const_data(in_idx).reshape(self.graph.tensors[out_idx].shape)
+            flat = self.const_data(in_idx).reshape(-1)
+            start = byte_offset // flat.dtype.itemsize
+            self._folded[out_idx] = flat[start:start + out.size].reshape(out.shape)
         else:
             self._alias[out_idx] = self.root(in_idx)
+            self._offsets[out_idx] = self._offsets.get(in_idx, 0) + byte_offset
 
 
 def requant_tables(low, name, multipliers, shifts):

@@ -7,6 +7,8 @@ views onto their input's buffer: no copy, no op.
 """
 from . import ops  # noqa: F401  (registers the lowerings)
 from ..errors import ModelError
+from .fold import fold_constants
+from .ops.concat import fuse_requantize_into_concat
 from .layers import LOWERINGS, Lowering
 
 
@@ -44,7 +46,8 @@ def fuse_standalone_activation(graph):
     return False
 
 
-GRAPH_REWRITES = [fuse_standalone_activation]
+# Constant folding first: it removes the shape arithmetic (e.g. Keras' Flatten chain).
+GRAPH_REWRITES = [fold_constants, fuse_standalone_activation, fuse_requantize_into_concat]
 
 
 def apply_rewrites(graph):
