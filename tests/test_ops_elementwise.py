@@ -13,6 +13,8 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import edge_dla
 from edge_dla.converter import convert
@@ -138,6 +140,52 @@ def test_squared_difference_output_multiplier_above_one(request):
     rng = rng_for(request.node.name)
     model = binary_model("SQUARED_DIFFERENCE", [2, 16], [2, 16], (0.5, 0), (0.4, -3), (2.0 ** -12, -100))
     check_patterns(model, rng)
+
+
+SWEEP = settings(derandomize=True, max_examples=60, deadline=None, database=None,
+                 suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def broadcast_case(draw):
+    """Two broadcastable shapes of rank 1..4 (each dim shared, or 1 on one side) and quantizations."""
+    rank = draw(st.integers(1, 4))
+    dims = [draw(st.integers(1, 5)) for _ in range(rank)]
+    sides = [draw(st.sampled_from(["both", "a1", "b1"])) for _ in range(rank)]
+    shape_a = [1 if s == "a1" else d for d, s in zip(dims, sides)]
+    shape_b = [1 if s == "b1" else d for d, s in zip(dims, sides)]
+    shape_b = shape_b[draw(st.integers(0, rank - 1)):]  # b may have a lower rank
+    quant = lambda: (2.0 ** draw(st.floats(-12, 1)), draw(st.integers(-128, 127)))
+    op = draw(st.sampled_from(["MUL", "SUB", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM", "PRELU"]))
+    return op, shape_a, shape_b or [1], quant(), quant(), quant(), draw(st.integers(0, 2 ** 32 - 1))
+
+
+@SWEEP
+@given(broadcast_case())
+def test_binary_sweep(case):
+    op, shape_a, shape_b, qa, qb, qy, seed = case
+    if op in ("MAXIMUM", "MINIMUM"):
+        qb = qy = qa
+    if op == "PRELU":  # the alpha broadcasts onto the input: the output has the input's shape
+        shape_a = out_shape(shape_a, shape_b)
+    rng = np.random.default_rng(seed)
+    model = binary_model(op, shape_a, shape_b, qa, qb, qy)
+    for pattern in ("random", "extremes"):
+        assert_bit_exact(model, make_inputs(model, rng, pattern))
+
+
+@SWEEP
+@given(st.sampled_from(["LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "RELU", "RELU6", "QUANTIZE"]),
+       st.floats(-12, 2), st.integers(-128, 127), st.floats(-10, 2), st.integers(-128, 127),
+       st.floats(-3, 3), st.integers(0, 2 ** 32 - 1))
+def test_lut_sweep(op, log_in, zp_in, log_out, zp_out, alpha, seed):
+    qx, qy = (2.0 ** log_in, zp_in), (2.0 ** log_out, zp_out)
+    if op == "LOGISTIC":
+        qy = (1 / 256, -128)
+    if op == "HARD_SWISH":
+        qy = (max(qy[0], qx[0] / 100), zp_out)
+    options = {"alpha": alpha} if op == "LEAKY_RELU" else {}
+    assert_bit_exact(unary_model(op, LUT_SHAPE, qx, qy, **options), every_value(LUT_SHAPE, np.random.default_rng(seed)))
 
 
 # ---- PRELU ------------------------------------------------------------------------------
@@ -391,6 +439,7 @@ def test_cpu_ops_flagged_and_profiled():
     assert cpu_rows and all(r["macs"] == 0 and r["dma_bytes"] == 0 and r["cycles"] > 0 for r in cpu_rows)
     assert prof["cpu"]["layers"] == len(cpu_rows) and prof["npu"]["layers"] == len(prof["layers"]) - len(cpu_rows)
     assert prof["cpu"]["cycles"] + prof["npu"]["cycles"] == prof["total"]["cycles"]
+    assert prof["total"]["cycles"] == info["plan"]["cycles_estimate"]  # the converter models CPU ops too
     from edge_dla.cli import format_inspect, format_profile
     assert "CPU (" in format_profile(prof) and "LUT(HARD_SWISH)" in format_inspect(info)
 

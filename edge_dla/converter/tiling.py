@@ -37,6 +37,11 @@ SPATIAL = {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "AD
 CHUNK_BUDGETS = [None, 32768, 16384, 8192, 4096, 2048, 1024, 512, 0]
 STRIPE_COUNTS = [2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 96]
 ELEMENTWISE_PER_CYCLE = 16  # sim.c's EDLA_ELEMENTWISE_PER_CYCLE
+# sim.c's CPU op model: elements x cpu_cycles_per_element[op] + EDLA_CPU_OP_OVERHEAD
+CPU_OP_OVERHEAD, CPU_DEFAULT_CYCLES = 32, 2
+CPU_CYCLES_PER_ELEMENT = {"MUL": 10, "SUB": 16, "SQUARED_DIFFERENCE": 18, "MAXIMUM": 3, "MINIMUM": 3,
+                          "PRELU": 10, "LUT": 2, "QUANTIZE": 20, "DEQUANTIZE": 4, "REDUCE_SUM": 2,
+                          "REDUCE_MAX": 2}
 
 
 # ---- 1. weight staging ------------------------------------------------------------
@@ -222,6 +227,11 @@ def estimate_cycles(layers, npu):
         if layer.kind == "DMA":  # hidden behind the previous layer, as in sim.c
             transfer = -(-layer.inputs[0].buffer.nbytes * 256 // npu["flash_bytes_per_cycle_q8"])
             previous = max(transfer - previous, 0)
+            total += previous
+            continue
+        if layer.cpu:  # on the CPU beside the NPU: no DMA, no NPU launch overhead
+            elements = max(int(np.prod(v.shape)) for v in (layer.inputs[:1] + layer.outputs[:1]) if v is not None)
+            previous = elements * CPU_CYCLES_PER_ELEMENT.get(layer.kind, CPU_DEFAULT_CYCLES) + CPU_OP_OVERHEAD
             total += previous
             continue
         if layer.macs:
