@@ -110,7 +110,8 @@ def test_golden_on_board(board, name):
     assert board.last_instructions == instructions  # -icount makes the count deterministic
 
 
-@pytest.mark.parametrize("name, scratchpad", [("person_detect", 30720), ("pretrainedResnet_quant", 25920)])
+@pytest.mark.parametrize("name, scratchpad", [("person_detect", 30720), ("pretrainedResnet_quant", 25920),
+                                             ("kws_ref_model", 11096)])
 def test_tiled_blob_on_board(board, name, scratchpad):
     """A blob planned for a smaller scratchpad (row stripes, staged weights) runs on
     the board with the host's outputs and counters."""

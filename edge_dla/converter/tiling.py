@@ -130,6 +130,22 @@ def _needed_rows(layer, view, lo, hi):
     return max(lo * stride - pad, 0), min((hi - 1) * stride - pad + extent, h)
 
 
+def is_global_pool(layer):
+    """An AVERAGE_POOL_2D over the whole of a batch-1 input, without padding: it can
+    sum row stripes and divide once (POOL_SUM ... POOL_MEAN)."""
+    if layer.kind != "AVERAGE_POOL_2D":
+        return False
+    x, y, p = layer.inputs[0], layer.outputs[0], layer.params
+    return (len(x.shape) == 4 and x.shape[0] == 1 and x.shape[1] > 1 and tuple(y.shape[1:3]) == (1, 1)
+            and (p[2], p[3]) == tuple(x.shape[1:3]) and p[4] == 0 and p[5] == 0)
+
+
+def stripe_rows(seg):
+    """Rows the stripes of a segment split: its last output's, or a global pool's input's."""
+    last = seg[-1]
+    return (last.inputs[0] if is_global_pool(last) else last.outputs[0]).shape[1]
+
+
 def segment_ok(layers, i, j, consumers, model_outputs):
     """Can layers[i..j] run as one striped cascade?"""
     seg = layers[i:j + 1]
@@ -146,17 +162,24 @@ def segment_ok(layers, i, j, consumers, model_outputs):
 
 
 def stripe_segment(seg, n):
-    """The layers of one cascade, run as n row stripes of its last layer's output."""
-    final = seg[-1].outputs[0]
+    """The layers of one cascade, run as n row stripes of its last layer's output
+    (or, when it ends in a global average pool, of that pool's input)."""
+    pool = seg[-1] if is_global_pool(seg[-1]) else None
+    body = seg[:-1] if pool else seg
+    final = pool.inputs[0] if pool else seg[-1].outputs[0]
     height = final.shape[1]
     bounds = [round(k * height / n) for k in range(n + 1)]
     out = []
+    if pool:
+        channels = final.shape[3]
+        acc = View(f"{final.name}#sum", (channels,), "int32", 0, Buffer(f"{final.name}#sum", 4 * channels))
+    first = True
     for s in range(n):
         lo, hi = bounds[s], bounds[s + 1]
         if lo == hi:
             continue
         need = {id(final.buffer): (lo, hi)}
-        for layer in reversed(seg):
+        for layer in reversed(body):
             a, b = need[id(layer.outputs[0].buffer)]
             for v in layer.inputs:
                 if _is_rows(v):
@@ -164,8 +187,17 @@ def stripe_segment(seg, n):
                     old = need.get(id(v.buffer))
                     need[id(v.buffer)] = r if old is None else (min(old[0], r[0]), max(old[1], r[1]))
         held = {}  # buffer id -> (stripe buffer, first row it holds) for intermediates
-        for layer in seg:
-            out.append(_stripe_layer(layer, need, held, final, s))
+        for layer in body:
+            out.append(_stripe_layer(layer, need, held, None if pool else final, s))
+        if pool:
+            buf, row0 = held.get(id(final.buffer), (final.buffer, 0))
+            out.append(Layer("POOL_SUM", [_slice(final, buf, row0, lo, hi)], [acc], [int(first)],
+                             pool.source, 0, {"rows": [lo, hi]}))
+        first = False
+    if pool:
+        count = final.shape[1] * final.shape[2]
+        out.append(Layer("POOL_MEAN", [acc], [pool.outputs[0]], [count, pool.params[6], pool.params[7]],
+                         pool.source))
     return out
 
 
@@ -179,7 +211,7 @@ def _slice(view, buf, first_row, lo, hi):
 def _stripe_layer(layer, need, held, final, s):
     y = layer.outputs[0]
     a, b = need[id(y.buffer)]
-    if y.buffer is final.buffer:
+    if final is not None and y.buffer is final.buffer:
         out_view = _slice(y, y.buffer, 0, a, b)
     else:
         buf = Buffer(f"{y.buffer.name}#s{s}", (b - a) * _row_bytes(y))
@@ -291,7 +323,7 @@ class Fitter:
                     continue
                 if not self.segment_ok(i, j):
                     continue
-                height = self.base[j].outputs[0].shape[1]
+                height = stripe_rows(self.base[i:j + 1])
                 for n in STRIPE_COUNTS:
                     if n <= height:
                         yield (i, j, n)
@@ -300,7 +332,7 @@ class Fitter:
         """The base layer a step of the built layer list comes from."""
         target = layers[step] if layers[step].kind != "DMA" else layers[min(step + 1, len(layers) - 1)]
         for k, layer in enumerate(self.base):
-            if layer.source == target.source and layer.kind == target.kind:
+            if layer.source == target.source:
                 return k
         return None
 

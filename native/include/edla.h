@@ -140,6 +140,8 @@ typedef enum {
     EDLA_OP_RESIZE_BILINEAR = 38,
     EDLA_OP_TRANSPOSE_CONV = 39,
     EDLA_OP_DMA = 64, /* 64..79: the NPU's own commands */
+    EDLA_OP_POOL_SUM = 65,  /* a global average pool's row stripe into an int32 sum */
+    EDLA_OP_POOL_MEAN = 66, /* the sum's average, as TFLM's int8 AVERAGE_POOL_2D rounds it */
     EDLA_OP_COUNT_ = 80 /* one past the largest op code; unassigned codes are refused */
 } edla_opcode;
 
@@ -171,6 +173,13 @@ typedef enum {
  *   in: 0 any constant tensor; out: 0 a scratchpad tensor of the same size.
  *   Copies flash -> scratchpad (weights streamed into the weight buffer) and
  *   counts the bytes; cycles are bytes / flash_bytes_per_cycle.
+ *
+ * POOL_SUM
+ *   in: 0 int8 [1,h,W,C] (rows of a global pool's input); out: 0 int32 [C]
+ *   scratchpad accumulator; p: 0 = 1 on the first stripe (start from zero).
+ * POOL_MEAN
+ *   in: 0 int32 accumulator [C]; out: 0 int8 [1,1,1,C]; p: 0 = element count
+ *   of the whole pool window, 1 = act_min, 2 = act_max.
  *
  * Output-channel chunks: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
  * compute output channels [CHANNEL_BEGIN, CHANNEL_END) of their output (all

@@ -70,5 +70,7 @@ EDLA_KERNEL(resize_nearest_neighbor);
 EDLA_KERNEL(resize_bilinear);
 EDLA_KERNEL(transpose_conv);
 EDLA_KERNEL(dma);
+EDLA_KERNEL(pool_sum);
+EDLA_KERNEL(pool_mean);
 
 #endif /* EDLA_KERNELS_H */

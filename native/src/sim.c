@@ -78,6 +78,8 @@ const edla_check_fn edla_op_checks[EDLA_OP_COUNT_] = {
     [EDLA_OP_RESIZE_BILINEAR] = edla_check_resize_bilinear,
     [EDLA_OP_TRANSPOSE_CONV] = edla_check_transpose_conv,
     [EDLA_OP_DMA] = edla_check_dma,
+    [EDLA_OP_POOL_SUM] = edla_check_pool_sum,
+    [EDLA_OP_POOL_MEAN] = edla_check_pool_mean,
 };
 
 static const edla_eval_fn op_evals[EDLA_OP_COUNT_] = {
@@ -110,6 +112,8 @@ static const edla_eval_fn op_evals[EDLA_OP_COUNT_] = {
     [EDLA_OP_RESIZE_BILINEAR] = edla_eval_resize_bilinear,
     [EDLA_OP_TRANSPOSE_CONV] = edla_eval_transpose_conv,
     [EDLA_OP_DMA] = edla_eval_dma,
+    [EDLA_OP_POOL_SUM] = edla_eval_pool_sum,
+    [EDLA_OP_POOL_MEAN] = edla_eval_pool_mean,
 };
 
 static uint32_t ceil_div(uint64_t a, uint64_t b) {
