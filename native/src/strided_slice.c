@@ -29,8 +29,10 @@ edla_status edla_check_strided_slice(const edla_model *model, const edla_op *op)
         const int64_t begin = op->p[SLICE_P_BEGIN_0 + d];
         const int64_t stride = op->p[SLICE_P_STRIDE_0 + d];
         const int64_t last = begin + (int64_t)(out->dims[d] - 1) * stride;
-        /* first and last index in range: by linearity so is every index between */
-        if (stride == 0 || begin < 0 || begin >= in->dims[d] || last < 0 || last >= in->dims[d]) {
+        /* first and last index in range: by linearity so is every index between;
+         * |stride| <= dim keeps eval's step (stride * element stride) below 2^28 */
+        if (stride == 0 || stride > in->dims[d] || -stride > in->dims[d] || begin < 0 ||
+            begin >= in->dims[d] || last < 0 || last >= in->dims[d]) {
             return EDLA_ERR_PARAM;
         }
     }

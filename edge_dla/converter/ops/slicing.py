@@ -90,7 +90,7 @@ def lower_box(low, op, x_idx, y_idx, box, name):
     for (s, c, st), n in zip(box4, rank4(shape)):
         require(0 <= s < n and 0 <= s + (c - 1) * st < n, f"slice start {s} step {st} x {c} leaves "
                                                            f"the axis of size {n}", op)
-    params = [s for s, _, _ in box4] + [st for _, _, st in box4]
+    params = [s for s, _, _ in box4] + [st if c > 1 else 1 for _, c, st in box4]  # a lone index needs no step
     return Layer("STRIDED_SLICE", [operand(low, x_idx, rank4(shape))], [low.activation(y_idx, [c for _, c, _ in box4])],
                  params, op.index, 0, {"slice": name}, cpu=True)
 
