@@ -292,12 +292,16 @@ def _maybe_board(args):
 
 def cmd_check(args):
     from .converter.check import support_report
-    from .converter.lower import SUPPORTED_OPS, apply_rewrites
+    from .converter.lower import SUPPORTED_OPS, apply_rewrites, lowering_problems
     from .converter.tflite_reader import read_tflite
     graph = read_tflite(_read(args.model))
     ops = [(op, op.index) for op in graph.operators]  # indices as in the file
     apply_rewrites(graph)  # what the converter sees: constants folded, activations fused
     problems = {id(op): p for op, (_, _, _, p) in zip(graph.operators, support_report(graph, SUPPORTED_OPS))}
+    # parameters (quantizations, axes...) of ops whose types pass: as the lowering refuses them
+    refused = lowering_problems(graph, skip={op.index for op in graph.operators if problems[id(op)]})
+    for op in graph.operators:
+        problems[id(op)] += refused.get(op.index, [])
     bad = 0
     for op, index in ops:
         if id(op) not in problems:

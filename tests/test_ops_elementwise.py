@@ -515,3 +515,28 @@ def test_mlp_float_io(request):
         got, want = run_edge_dla(model, inputs)[0], run_tflm(model, inputs)[0]
         assert got.dtype == want.dtype == np.float32
         np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+def test_check_command_reports_parameters(tmp_path, capsys):
+    """`edge-dla check` lists refused parameters with the op index, beside refused types."""
+    from edge_dla.cli import main
+    b = ModelBuilder("params")
+    x = b.input("x", [1, 8], 0.5, 0)
+    h = b.tensor("h", [1, 8], 0.001, 0)
+    b.op("HARD_SWISH", [x], [h])                      # 0: output scale below input scale / 128
+    s = b.tensor("s", [1, 8], 1 / 256, 0)
+    b.op("LOGISTIC", [h], [s])                        # 1: output zero point not -128
+    m = b.tensor("m", [1, 1], 0.1, 0)
+    b.op("REDUCE_MAX", [s, b.const("axes", np.array([1], np.int32))], [m])  # 2: quantization differs
+    w = b.tensor("w", [1, 1], 1 / 32768, 0, dtype="int16")
+    b.op("QUANTIZE", [m], [w])                        # 3: int16 output
+    b.output(w)
+    path = tmp_path / "params.tflite"
+    path.write_bytes(b.build())
+    assert main(["check", str(path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert "HARD_SWISH" in lines[0] and "REFUSED" in lines[0] and "below input scale / 128" in lines[0]
+    assert "LOGISTIC" in lines[1] and "zero point must be -128" in lines[1]
+    assert "REDUCE_MAX" in lines[2] and "requires the output quantization" in lines[2]
+    assert "QUANTIZE" in lines[3] and "int16" in lines[3]
+    assert lines[-1].startswith("0 of 4 ops supported")

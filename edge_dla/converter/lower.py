@@ -9,6 +9,7 @@ from . import ops  # noqa: F401  (registers the lowerings)
 from ..errors import ModelError
 from .fold import fold_constants
 from .ops.concat import fuse_requantize_into_concat
+from .check import check_quantization
 from .layers import LOWERINGS, Lowering
 
 
@@ -57,6 +58,30 @@ def apply_rewrites(graph):
 
 
 SUPPORTED_OPS = frozenset(LOWERINGS)
+
+
+def lowering_problems(graph, skip=()):
+    """{op index: [message]} for ops whose lowering refuses their parameters (a
+    quantization TFLM rejects, an axis out of range, ...). Lowers every op in order
+    as lower() does but carries on past refusals, so `edge-dla check` lists them
+    all; ops in skip (already refused for their types) are not lowered."""
+    low = Lowering(graph)
+    found = {}
+    for op in graph.operators:
+        if op.index in skip or op.kind not in LOWERINGS:
+            continue
+        try:
+            for t in op.inputs + op.outputs:
+                if t >= 0:
+                    check_quantization(graph.tensors[t])
+            result = LOWERINGS[op.kind](low, op)
+        except ModelError as exc:
+            prefix = f"{op.describe()}: "
+            found[op.index] = [str(exc)[len(prefix):] if str(exc).startswith(prefix) else str(exc)]
+            continue
+        if result is not None:
+            low.layers.extend(result if isinstance(result, list) else [result])
+    return found
 
 
 def lower(graph):
