@@ -22,6 +22,7 @@ from edge_dla.board.faultproxy import DOWN, UP, FaultProxy
 from edge_dla.errors import BlobError, BoardError
 from edge_dla.testing.tflite_builder import run_tflm
 from test_ops_elementwise import board_cases
+from test_ops_movement import board_cases as movement_board_cases
 
 pytestmark = pytest.mark.board
 _blobs = {}
@@ -144,6 +145,25 @@ def test_elementwise_ops_on_board(board, name):
         for k, (y, w) in enumerate(zip(got, want)):
             assert y.dtype == w.dtype, f"{name} output {k}"
             np.testing.assert_array_equal(y.view(np.uint8), w.view(np.uint8), err_msg=f"{name} output {k}")
+            np.testing.assert_array_equal(y, host.get_tensor(host.get_output_details()[k]["index"]))
+        assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
+
+
+@pytest.mark.parametrize("name", sorted(movement_board_cases()))
+def test_movement_ops_on_board(board, name):
+    """Data movement and structural ops (CPU layers), TRANSPOSE_CONV and BATCH_MATMUL
+    (NPU layers) and the zoo models that combine them: board == TFLM == host, same counters."""
+    model, input_sets = movement_board_cases()[name]
+    blob = edge_dla.convert(model)
+    board.load(blob, progress=False)
+    host = edge_dla.Interpreter(model_content=blob)
+    for inputs in input_sets:
+        got, want = board.invoke(inputs), run_tflm(model, inputs)
+        for d, x in zip(host.get_input_details(), inputs):
+            host.set_tensor(d["index"], x)
+        host.invoke()
+        for k, (y, w) in enumerate(zip(got, want)):
+            np.testing.assert_array_equal(y, w, err_msg=f"{name} output {k}")
             np.testing.assert_array_equal(y, host.get_tensor(host.get_output_details()[k]["index"]))
         assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
 

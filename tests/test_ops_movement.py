@@ -230,7 +230,7 @@ def test_concatenation_with_constant_input(request):
 
 
 @pytest.mark.parametrize("shape,axis,n", [([3, 4], 0, 3), ([3, 4], 1, 2), ([3, 4], 2, 4), ([2, 3, 2], -1, 3),
-                                          ([5], 0, 2), ([2, 2, 3], 1, 2)])
+                                          ([5], 0, 2), ([2, 2, 3], 1, 2), ([2, 3], 0, 8)])
 def test_pack(shape, axis, n, request):
     rng = rng_for(request.node.name)
     out = list(shape)
@@ -647,17 +647,21 @@ def test_folding_int32_arithmetic_and_movement(request):
 
 
 # ---- several inputs and outputs, any order ----------------------------------------------------------
-def test_several_inputs_and_outputs_in_any_order(request):
-    """Inputs declared in another order than created, outputs in reverse, one output a
-    zero-copy view of an input and one the result of requantizing concat + split."""
-    rng = rng_for(request.node.name)
+def multi_io_model(qa, qb, qy, explicit_requantize):
+    """Inputs declared in another order than created, outputs in reverse: c and a are
+    requantized and concatenated, d joined on rows, split back in three (views) and one
+    part transposed. With explicit_requantize the requantizations are QUANTIZE ops (TFLM's form)."""
     b = ModelBuilder("multi_io")
-    qa, qb, qy = quant(rng), quant(rng), quant(rng)
     a = b.input("a", [1, 4, 4, 2], *qa)
     c = b.input("c", [1, 4, 4, 3], *qb)
     d = b.input("d", [1, 2, 4, 5], *qy)
+    ins = [c, a]
+    if explicit_requantize:
+        for i, (t, shape) in enumerate(((c, [1, 4, 4, 3]), (a, [1, 4, 4, 2]))):
+            ins[i] = b.tensor(f"{b.tensors[t].name}_q", shape, *qy)
+            b.op("QUANTIZE", [t], [ins[i]])
     cat = b.tensor("cat", [1, 4, 4, 5], *qy)
-    b.op("CONCATENATION", [c, a], [cat], axis=3)
+    b.op("CONCATENATION", ins, [cat], axis=3)
     both = b.tensor("both", [1, 6, 4, 5], *qy)
     b.op("CONCATENATION", [d, cat], [both], axis=1)
     parts = [b.tensor(f"part{i}", [1, 2, 4, 5], *qy) for i in range(3)]
@@ -666,27 +670,16 @@ def test_several_inputs_and_outputs_in_any_order(request):
     b.op("TRANSPOSE", [parts[1], b.const("perm", np.array([0, 3, 1, 2], np.int32))], [t])
     b.inputs = [d, a, c]
     b.output(t, parts[2], parts[0])
-    model = b.build()
+    return b.build()
 
-    # The reference needs explicit QUANTIZE ops for TFLM; same graph otherwise.
-    r = ModelBuilder("multi_io_reference")
-    ra = r.input("a", [1, 4, 4, 2], *qa)
-    rc = r.input("c", [1, 4, 4, 3], *qb)
-    rd = r.input("d", [1, 2, 4, 5], *qy)
-    qa_t, qc_t = r.tensor("a_q", [1, 4, 4, 2], *qy), r.tensor("c_q", [1, 4, 4, 3], *qy)
-    r.op("QUANTIZE", [ra], [qa_t])
-    r.op("QUANTIZE", [rc], [qc_t])
-    rcat = r.tensor("cat", [1, 4, 4, 5], *qy)
-    r.op("CONCATENATION", [qc_t, qa_t], [rcat], axis=3)
-    rboth = r.tensor("both", [1, 6, 4, 5], *qy)
-    r.op("CONCATENATION", [rd, rcat], [rboth], axis=1)
-    rparts = [r.tensor(f"part{i}", [1, 2, 4, 5], *qy) for i in range(3)]
-    r.op("SPLIT", [r.const("axis", np.array([1], np.int32)), rboth], rparts, num_splits=3)
-    rt = r.tensor("t", [1, 5, 2, 4], *qy)
-    r.op("TRANSPOSE", [rparts[1], r.const("perm", np.array([0, 3, 1, 2], np.int32))], [rt])
-    r.inputs = [rd, ra, rc]
-    r.output(rt, rparts[2], rparts[0])
-    check_all_patterns(model, rng, r.build())
+
+def test_several_inputs_and_outputs_in_any_order(request):
+    rng = rng_for(request.node.name)
+    q = (quant(rng), quant(rng), quant(rng))
+    model, reference = multi_io_model(*q, False), multi_io_model(*q, True)
+    check_all_patterns(model, rng, reference)
+    check_all_patterns(reference, rng)
+    assert layer_ops(model) == layer_ops(reference) == ["CONCATENATION", "CONCATENATION", "TRANSPOSE"]
 
 
 # ---- zoo models ------------------------------------------------------------------------------------
@@ -713,3 +706,41 @@ def test_zoo_densenet_flatten_chain_is_folded():
     ops = layer_ops(densenet_concat_net(0, explicit_requantize=False))
     assert not {"SHAPE", "PACK", "STRIDED_SLICE", "RESHAPE"} & set(ops)
     assert ops[-2:] == ["FULLY_CONNECTED", "SOFTMAX"] and "CONCATENATION" in ops
+
+
+# ---- board cases -------------------------------------------------------------------------------
+def board_cases():
+    """name -> (model, list of input sets) for tests/test_board.py: every kernel of this family
+    (requantizing concat included: explicit QUANTIZE ops fuse into it), views, folding and the
+    zoo models. Each model runs in TFLM as it is."""
+    rng = np.random.default_rng(2025)
+    q = (0.05, 3)
+    models = {
+        "pad": single_op("PAD", rng, [[1, 4, 5, 3]], [[1, 6, 6, 4]],
+                         [(1, np.array([[0, 0], [1, 1], [0, 1], [1, 0]], np.int32))]),
+        "concat_requantize": concat_models(rng, [[1, 3, 2, 2], [1, 3, 2, 5], [1, 3, 2, 1]], 3, q,
+                                           [(0.1, -4), q, (0.02, 9)])[1],
+        "concat_many": concat_models(rng, [[1, 2, 3, 2]] * 8, 1, q, [quant(rng) for _ in range(8)])[1],
+        "pack_unpack": single_op("PACK", rng, [[3, 4]] * 3, [[3, 3, 4]], values_count=3, axis=1),
+        "unpack_inner": single_op("UNPACK", rng, [[2, 3, 4]], [[2, 3]] * 4, num=4, axis=2),
+        "transpose": single_op("TRANSPOSE", rng, [[2, 3, 4, 5]], [[5, 3, 2, 4]],
+                               [(1, np.array([3, 1, 0, 2], np.int32))]),
+        "strided_slice": single_op("STRIDED_SLICE", rng, [[1, 7, 6, 4]], [[1, 3, 2, 4]],
+                                   [(1, np.array([0, 6, 5, 0], np.int32)), (2, np.array([1, 0, 0, 4], np.int32)),
+                                    (3, np.array([1, -2, -3, 1], np.int32))]),
+        "split_channels": single_op("SPLIT", rng, [[1, 3, 3, 6]], [[1, 3, 3, 2]] * 3,
+                                    [(0, np.array([3], np.int32))], num_splits=3),
+        "gather_batch_dims": single_op("GATHER", rng, [[2, 5, 3]], [[2, 2, 3]],
+                                       [(1, np.array([[4, 0], [1, 1]], np.int32))], axis=1, batch_dims=1),
+        "resize_nearest": single_op("RESIZE_NEAREST_NEIGHBOR", rng, [[1, 3, 4, 2]], [[1, 7, 9, 2]],
+                                    [(1, np.array([7, 9], np.int32))], half_pixel_centers=True),
+        "resize_bilinear": single_op("RESIZE_BILINEAR", rng, [[2, 4, 3, 3]], [[2, 7, 8, 3]],
+                                     [(1, np.array([7, 8], np.int32))], align_corners=True),
+        "transpose_conv": transpose_conv_model(rng, [1, 4, 5, 3], 4, (3, 3), (2, 2), "SAME", activation="RELU"),
+        "batch_matmul": batch_matmul_model(rng, [3, 7, 2], [3, 7, 4], adj_x=True),
+        "densenet_concat_net": densenet_concat_net(0),
+        "unet_small": unet_small(0),
+        "conv1d_kws_net": conv1d_kws_net(0),
+        "multi_io": multi_io_model(quant(rng), quant(rng), quant(rng), True),
+    }
+    return {name: (m, [make_inputs(m, rng, p) for p in PATTERNS]) for name, m in models.items()}
