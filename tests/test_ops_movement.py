@@ -744,3 +744,17 @@ def board_cases():
         "multi_io": multi_io_model(quant(rng), quant(rng), quant(rng), True),
     }
     return {name: (m, [make_inputs(m, rng, p) for p in PATTERNS]) for name, m in models.items()}
+
+
+@pytest.mark.parametrize("factory", [densenet_concat_net, unet_small, conv1d_kws_net], ids=lambda f: f.__name__)
+def test_zoo_cycle_estimate_matches_the_core(factory):
+    """The converter's cycle model knows the CPU cost of every data movement op."""
+    blob = edge_dla.convert(factory(0))
+    it = edge_dla.Interpreter(model_content=blob)
+    it.allocate_tensors()
+    for d in it.get_input_details():
+        it.set_tensor(d["index"], np.zeros(d["shape"], np.int8))
+    it.invoke()
+    profile = it.profile()
+    assert profile["total"]["cycles"] == edge_dla.inspect(blob)["plan"]["cycles_estimate"]
+    assert profile["cpu"]["layers"] > 0 and profile["npu"]["layers"] > 0

@@ -42,6 +42,8 @@ CPU_OP_OVERHEAD, CPU_DEFAULT_CYCLES = 32, 2
 CPU_CYCLES_PER_ELEMENT = {"MUL": 10, "SUB": 16, "SQUARED_DIFFERENCE": 18, "MAXIMUM": 3, "MINIMUM": 3,
                           "PRELU": 10, "LUT": 2, "QUANTIZE": 20, "DEQUANTIZE": 4, "REDUCE_SUM": 2,
                           "REDUCE_MAX": 2}
+CPU_CYCLES_PER_ELEMENT.update({"PAD": 2, "CONCATENATION": 2, "TRANSPOSE": 3, "STRIDED_SLICE": 3, "GATHER": 2,
+                               "RESIZE_NEAREST_NEIGHBOR": 2, "RESIZE_BILINEAR": 12})
 
 
 # ---- 1. weight staging ------------------------------------------------------------
