@@ -48,10 +48,11 @@ static void squared_difference_row(const int8_t *a, size_t a_step, const int8_t 
                          p[ADD_P_INPUT1_SHIFT]) -
             ku_scaled_input(b[i * b_step], p[ADD_P_INPUT2_OFFSET], scale, p[ADD_P_INPUT2_MULTIPLIER],
                          p[ADD_P_INPUT2_SHIFT]);
-        /* |diff| <= 2 * 255 * 2^(7 - 1) for left_shift <= 7: the square fits int32 */
-        const int32_t v =
-            requantize(diff * diff, p[ADD_P_OUTPUT_MULTIPLIER], p[ADD_P_OUTPUT_SHIFT]) +
-            p[ADD_P_OUTPUT_OFFSET];
+        /* TFLM's multipliers (<= 1/2) keep |diff| <= 255 * 2^7, so the square fits
+         * int32; squaring modulo 2^32 keeps other blob values defined */
+        const int32_t square = u32_to_i32((uint32_t)diff * (uint32_t)diff);
+        const int32_t v = requantize(square, p[ADD_P_OUTPUT_MULTIPLIER], p[ADD_P_OUTPUT_SHIFT]) +
+                          p[ADD_P_OUTPUT_OFFSET];
         out[i] = (int8_t)ku_clamp(v, p[ADD_P_ACT_MIN], p[ADD_P_ACT_MAX]);
     }
 }
@@ -109,7 +110,7 @@ edla_status edla_check_squared_difference(const edla_model *model, const edla_op
     if (st != EDLA_OK) {
         return st;
     }
-    /* left_shift <= 7 (TFLM's int8 value) keeps the squared difference in int32 */
+    /* left_shift <= 7 (TFLM's int8 value) keeps each scaled input below 2^15 */
     if (!ku_add_params_ok(op->p, 7) ||
         !ku_requant_ok(op->p[ADD_P_OUTPUT_MULTIPLIER], op->p[ADD_P_OUTPUT_SHIFT])) {
         return EDLA_ERR_PARAM;
