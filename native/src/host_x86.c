@@ -61,7 +61,8 @@ int edla_set_isa(int level) {
 
 /* ---- limits of the stack buffers ------------------------------------------ */
 
-#define PIX 4                    /* output pixels per register block */
+#define PIX 8                    /* output pixels per register block: 8 independent
+                                    accumulator chains hide the multiply-add latency */
 #define MAX_C 2048               /* output channels of a chunk */
 #define MAX_K 8192               /* bytes of one pixel's patch (K, padded) */
 #define MAX_PACK (128 * 1024)    /* bytes of packed weights per pass */
@@ -76,17 +77,17 @@ typedef struct {
 
 /* Fills mult/shift tables and corr = bias + corr_scale * sum_w[oc] (wrapping). */
 static void ep_init(ep_tables *t, const ku_channel_op_data *d, const int8_t *filter, size_t k,
-                    int32_t corr_scale) {
+                    size_t oc_stride, size_t k_stride, int32_t corr_scale) {
     const int n = d->c_end - d->c_begin;
     for (int i = 0; i < n + 16; ++i) {
         const int oc = d->c_begin + i;
         if (i < n) {
             uint32_t c = d->bias != 0 ? (uint32_t)d->bias[oc] : 0u;
             if (corr_scale != 0) {
-                const int8_t *w = filter + (size_t)i * k;
+                const int8_t *w = filter + (size_t)i * oc_stride;
                 int32_t s = 0; /* |sum| <= 128 * k: fits */
                 for (size_t j = 0; j < k; ++j) {
-                    s += w[j];
+                    s += w[j * k_stride];
                 }
                 c += (uint32_t)s * (uint32_t)corr_scale;
             }
@@ -105,8 +106,8 @@ static void ep_init(ep_tables *t, const ku_channel_op_data *d, const int8_t *fil
 #define AVX2 __attribute__((target("avx2")))
 
 /* requantize_to_int8 of 8 lanes (channels i..i+7 of the tables) -> out[0..n). */
-AVX2 static void requant8_store(__m256i acc, const ep_tables *t, int i, const ku_channel_op_data *d,
-                                int8_t *out, int n) {
+AVX2 static inline __attribute__((always_inline)) void requant8_store(
+    __m256i acc, const ep_tables *t, int i, const ku_channel_op_data *d, int8_t *out, int n) {
     const __m256i m = _mm256_loadu_si256((const __m256i *)(t->mult + i));
     const __m256i ls = _mm256_loadu_si256((const __m256i *)(t->lshift + i));
     const __m256i rs = _mm256_loadu_si256((const __m256i *)(t->rshift + i));
@@ -125,10 +126,15 @@ AVX2 static void requant8_store(__m256i acc, const ep_tables *t, int i, const ku
     v = _mm256_add_epi32(v, _mm256_set1_epi32(d->output_offset));
     v = _mm256_max_epi32(v, _mm256_set1_epi32(d->act_min));
     v = _mm256_min_epi32(v, _mm256_set1_epi32(d->act_max));
-    int32_t tmp[8];
-    _mm256_storeu_si256((__m256i *)tmp, v);
-    for (int j = 0; j < n; ++j) {
-        out[j] = (int8_t)tmp[j];
+    /* in [-128, 127] now: the saturating packs are plain narrowing */
+    const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i w8 = _mm_packs_epi16(w16, w16);
+    if (n == 8) {
+        _mm_storel_epi64((__m128i *)out, w8);
+    } else {
+        int8_t tmp[16];
+        _mm_storeu_si128((__m128i *)tmp, w8);
+        memcpy(out, tmp, (size_t)n);
     }
 }
 
@@ -152,28 +158,40 @@ static void build_patch_u8(const ku_window *g, const ku_pixel *px, int32_t offse
                            size_t k_pad) {
     const size_t in_c = (size_t)g->in_c, row = (size_t)g->k_w * in_c;
     const uint8_t pad = (uint8_t)(128 - offset);
+    const size_t lo = (size_t)px->fx_begin * in_c, hi = (size_t)px->fx_end * in_c;
     for (int fy = 0; fy < g->k_h; ++fy, dst += row) {
-        if (fy < px->fy_begin || fy >= px->fy_end || px->fx_begin >= px->fx_end) {
-            memset(dst, pad, row);
+        if (fy < px->fy_begin || fy >= px->fy_end || lo >= hi) {
+            for (size_t j = 0; j < row; ++j) {
+                dst[j] = pad;
+            }
             continue;
         }
         const int8_t *in_row = px->in_b + (size_t)(px->y0 + fy * g->dil_h) * g->row_stride;
-        memset(dst, pad, (size_t)px->fx_begin * in_c);
-        for (int fx = px->fx_begin; fx < px->fx_end;) {
-            const int8_t *src = in_row + (size_t)(px->x0 + fx * g->dil_w) * in_c;
-            /* with dilation 1 the in-bounds taps of a row are one run */
-            const int run = g->dil_w == 1 ? px->fx_end - fx : 1;
-            const size_t n = (size_t)run * in_c;
-            uint8_t *o = dst + (size_t)fx * in_c;
-            for (size_t j = 0; j < n; ++j) {
-                o[j] = (uint8_t)((uint8_t)src[j] ^ 0x80u);
-            }
-            fx += run;
+        for (size_t j = 0; j < lo; ++j) {
+            dst[j] = pad;
         }
-        memset(dst + (size_t)px->fx_end * in_c, pad, (size_t)(g->k_w - px->fx_end) * in_c);
+        if (g->dil_w == 1) { /* the in-bounds taps of a row are one run */
+            const int8_t *src = in_row + (size_t)(px->x0 + px->fx_begin) * in_c;
+            for (size_t j = 0; j < hi - lo; ++j) {
+                dst[lo + j] = (uint8_t)((uint8_t)src[j] ^ 0x80u);
+            }
+        } else {
+            for (int fx = px->fx_begin; fx < px->fx_end; ++fx) {
+                const int8_t *src = in_row + (size_t)(px->x0 + fx * g->dil_w) * in_c;
+                uint8_t *o = dst + (size_t)fx * in_c;
+                for (size_t j = 0; j < in_c; ++j) {
+                    o[j] = (uint8_t)((uint8_t)src[j] ^ 0x80u);
+                }
+            }
+        }
+        for (size_t j = hi; j < row; ++j) {
+            dst[j] = pad;
+        }
     }
     const size_t k = (size_t)g->k_h * row;
-    memset(dst, 0, k_pad - k);
+    for (size_t j = k; j < k_pad; ++j) {
+        dst[j - k] = 0;
+    }
 }
 
 static void build_patch_i16(const ku_window *g, const ku_pixel *px, int32_t offset, int16_t *dst,
@@ -234,20 +252,22 @@ VNNI static void requant16_store(__m512i acc, const ep_tables *t, int i,
 
 /* Packs channels [b * 16, b * 16 + 16) of filter (n channels of k bytes) as
  * [k / 4][16][4] bytes, zeros past k and past n. */
-static void pack_vnni(int8_t *dst, const int8_t *filter, int n, size_t k, size_t k4, int b) {
+static void pack_vnni(int8_t *dst, const int8_t *filter, size_t oc_stride, size_t k_stride, int n,
+                      size_t k, size_t k4, int b) {
     for (int j = 0; j < 16; ++j) {
         const int oc = b * 16 + j;
-        const int8_t *w = filter + (size_t)oc * k;
+        const int8_t *w = filter + (size_t)oc * oc_stride;
         for (size_t q = 0; q < k4; ++q) {
             for (int e = 0; e < 4; ++e) {
                 const size_t kk = q * 4 + (size_t)e;
-                dst[(q * 16 + (size_t)j) * 4 + (size_t)e] = oc < n && kk < k ? w[kk] : 0;
+                dst[(q * 16 + (size_t)j) * 4 + (size_t)e] = oc < n && kk < k ? w[kk * k_stride] : 0;
             }
         }
     }
 }
 
-VNNI static int conv_vnni(const ku_channel_op_data *d, const ku_window *g) {
+VNNI static int conv_vnni(const ku_channel_op_data *d, const ku_window *g, size_t oc_stride,
+                          size_t k_stride) {
     const int n = d->c_end - d->c_begin;
     const size_t k = (size_t)g->k_h * (size_t)g->k_w * (size_t)g->in_c;
     const size_t k4 = (k + 3) / 4, k_pad = k4 * 4;
@@ -256,7 +276,7 @@ VNNI static int conv_vnni(const ku_channel_op_data *d, const ku_window *g) {
         return 0;
     }
     ep_tables t;
-    ep_init(&t, d, d->filter, k, d->input_offset - 128);
+    ep_init(&t, d, d->filter, k, oc_stride, k_stride, d->input_offset - 128);
     int8_t packed[MAX_PACK] __attribute__((aligned(64)));
     int32_t patch[PIX][MAX_K / 4] __attribute__((aligned(64)));
     const int blocks = (n + 15) / 16;
@@ -266,7 +286,8 @@ VNNI static int conv_vnni(const ku_channel_op_data *d, const ku_window *g) {
     for (int b0 = 0; b0 < blocks; b0 += per_pass) {
         const int b1 = b0 + per_pass < blocks ? b0 + per_pass : blocks;
         for (int b = b0; b < b1; ++b) {
-            pack_vnni(packed + (size_t)(b - b0) * block_bytes, d->filter, n, k, k4, b);
+            pack_vnni(packed + (size_t)(b - b0) * block_bytes, d->filter, oc_stride, k_stride, n, k,
+                      k4, b);
         }
         for (size_t p0 = 0; p0 < pixels; p0 += PIX) {
             const int np = pixels - p0 < PIX ? (int)(pixels - p0) : PIX;
@@ -281,17 +302,20 @@ VNNI static int conv_vnni(const ku_channel_op_data *d, const ku_window *g) {
             for (int b = b0; b < b1; ++b) {
                 const int8_t *w = packed + (size_t)(b - b0) * block_bytes;
                 const __m512i c = _mm512_loadu_si512((const void *)(t.corr + b * 16));
-                __m512i a0 = c, a1 = c, a2 = c, a3 = c;
+                __m512i acc[PIX];
+#pragma GCC unroll 8
+                for (int i = 0; i < PIX; ++i) {
+                    acc[i] = c;
+                }
                 for (size_t q = 0; q < k4; ++q) {
                     const __m512i wv = _mm512_load_si512((const void *)(w + q * 64));
-                    a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(patch[0][q]), wv);
-                    a1 = _mm512_dpbusd_epi32(a1, _mm512_set1_epi32(patch[1][q]), wv);
-                    a2 = _mm512_dpbusd_epi32(a2, _mm512_set1_epi32(patch[2][q]), wv);
-                    a3 = _mm512_dpbusd_epi32(a3, _mm512_set1_epi32(patch[3][q]), wv);
+#pragma GCC unroll 8
+                    for (int i = 0; i < PIX; ++i) {
+                        acc[i] = _mm512_dpbusd_epi32(acc[i], _mm512_set1_epi32(patch[i][q]), wv);
+                    }
                 }
                 const int nc = n - b * 16 < 16 ? n - b * 16 : 16;
                 int8_t *o = d->out + p0 * out_c + (size_t)d->c_begin + (size_t)b * 16;
-                const __m512i acc[PIX] = {a0, a1, a2, a3};
                 for (int i = 0; i < np; ++i) {
                     requant16_store(acc[i], &t, b * 16, d, o + (size_t)i * out_c, nc);
                 }
@@ -304,31 +328,33 @@ VNNI static int conv_vnni(const ku_channel_op_data *d, const ku_window *g) {
 /* ---- conv, AVX2 ---------------------------------------------------------------- */
 
 /* Packs channels [b * 8, b * 8 + 8) as int16 [k / 2][8][2], zeros past k and n. */
-static void pack_avx2(int16_t *dst, const int8_t *filter, int n, size_t k, size_t k2, int b) {
+static void pack_avx2(int16_t *dst, const int8_t *filter, size_t oc_stride, size_t k_stride, int n,
+                      size_t k, size_t k2, int b) {
     for (int j = 0; j < 8; ++j) {
         const int oc = b * 8 + j;
-        const int8_t *w = filter + (size_t)oc * k;
+        const int8_t *w = filter + (size_t)oc * oc_stride;
         for (size_t q = 0; q < k2; ++q) {
             for (int e = 0; e < 2; ++e) {
                 const size_t kk = q * 2 + (size_t)e;
-                dst[(q * 8 + (size_t)j) * 2 + (size_t)e] = oc < n && kk < k ? w[kk] : 0;
+                dst[(q * 8 + (size_t)j) * 2 + (size_t)e] = oc < n && kk < k ? w[kk * k_stride] : 0;
             }
         }
     }
 }
 
-AVX2 static int conv_avx2(const ku_channel_op_data *d, const ku_window *g) {
+AVX2 static int conv_avx2(const ku_channel_op_data *d, const ku_window *g, size_t oc_stride,
+                          size_t k_stride) {
     const int n = d->c_end - d->c_begin;
     const size_t k = (size_t)g->k_h * (size_t)g->k_w * (size_t)g->in_c;
     const size_t k2 = (k + 1) / 2, k_pad = k2 * 2;
     const size_t block_elems = k2 * 16; /* int16 per block of 8 channels */
-    if (n > MAX_C || k_pad * 2 > MAX_K * 2 || block_elems * 2 > MAX_PACK) {
+    if (n > MAX_C || k_pad * 2 > MAX_K || block_elems * 2 > MAX_PACK) {
         return 0;
     }
     ep_tables t;
-    ep_init(&t, d, d->filter, k, 0);
+    ep_init(&t, d, d->filter, k, oc_stride, k_stride, 0);
     int16_t packed[MAX_PACK / 2] __attribute__((aligned(32)));
-    int32_t patch[PIX][MAX_K / 2] __attribute__((aligned(32)));
+    int32_t patch[PIX][MAX_K / 4] __attribute__((aligned(32)));
     const int blocks = (n + 7) / 8;
     const int per_pass = (int)(MAX_PACK / 2 / block_elems);
     const size_t pixels = (size_t)g->batches * (size_t)g->out_h * (size_t)g->out_w;
@@ -336,7 +362,8 @@ AVX2 static int conv_avx2(const ku_channel_op_data *d, const ku_window *g) {
     for (int b0 = 0; b0 < blocks; b0 += per_pass) {
         const int b1 = b0 + per_pass < blocks ? b0 + per_pass : blocks;
         for (int b = b0; b < b1; ++b) {
-            pack_avx2(packed + (size_t)(b - b0) * block_elems, d->filter, n, k, k2, b);
+            pack_avx2(packed + (size_t)(b - b0) * block_elems, d->filter, oc_stride, k_stride, n, k, k2,
+                      b);
         }
         for (size_t p0 = 0; p0 < pixels; p0 += PIX) {
             const int np = pixels - p0 < PIX ? (int)(pixels - p0) : PIX;
@@ -351,17 +378,21 @@ AVX2 static int conv_avx2(const ku_channel_op_data *d, const ku_window *g) {
             for (int b = b0; b < b1; ++b) {
                 const int16_t *w = packed + (size_t)(b - b0) * block_elems;
                 const __m256i c = _mm256_loadu_si256((const __m256i *)(t.corr + b * 8));
-                __m256i a0 = c, a1 = c, a2 = c, a3 = c;
+                __m256i acc[PIX];
+#pragma GCC unroll 8
+                for (int i = 0; i < PIX; ++i) {
+                    acc[i] = c;
+                }
                 for (size_t q = 0; q < k2; ++q) {
                     const __m256i wv = _mm256_load_si256((const __m256i *)(w + q * 16));
-                    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_set1_epi32(patch[0][q]), wv));
-                    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_set1_epi32(patch[1][q]), wv));
-                    a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_set1_epi32(patch[2][q]), wv));
-                    a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_set1_epi32(patch[3][q]), wv));
+#pragma GCC unroll 8
+                    for (int i = 0; i < PIX; ++i) {
+                        acc[i] = _mm256_add_epi32(
+                            acc[i], _mm256_madd_epi16(_mm256_set1_epi32(patch[i][q]), wv));
+                    }
                 }
                 const int nc = n - b * 8 < 8 ? n - b * 8 : 8;
                 int8_t *o = d->out + p0 * out_c + (size_t)d->c_begin + (size_t)b * 8;
-                const __m256i acc[PIX] = {a0, a1, a2, a3};
                 for (int i = 0; i < np; ++i) {
                     requant8_store(acc[i], &t, b * 8, d, o + (size_t)i * out_c, nc);
                 }
@@ -371,15 +402,21 @@ AVX2 static int conv_avx2(const ku_channel_op_data *d, const ku_window *g) {
     return 1;
 }
 
-int edla_fast_conv_2d(const ku_channel_op_data *d, const ku_window *g) {
+/* Filter element (oc, kk) at filter[oc * oc_stride + kk * k_stride]. */
+static int conv_any(const ku_channel_op_data *d, const ku_window *g, size_t oc_stride,
+                    size_t k_stride) {
     switch (isa_level()) {
     case EDLA_ISA_AVX512_VNNI:
-        return conv_vnni(d, g);
+        return conv_vnni(d, g, oc_stride, k_stride);
     case EDLA_ISA_AVX2:
-        return conv_avx2(d, g);
+        return conv_avx2(d, g, oc_stride, k_stride);
     default:
         return 0;
     }
+}
+
+int edla_fast_conv_2d(const ku_channel_op_data *d, const ku_window *g) {
+    return conv_any(d, g, (size_t)g->k_h * (size_t)g->k_w * (size_t)g->in_c, 1);
 }
 
 /* ---- depthwise conv (depth multiplier 1), AVX2 ----------------------------------- */
@@ -392,16 +429,16 @@ AVX2 static int depthwise_avx2(const ku_channel_op_data *d, const ku_window *g) 
         return 0;
     }
     ep_tables t;
-    ep_init(&t, d, d->filter, 0, 0);
+    ep_init(&t, d, d->filter, 0, 0, 0, 0);
     const size_t in_c = (size_t)g->in_c, chunk = (size_t)n;
     const __m256i off = _mm256_set1_epi16((int16_t)d->input_offset);
+    const __m128i off8 = _mm_set1_epi16((int16_t)d->input_offset);
     int8_t *out = d->out;
     ku_pixel px;
     ku_pixel_start(g, d->input, &px);
     do {
-        int c = 0;
-        for (; c < n; c += 16) {
-            const int nc = n - c < 16 ? n - c : 16;
+        for (int c = 0; c < n;) {
+            const int nc = n - c >= 16 ? 16 : n - c >= 8 ? 8 : n - c;
             __m256i lo = _mm256_loadu_si256((const __m256i *)(t.corr + c));
             __m256i hi = _mm256_loadu_si256((const __m256i *)(t.corr + c + 8));
             for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
@@ -411,27 +448,79 @@ AVX2 static int depthwise_avx2(const ku_channel_op_data *d, const ku_window *g) 
                 for (int fx = px.fx_begin; fx < px.fx_end; ++fx) {
                     const int8_t *xs = in_row + (size_t)(px.x0 + fx * g->dil_w) * in_c;
                     const int8_t *ws = f_row + (size_t)fx * chunk;
-                    __m128i xv, wv;
                     if (nc == 16) {
-                        xv = _mm_loadu_si128((const __m128i *)xs);
-                        wv = _mm_loadu_si128((const __m128i *)ws);
+                        const __m256i p = _mm256_mullo_epi16(
+                            _mm256_add_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)xs)), off),
+                            _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)ws)));
+                        lo = _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(p)));
+                        hi = _mm256_add_epi32(hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(p, 1)));
                     } else {
-                        int8_t xb[16] = {0}, wb[16] = {0};
-                        memcpy(xb, xs, (size_t)nc);
-                        memcpy(wb, ws, (size_t)nc);
-                        xv = _mm_loadu_si128((const __m128i *)xb);
-                        wv = _mm_loadu_si128((const __m128i *)wb);
+                        __m128i xv, wv;
+                        if (nc == 8) {
+                            xv = _mm_loadl_epi64((const __m128i *)xs);
+                            wv = _mm_loadl_epi64((const __m128i *)ws);
+                        } else {
+                            int8_t xb[16] = {0}, wb[16] = {0};
+                            memcpy(xb, xs, (size_t)nc);
+                            memcpy(wb, ws, (size_t)nc);
+                            xv = _mm_loadu_si128((const __m128i *)xb);
+                            wv = _mm_loadu_si128((const __m128i *)wb);
+                        }
+                        const __m128i p = _mm_mullo_epi16(_mm_add_epi16(_mm_cvtepi8_epi16(xv), off8),
+                                                          _mm_cvtepi8_epi16(wv));
+                        lo = _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(p));
                     }
-                    const __m256i p = _mm256_mullo_epi16(
-                        _mm256_add_epi16(_mm256_cvtepi8_epi16(xv), off), _mm256_cvtepi8_epi16(wv));
-                    lo = _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(p)));
-                    hi = _mm256_add_epi32(hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(p, 1)));
                 }
             }
             int8_t *o = out + d->c_begin + c;
             requant8_store(lo, &t, c, d, o, nc < 8 ? nc : 8);
             if (nc > 8) {
                 requant8_store(hi, &t, c + 8, d, o + 8, nc - 8);
+            }
+            c += nc;
+        }
+        out += g->out_c;
+    } while (ku_pixel_next(g, &px));
+    return 1;
+}
+
+/* The same with 32 channels per AVX-512 register. */
+VNNI static int depthwise_avx512(const ku_channel_op_data *d, const ku_window *g) {
+    const int n = d->c_end - d->c_begin;
+    if (n > MAX_C) {
+        return 0;
+    }
+    ep_tables t;
+    ep_init(&t, d, d->filter, 0, 0, 0, 0);
+    const size_t in_c = (size_t)g->in_c, chunk = (size_t)n;
+    const __m512i off = _mm512_set1_epi16((int16_t)d->input_offset);
+    int8_t *out = d->out;
+    ku_pixel px;
+    ku_pixel_start(g, d->input, &px);
+    do {
+        for (int c = 0; c < n; c += 32) {
+            const int nc = n - c < 32 ? n - c : 32;
+            const __mmask32 live = nc == 32 ? ~(__mmask32)0 : (((__mmask32)1 << nc) - 1);
+            __m512i lo = _mm512_loadu_si512((const void *)(t.corr + c));
+            __m512i hi = _mm512_loadu_si512((const void *)(t.corr + c + 16));
+            for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
+                const int8_t *in_row = px.in_b + (size_t)(px.y0 + fy * g->dil_h) * g->row_stride +
+                                       (size_t)d->c_begin + (size_t)c;
+                const int8_t *f_row = d->filter + (size_t)fy * (size_t)g->k_w * chunk + (size_t)c;
+                for (int fx = px.fx_begin; fx < px.fx_end; ++fx) {
+                    const int8_t *xs = in_row + (size_t)(px.x0 + fx * g->dil_w) * in_c;
+                    const int8_t *ws = f_row + (size_t)fx * chunk;
+                    const __m512i p = _mm512_mullo_epi16(
+                        _mm512_add_epi16(_mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(live, xs)), off),
+                        _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(live, ws)));
+                    lo = _mm512_add_epi32(lo, _mm512_cvtepi16_epi32(_mm512_castsi512_si256(p)));
+                    hi = _mm512_add_epi32(hi, _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(p, 1)));
+                }
+            }
+            int8_t *o = out + d->c_begin + c;
+            requant16_store(lo, &t, c, d, o, nc < 16 ? nc : 16);
+            if (nc > 16) {
+                requant16_store(hi, &t, c + 16, d, o + 16, nc - 16);
             }
         }
         out += g->out_c;
@@ -441,10 +530,18 @@ AVX2 static int depthwise_avx2(const ku_channel_op_data *d, const ku_window *g) 
 
 int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
                                 int depth_multiplier) {
-    if (depth_multiplier != 1 || isa_level() < EDLA_ISA_AVX2) {
+    if (isa_level() < EDLA_ISA_AVX2) {
         return 0;
     }
-    return depthwise_avx2(d, g);
+    if (g->in_c == 1) {
+        /* one input channel: a conv whose filter [1, Kh, Kw, chunk] holds
+         * output channel oc at stride 1 and tap kk at stride chunk */
+        return conv_any(d, g, 1, (size_t)(d->c_end - d->c_begin));
+    }
+    if (depth_multiplier != 1) {
+        return 0;
+    }
+    return isa_level() >= EDLA_ISA_AVX512_VNNI ? depthwise_avx512(d, g) : depthwise_avx2(d, g);
 }
 
 /* ---- fully connected ------------------------------------------------------------- */
@@ -467,7 +564,7 @@ AVX2 static int fc_avx2(const ku_channel_op_data *d, size_t rows, size_t out_c, 
         return 0;
     }
     ep_tables t;
-    ep_init(&t, d, d->filter, 0, 0);
+    ep_init(&t, d, d->filter, 0, 0, 0, 0);
     int16_t xs[MAX_K] __attribute__((aligned(32)));
     for (size_t r = 0; r < rows; ++r) {
         const int8_t *x = d->input + r * k;
@@ -514,7 +611,7 @@ VNNI static int fc_vnni(const ku_channel_op_data *d, size_t rows, size_t out_c, 
         return 0;
     }
     ep_tables t;
-    ep_init(&t, d, d->filter, 0, 0);
+    ep_init(&t, d, d->filter, 0, 0, 0, 0);
     uint8_t xs[MAX_K] __attribute__((aligned(64)));
     const __m512i ones = _mm512_set1_epi8(1);
     const __m256i scale = _mm256_set1_epi32(d->input_offset - 128);
