@@ -329,6 +329,20 @@ def _add_board_args(p):
     g.add_argument("--emulate", action="store_true", help="launch an emulated board (QEMU) for this run")
 
 
+def cmd_bench(args):
+    from . import bench
+    if args.portable:
+        from . import _native
+        _native.set_isa(0)
+    models = args.models or bench.default_models()
+    if not models:
+        raise InputError("no models given and none found in ../shared/models (set EDLA_MODELS)")
+    for m in models:
+        _read(m)  # a clear error for a missing file before any timing
+    bench.run(models, batch=args.batch, peers=not args.no_peers)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="edge-dla", description="edge_dla: int8 TFLite models on a microcontroller NPU")
     parser.add_argument("--version", action="version", version=f"edge_dla {__version__}")
@@ -375,6 +389,14 @@ def build_parser():
     p = sub.add_parser("check", help="report which ops of a .tflite model edge_dla supports")
     p.add_argument("model")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("bench", help="host latency of edge_dla vs LiteRT (XNNPACK, reference) and TFLM")
+    p.add_argument("models", nargs="*", help=".tflite models (default: the shared models)")
+    p.add_argument("--batch", type=int, default=1, metavar="N",
+                   help="throughput mode: time batches of N inputs (set, invoke, read) per inference")
+    p.add_argument("--no-peers", action="store_true", help="time edge_dla only")
+    p.add_argument("--portable", action="store_true", help="edge_dla's portable C kernels only")
+    p.set_defaults(func=cmd_bench)
 
     try:
         from .board.cli import add_board_commands

@@ -64,7 +64,9 @@ class Interpreter:
             from ._native import NativeModel
             self._native = NativeModel(content, info["header"].npu["scratchpad_capacity"])
         self._values = {}
+        self._missing = {d["index"] for d in self._inputs}
         self._allocated = False
+        self._io_views = None
 
     # -- TFLite API -------------------------------------------------------------
 
@@ -92,10 +94,22 @@ class Interpreter:
             raise InputError(f"input {tensor_index} '{detail['name']}' wants shape {detail['shape'].tolist()}, "
                              f"got {list(value.shape)}")
         self._values[tensor_index] = np.ascontiguousarray(value).copy()
+        self._missing.discard(tensor_index)
+
+    def _views(self):
+        """numpy views of the scratchpad at each input and output (made once)."""
+        if self._io_views is None:
+            scratch = self._native.scratch
+
+            def view(d):
+                t = self._tensors[d["index"]]
+                return d["index"], scratch[t["offset"]:t["offset"] + t["bytes"]].view(d["dtype"]).reshape(d["shape"])
+            self._io_views = ([view(d) for d in self._inputs], [view(d) for d in self._outputs])
+        return self._io_views
 
     def invoke(self):
-        missing = [d["name"] for d in self._inputs if d["index"] not in self._values]
-        if missing:
+        if self._missing:
+            missing = [d["name"] for d in self._inputs if d["index"] in self._missing]
             raise InputError(f"set_tensor was not called for input(s): {', '.join(missing)}")
         if self._board is not None:
             if not self._allocated:
@@ -105,15 +119,13 @@ class Interpreter:
                 self._values[d["index"]] = np.asarray(out, dtype=d["dtype"]).reshape(d["shape"])
             self._counters = self._board.last_counters
             return
-        scratch = self._native.scratch
-        for d in self._inputs:
-            t = self._tensors[d["index"]]
-            scratch[t["offset"]:t["offset"] + t["bytes"]] = self._values[d["index"]].reshape(-1).view(np.uint8)
+        in_views, out_views = self._io_views or self._views()
+        values = self._values
+        for index, view in in_views:
+            np.copyto(view, values[index])
         self._native.invoke()
-        for d in self._outputs:
-            t = self._tensors[d["index"]]
-            self._values[d["index"]] = scratch[t["offset"]:t["offset"] + t["bytes"]].view(d["dtype"]) \
-                .reshape(d["shape"]).copy()
+        for index, view in out_views:
+            values[index] = view.copy()
 
     def get_tensor(self, tensor_index):
         detail = self._detail(tensor_index, self._inputs + self._outputs, "input or output")

@@ -1,0 +1,49 @@
+"""edge-dla bench / tools/bench.py: the table, the throughput mode and the invoke fast path."""
+import numpy as np
+
+import edge_dla
+from conftest import MODELS, model_bytes
+from edge_dla import bench
+from edge_dla.cli import main
+
+
+def test_bench_cli_table(capsys, models_dir):
+    assert main(["bench", "--no-peers", str(MODELS / "hello_world_int8.tflite")]) == 0
+    out = capsys.readouterr().out
+    assert "CPU:" in out and "hello_world_int8" in out and "edge_dla ms" in out
+
+
+def test_bench_batch_with_peers(models_dir):
+    lines = []
+    rows = bench.run([str(MODELS / "hello_world_int8.tflite")], batch=3, min_time=0.01, out=lines.append)
+    (name, row), = rows
+    assert name == "hello_world_int8" and row["batch"] == 3 and row["edge_dla"] > 0
+    assert row["TFLM"] is None or row["TFLM"] > 0
+    assert "throughput" in lines[0] and "vs XNNPACK" in lines[0]
+
+
+def test_bench_missing_model_is_one_line_error(capsys, tmp_path):
+    assert main(["bench", str(tmp_path / "nope.tflite")]) == 1
+    assert "nope.tflite" in capsys.readouterr().err
+
+
+def test_invoke_reuses_views_and_copies_outputs(models_dir):
+    """The precomputed scratchpad views: outputs are copies, new inputs are picked up."""
+    it = edge_dla.Interpreter(model_content=edge_dla.convert(model_bytes("kws_ref_model")))
+    it.allocate_tensors()
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    rng = np.random.default_rng(3)
+    xs = [rng.integers(-128, 128, inp["shape"], dtype=np.int8) for _ in range(2)]
+    ys = []
+    for x in xs:
+        it.set_tensor(inp["index"], x)
+        it.invoke()
+        ys.append(it.get_tensor(out["index"]))
+    fresh = edge_dla.Interpreter(model_content=edge_dla.convert(model_bytes("kws_ref_model")))
+    fresh.allocate_tensors()
+    fresh.set_tensor(inp["index"], xs[1])
+    fresh.invoke()
+    np.testing.assert_array_equal(ys[1], fresh.get_tensor(out["index"]))
+    it.set_tensor(inp["index"], xs[0])
+    it.invoke()
+    np.testing.assert_array_equal(ys[0], it.get_tensor(out["index"]))
