@@ -44,6 +44,9 @@ def strided_slice_ranges(shape, begin, end, strides, options):
         if begin_mask >> d & 1:
             start = 0 if stride > 0 else size - 1
         if shrink_mask >> d & 1:
+            if stride < 0:  # TFLM's loop then runs zero times: the output is never written
+                raise ValueError(f"shrinking axis {d} with a negative stride is not supported "
+                                 "(TFLM leaves the output unwritten)")
             if not 0 <= start < size:
                 raise ValueError(f"shrunk axis {d} index {begin[d]} is out of range for size {size}")
             ranges.append((start, start + 1, 1))
