@@ -45,6 +45,13 @@ static const uint8_t cpu_cycles_per_element[EDLA_OP_COUNT_] = {
     [EDLA_OP_REDUCE_SUM] = 2,          /* per input element: load and add */
     [EDLA_OP_REDUCE_MAX] = 2,
     /* data movement and structural ops (32..63) */
+    [EDLA_OP_PAD] = 2,                 /* fill, then copy the input rows */
+    [EDLA_OP_CONCATENATION] = 2,       /* a copy (requantized inputs cost more; not modelled) */
+    [EDLA_OP_TRANSPOSE] = 3,           /* strided gather */
+    [EDLA_OP_STRIDED_SLICE] = 3,
+    [EDLA_OP_GATHER] = 2,
+    [EDLA_OP_RESIZE_NEAREST_NEIGHBOR] = 2,
+    [EDLA_OP_RESIZE_BILINEAR] = 12,    /* four loads, eight 64-bit multiplies, rounding */
 };
 
 /* Indexed by op code; a NULL entry is an unassigned code the loader refuses. */
