@@ -111,7 +111,7 @@ def format_timeline(info, width=40):
              f"{info['npu']['scratchpad_capacity']:,})"]
     for i, (layer, used) in enumerate(zip(info["layers"], live)):
         bar = "#" * round(width * used / peak)
-        lines.append(f"{i:>3}  {layer['op']:<18} {used:>9,}  {bar}")
+        lines.append(f"{i:>3}  {_op_name(layer):<18} {used:>9,}  {bar}")
     return "\n".join(lines)
 
 
