@@ -397,6 +397,20 @@ def test_mean_sum(op, kw, quant, request):
     check_patterns(reduce_model(op, kw["shape"], kw["axes"], kw["keep_dims"], *REDUCE_QUANTS[quant]), rng)
 
 
+@SWEEP
+@given(st.sampled_from(["MEAN", "SUM", "REDUCE_MAX"]), st.lists(st.integers(1, 7), min_size=1, max_size=4),
+       st.data(), st.booleans(), st.floats(-10, 1), st.integers(-128, 127), st.floats(-10, 3),
+       st.integers(-128, 127), st.integers(0, 2 ** 32 - 1))
+def test_reduce_sweep(op, shape, data, keep_dims, log_in, zp_in, log_out, zp_out, seed):
+    axes = data.draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=4))
+    qx = (2.0 ** log_in, zp_in)
+    qy = qx if op == "REDUCE_MAX" else (2.0 ** log_out, zp_out)
+    model = reduce_model(op, shape, axes, keep_dims, qx, qy)
+    rng = np.random.default_rng(seed)
+    for pattern in ("random", "extremes"):
+        assert_bit_exact(model, make_inputs(model, rng, pattern))
+
+
 @pytest.mark.parametrize("kw", REDUCE_CASES)
 def test_reduce_max(kw, request):
     rng = rng_for(request.node.callspec.id)
