@@ -34,3 +34,21 @@ def test_checker_catches_overlap():
 def test_peak_at_most_vela(name, models_dir):
     peak = edge_dla.inspect(edge_dla.convert(model_bytes(name)))["scratchpad_bytes"]
     assert peak <= VELA_SRAM[name]
+
+
+def test_aliases_share_their_root_and_reserve_the_larger_size():
+    """A cascade's output written over the input it consumes (and a second cascade
+    over that output): one region, sized for the largest, live for all lifetimes."""
+    from edge_dla.converter.layers import Layer, View
+
+    def view(buf):
+        return View(buf.name, (buf.nbytes,), "int8", 0, buf)
+
+    x, t, u, other = Buffer("x", 300), Buffer("t", 200), Buffer("u", 500), Buffer("o", 64)
+    layers = [Layer("ADD", [view(x), view(other)], [view(t)], [], 0),
+              Layer("ADD", [view(t), view(other)], [view(u)], [], 1)]
+    buffers = memory_plan.assign_lifetimes(layers, [view(x)], [view(u)], [(t, x), (u, t)])
+    memory_plan.plan(buffers)
+    assert t.root is x and u.root is x and t.offset == u.offset == x.offset
+    assert x.plan_bytes == 500 and (x.first, x.last) == (0, 1)
+    assert memory_plan.live_bytes(buffers, 2)[1] == memory_plan.aligned(500) + memory_plan.aligned(64)

@@ -21,8 +21,13 @@ def aligned(n):
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-def assign_lifetimes(layers, inputs, outputs):
-    """Set first/last step on every scratchpad buffer; returns the buffers in first-use order."""
+def assign_lifetimes(layers, inputs, outputs, aliases=()):
+    """Set first/last step on every scratchpad buffer; returns the buffers in first-use order.
+
+    `aliases` are (buffer, root) pairs: the buffer is written where the root
+    lies (a cascade's output over the input it consumes, see tiling.py); the
+    root then spans both lifetimes and reserves the larger size.
+    """
     buffers = {}
     end = max(len(layers) - 1, 0)
     for view in inputs:
@@ -43,7 +48,21 @@ def assign_lifetimes(layers, inputs, outputs):
         if view.buffer.first is None:
             view.buffer.first = 0
         view.buffer.last = end
+    for buf in buffers.values():
+        buf.root, buf.plan_bytes = None, buf.nbytes
+    for buf, root in aliases:
+        if id(buf) in buffers and id(root) in buffers:
+            while root.root is not None:  # a cascade over a cascade's output over the input
+                root = root.root
+            buf.root = root
+            root.first, root.last = min(root.first, buf.first), max(root.last, buf.last)
+            root.plan_bytes = max(root.plan_bytes, buf.nbytes)
     return list(buffers.values())
+
+
+def size(buf):
+    """Bytes the planner reserves for a buffer."""
+    return aligned(buf.plan_bytes if buf.plan_bytes is not None else buf.nbytes)
 
 
 def _overlaps_in_time(a, b):
@@ -54,16 +73,16 @@ def _place(order):
     placed = []
     offsets = {}
     for buf in order:
-        live = sorted((offsets[id(p)], offsets[id(p)] + aligned(p.nbytes)) for p in placed
+        live = sorted((offsets[id(p)], offsets[id(p)] + size(p)) for p in placed
                       if _overlaps_in_time(p, buf))
         offset = 0
         for start, stop in live:
-            if offset + aligned(buf.nbytes) <= start:
+            if offset + size(buf) <= start:
                 break
             offset = max(offset, stop)
         offsets[id(buf)] = offset
         placed.append(buf)
-    peak = max((offsets[id(b)] + aligned(b.nbytes) for b in order), default=0)
+    peak = max((offsets[id(b)] + size(b) for b in order), default=0)
     return peak, offsets
 
 
@@ -77,15 +96,19 @@ ORDERS = {
 
 def plan(buffers, capacity=None):
     """Assign offsets; returns {'peak': bytes, 'strategy': name}. Raises AllocationError."""
+    roots = [b for b in buffers if b.root is None]
     best = None
     for name, key in ORDERS.items():
-        peak, offsets = _place(sorted(buffers, key=key))
+        peak, offsets = _place(sorted(roots, key=key))
         if best is None or peak < best[0]:
             best = (peak, offsets, name)
     peak, offsets, name = best
-    for buf in buffers:
+    for buf in roots:
         buf.offset = offsets[id(buf)]
-    check_plan(buffers)
+    for buf in buffers:
+        if buf.root is not None:
+            buf.offset = buf.root.offset
+    check_plan(roots)
     if capacity is not None and peak > capacity:
         raise AllocationError(f"the model needs {peak} bytes of scratchpad but the NPU has {capacity}; "
                               f"convert with scratchpad_bytes >= {peak}")
@@ -98,7 +121,7 @@ def check_plan(buffers):
         assert a.offset is not None and a.offset % ALIGN == 0, f"{a.name} not placed/aligned"
         for b in buffers[i + 1:]:
             if _overlaps_in_time(a, b):
-                assert a.offset + a.nbytes <= b.offset or b.offset + b.nbytes <= a.offset, \
+                assert a.offset + size(a) <= b.offset or b.offset + size(b) <= a.offset, \
                     f"{a.name} and {b.name} overlap while both live"
 
 
@@ -106,6 +129,8 @@ def live_bytes(buffers, steps):
     """Bytes of scratchpad live at each step (the memory timeline inspect shows)."""
     live = [0] * steps
     for buf in buffers:
+        if buf.root is not None:
+            continue
         for step in range(buf.first, min(buf.last, steps - 1) + 1):
-            live[step] += aligned(buf.nbytes)
+            live[step] += size(buf)
     return live

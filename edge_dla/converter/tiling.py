@@ -163,7 +163,7 @@ def segment_ok(layers, i, j, consumers, model_outputs):
     return True
 
 
-def stripe_segment(seg, n):
+def stripe_segment(seg, n, trace=None):
     """The layers of one cascade, run as n row stripes of its last layer's output
     (or, when it ends in a global average pool, of that pool's input)."""
     pool = seg[-1] if is_global_pool(seg[-1]) else None
@@ -188,6 +188,8 @@ def stripe_segment(seg, n):
                     r = _needed_rows(layer, v, a, b)
                     old = need.get(id(v.buffer))
                     need[id(v.buffer)] = r if old is None else (min(old[0], r[0]), max(old[1], r[1]))
+        if trace is not None:
+            trace.append((lo, hi, dict(need)))
         held = {}  # buffer id -> (stripe buffer, first row it holds) for intermediates
         for layer in body:
             out.append(_stripe_layer(layer, need, held, None if pool else final, s))
@@ -236,19 +238,57 @@ def _stripe_layer(layer, need, held, final, s):
                    info={**layer.info, "rows": [a, b]})
 
 
-def apply_segments(layers, segments):
-    """Replace each (i, j, n) segment of layers by its striped cascade."""
-    out, i = [], 0
+class Built(list):
+    """A layer list plus the buffer aliases its plan must honour."""
+
+    def __init__(self, layers, aliases=()):
+        super().__init__(layers)
+        self.aliases = list(aliases)
+
+
+def _overlay(seg, n, consumers, model_outputs, index_range):
+    """(output buffer, input buffer) if the cascade's full output may be written over
+    its full input: every output row lands on input rows no later stripe reads,
+    and the layer writing the output does not read that input itself."""
+    last = seg[-1]
+    if is_global_pool(last):
+        return None
+    out_view = last.outputs[0]
+    trace = []
+    stripe_segment(seg, n, trace)
+    produced = {id(l.outputs[0].buffer) for l in seg}
+    for view in seg[0].inputs:
+        if not _is_rows(view) or id(view.buffer) in produced or id(view.buffer) in model_outputs:
+            continue
+        buf = view.buffer
+        if not set(consumers.get(id(buf), ())) <= index_range or any(v is not None and v.buffer is buf
+                                                                     for v in last.inputs):
+            continue
+        in_rows, out_rows = _row_bytes(view), _row_bytes(out_view)
+        later = [need[id(buf)][0] for _, _, need in trace]
+        if all(hi * out_rows <= min(later[s + 1:]) * in_rows for s, (_, hi, _) in enumerate(trace[:-1])):
+            return out_view.buffer, buf
+    return None
+
+
+def apply_segments(layers, segments, consumers=None, model_outputs=()):
+    """Replace each (i, j, n) segment of layers by its striped cascade; with consumer
+    information, cascades overwrite the input they consume where that is safe."""
+    out, aliases, i = [], [], 0
     starts = {seg[0]: seg for seg in segments}
     while i < len(layers):
         if i in starts:
             _, j, n = starts[i]
             out += stripe_segment(layers[i:j + 1], n)
+            if consumers is not None:
+                pair = _overlay(layers[i:j + 1], n, consumers, model_outputs, set(range(i, j + 1)))
+                if pair:
+                    aliases.append(pair)
             i = j + 1
         else:
             out.append(layers[i])
             i += 1
-    return out
+    return Built(out, aliases)
 
 
 # ---- cost and peak estimates ----------------------------------------------------------
@@ -281,10 +321,12 @@ def estimate_cycles(layers, npu):
 
 def live_peak(layers, inputs, outputs):
     """Largest sum of live buffer sizes at any step: a lower bound of the planned peak."""
-    buffers = memory_plan.assign_lifetimes(layers, inputs, outputs)
+    buffers = memory_plan.assign_lifetimes(layers, inputs, outputs, getattr(layers, "aliases", ()))
     delta = np.zeros(len(layers) + 2, np.int64)
     for b in buffers:
-        size = memory_plan.aligned(b.nbytes)
+        if b.root is not None:
+            continue
+        size = memory_plan.size(b)
         delta[b.first] += size
         delta[b.last + 1] -= size
     live = np.cumsum(delta)
@@ -302,10 +344,12 @@ class Fitter:
                 if v is not None and not v.buffer.is_const:
                     consumers.setdefault(id(v.buffer), []).append(k)
         model_outputs = {id(v.buffer) for v in outputs}
+        self.consumers, self.model_outputs = consumers, model_outputs
         self.segment_ok = lambda i, j: segment_ok(layers, i, j, consumers, model_outputs)
 
     def build(self, segments, budget):
-        return stage_weights(apply_segments(self.base, segments), budget)
+        striped = apply_segments(self.base, segments, self.consumers, self.model_outputs)
+        return Built(stage_weights(striped, budget), striped.aliases)
 
     def evaluate(self, segments, budget):
         layers = self.build(segments, budget)
@@ -350,26 +394,52 @@ class Fitter:
             best = self.stripe(capacity)
         return best if best[0] <= capacity else None
 
-    def stripe(self, capacity):
+    def stripe(self, capacity, first_choices=12):
         """Greedily add striped segments around the peak until it fits `capacity` or
-        nothing lowers it; returns the last state reached."""
+        nothing lowers it. Greed is myopic (a long cascade can lower the peak most
+        yet block two shorter ones that fit), so the search restarts from each of
+        the best few first segments and keeps the best final state."""
         budget = min(CHUNK_BUDGETS, key=lambda b: self.evaluate([], b)[:2])
-        segments = []
-        peak, cycles, layers, step = self.evaluate(segments, budget)
-        while peak > capacity:
-            k = self.base_index_of(layers, step)
-            options = []
-            for cand in self.candidates(segments, k) if k is not None else ():
-                p, c, ls, st = self.evaluate(segments + [cand], budget)
-                if p < peak:
-                    # feasible options first, cheapest among them; else the lowest peak
-                    options.append((p > capacity, c if p <= capacity else p, c, cand, p, ls, st))
+        start = self.evaluate([], budget)
+        if start[0] <= capacity:
+            return (*start[:3], [], budget)
+        # Distinct cascades, each with its best-ranked and its finest stripe count
+        # (finer stripes lower the cascade's own peak, which a later step may need).
+        best, finest = {}, {}
+        for option in self._options([], start, capacity, budget):
+            span = option[3][:2]
+            best.setdefault(span, option)
+            if span not in finest or option[3][2] > finest[span][3][2]:
+                finest[span] = option
+        spans = list(best)[:first_choices]
+        firsts = [best[s] for s in spans] + [finest[s] for s in spans if finest[s] is not best[s]]
+        finals = [self._greedy([cand], (p, c, ls, st), capacity, budget) for _, _, c, cand, p, ls, st in firsts]
+        finals = finals or [(*start[:3], [])]
+        best = min(finals, key=lambda f: (f[0] > capacity, f[1] if f[0] <= capacity else f[0], f[1]))
+        return (*best, budget)
+
+    def _options(self, segments, state, capacity, budget):
+        """Candidate next segments that lower the peak: feasible ones first, cheapest
+        among them; else the lowest peak."""
+        peak, _, layers, step = state
+        k = self.base_index_of(layers, step)
+        options = []
+        for cand in self.candidates(segments, k) if k is not None else ():
+            p, c, ls, st = self.evaluate(segments + [cand], budget)
+            if p < peak:
+                options.append((p > capacity, c if p <= capacity else p, c, cand, p, ls, st))
+        options.sort(key=lambda o: o[:3])
+        return options
+
+    def _greedy(self, segments, state, capacity, budget):
+        while state[0] > capacity:
+            options = self._options(segments, state, capacity, budget)
             if not options:
                 break
-            options.sort(key=lambda o: o[:3])
-            _, _, cycles, cand, peak, layers, step = options[0]
-            segments.append(cand)
-        return peak, cycles, layers, segments, budget
+            _, _, c, cand, p, ls, st = options[0]
+            segments, state = segments + [cand], (p, c, ls, st)
+        peak, cycles, layers, _ = state
+        return peak, cycles, layers, segments
 
 
 OPTIMISE = ("balanced", "performance", "size")
@@ -411,7 +481,8 @@ def fit_to_scratchpad(layers, inputs, outputs, npu, capacity, optimise="balanced
 
 
 def _planned(fitter, staged, segments, budget, cycles):
-    buffers = memory_plan.assign_lifetimes(staged, fitter.inputs, fitter.outputs)
+    buffers = memory_plan.assign_lifetimes(staged, fitter.inputs, fitter.outputs,
+                                           getattr(staged, "aliases", ()))
     plan = memory_plan.plan(buffers)
     plan.update(segments=[list(seg) for seg in segments], weight_chunk=budget, cycles_estimate=cycles,
                 live=memory_plan.live_bytes(buffers, len(staged)))
@@ -421,4 +492,5 @@ def _planned(fitter, staged, segments, budget, cycles):
 def minimum_scratchpad(fitter):
     """Smallest real planned peak the fitter reaches when pushed towards zero."""
     layers = fitter.stripe(0)[2]
-    return memory_plan.plan(memory_plan.assign_lifetimes(layers, fitter.inputs, fitter.outputs))["peak"]
+    return memory_plan.plan(memory_plan.assign_lifetimes(layers, fitter.inputs, fitter.outputs,
+                                                         getattr(layers, "aliases", ())))["peak"]
