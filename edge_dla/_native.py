@@ -85,13 +85,16 @@ class NativeModel:
         self.scratch = np.frombuffer(ffi.buffer(self._scratch, size), dtype=np.uint8)
         self._counters = ffi.new("edla_counters[]", max(self.n_ops, 1))
         self.counters = np.frombuffer(ffi.buffer(self._counters), dtype=COUNTER_DTYPE)[:self.n_ops]
+        # External memory (DDR) for plans that spill activations out of the scratchpad.
+        self._ext_owner, self._ext = _aligned(self._model.ext_required) if self._model.ext_required \
+            else (None, ffi.NULL)
 
     @staticmethod
     def _scratch_required(blob):
         return int.from_bytes(blob[20:24], "little")
 
-    def invoke(self, _invoke=lib.edla_invoke):
-        status = _invoke(self._model, self._scratch, self._counters)
+    def invoke(self, _invoke=lib.edla_invoke_ext):
+        status = _invoke(self._model, self._scratch, self._ext, self._counters)
         if status:  # EDLA_OK is 0
             _check(status, "invoke failed")
 

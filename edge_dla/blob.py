@@ -20,10 +20,10 @@ TENSOR = struct.Struct("<BBBB4iIIi")              # edla_tensor, 32 bytes
 OP = struct.Struct("<HBB6H2HI18i")                # edla_op, 96 bytes
 assert (HEADER.size, SECTION.size, TENSOR.size, OP.size) == (64, 16, 32, 96)
 
-SEC_TENSORS, SEC_OPS, SEC_IO, SEC_CONST, SEC_META = 1, 2, 3, 4, 5
+SEC_TENSORS, SEC_OPS, SEC_IO, SEC_CONST, SEC_META, SEC_EXT = 1, 2, 3, 4, 5, 6
 DTYPES = {1: "int8", 2: "int32", 3: "float32"}
 DTYPE_CODES = {v: k for k, v in DTYPES.items()}
-LOC_SCRATCH, LOC_CONST = 0, 1
+LOC_SCRATCH, LOC_CONST, LOC_EXT = 0, 1, 2
 NO_TENSOR = 0xFFFF
 OP_FLAG_CPU = 1                                   # edla_op.flags: runs on the CPU
 NPU_FIELDS = ("scratchpad_capacity", "macs_per_cycle", "flash_bytes_per_cycle_q8",
@@ -85,7 +85,7 @@ def read_tensors(blob, sections):
     out = []
     for i in range(count):
         dtype, loc, rank, _, d0, d1, d2, d3, off, nbytes, zp = TENSOR.unpack_from(blob, offset + i * TENSOR.size)
-        out.append({"dtype": DTYPES.get(dtype, f"?{dtype}"), "location": "const" if loc else "scratch",
+        out.append({"dtype": DTYPES.get(dtype, f"?{dtype}"), "location": ("scratch", "const", "external")[loc] if loc < 3 else f"?{loc}",
                     "shape": [d0, d1, d2, d3][:rank], "offset": off, "bytes": nbytes, "zero_point": zp})
     return out
 

@@ -16,7 +16,7 @@ typedef enum { EDLA_OK, EDLA_ERR_NULL, EDLA_ERR_ALIGN, EDLA_ERR_TRUNCATED, EDLA_
     EDLA_ERR_VERSION, EDLA_ERR_CRC, EDLA_ERR_SECTION, EDLA_ERR_TENSOR, EDLA_ERR_OP,
     EDLA_ERR_OPERAND, EDLA_ERR_PARAM, EDLA_ERR_SCRATCH, EDLA_ERR_CONFIG, EDLA_ERR_IO, ...
 } edla_status;
-typedef struct { uint32_t n_tensors; uint32_t n_ops; ...; } edla_model;
+typedef struct { uint32_t n_tensors; uint32_t n_ops; uint32_t ext_required; ...; } edla_model;
 typedef struct {
     uint32_t macs; uint32_t macs_skipped; uint32_t dma_bytes; uint32_t cycles;
 } edla_counters;
@@ -24,6 +24,8 @@ uint32_t edla_crc32(uint32_t crc, const void *data, size_t size);
 edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,
                             uint32_t scratchpad_capacity);
 edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_counters *counters);
+edla_status edla_invoke_ext(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
+                            edla_counters *counters);
 void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index);
 const char *edla_status_name(edla_status status);
 int32_t edla_requantize(int32_t acc, int32_t multiplier, int32_t shift);

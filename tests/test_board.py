@@ -112,7 +112,8 @@ def test_golden_on_board(board, name):
 
 
 @pytest.mark.parametrize("name, scratchpad", [("person_detect", 30720), ("pretrainedResnet_quant", 25920),
-                                             ("kws_ref_model", 11096), ("vww_96_int8", 37240)])
+                                             ("kws_ref_model", 11096), ("vww_96_int8", 37240),
+                                             ("kws_ref_model", 5760)])  # the last spills to DDR
 def test_tiled_blob_on_board(board, name, scratchpad):
     """A blob planned for a smaller scratchpad (row stripes, staged weights) runs on
     the board with the host's outputs and counters."""

@@ -114,3 +114,20 @@ def test_capacity_error_names_a_scratchpad_that_works(models_dir):
     blob = edge_dla.convert(model_bytes("kws_ref_model"), scratchpad_bytes=smallest)
     assert edge_dla.inspect(blob)["scratchpad_bytes"] <= smallest
     _golden_ok(blob, "kws_ref_model")
+
+
+def test_spilling_when_tiling_is_not_enough(models_dir):
+    """Below what tiling reaches, idle activations go to external memory and back by
+    counted DMA; still bit-exact, and the estimate is what the core measures."""
+    tflite = model_bytes("kws_ref_model")
+    with pytest.raises(AllocationError) as err:
+        edge_dla.convert(tflite, scratchpad_bytes=1024)
+    smallest = int(re.search(r"scratchpad_bytes >= (\d+)", str(err.value)).group(1))
+    blob = edge_dla.convert(tflite, scratchpad_bytes=smallest)
+    info = edge_dla.inspect(blob)
+    assert info["scratchpad_bytes"] <= smallest and info["plan"]["external_bytes"] > 0
+    it = _golden_ok(blob, "kws_ref_model")
+    profile = it.profile()
+    assert profile["total"]["cycles"] == info["plan"]["cycles_estimate"]
+    spills = [layer for layer in info["layers"] if layer["op"] == "DMA" and layer.get("spill")]
+    assert {layer["spill"] for layer in spills} == {"out", "in"}

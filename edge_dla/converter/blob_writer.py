@@ -20,6 +20,7 @@ class _Tables:
         self.index = {}
         self.consts = bytearray()
         self.const_offsets = {}
+        self.ext_bytes = 0  # external memory the spills need
 
     def const_offset(self, data):
         if data not in self.const_offsets:
@@ -41,6 +42,9 @@ class _Tables:
         buf = view.buffer
         if buf.is_const:
             loc, offset = fmt.LOC_CONST, self.const_offset(buf.data)
+        elif buf.external:
+            loc, offset = fmt.LOC_EXT, buf.offset + view.byte_offset
+            self.ext_bytes = max(self.ext_bytes, buf.offset + buf.nbytes)
         else:
             loc, offset = fmt.LOC_SCRATCH, buf.offset + view.byte_offset
         nbytes = int(np.prod(shape)) * (4 if view.dtype in ("int32", "float32") else 1)
@@ -71,6 +75,8 @@ def write_blob(layers, inputs, outputs, peak, npu, meta):
         (fmt.SEC_CONST, bytes(tables.consts), 0),
         (fmt.SEC_META, meta_bytes, 0),
     ]
+    if tables.ext_bytes:
+        sections.append((fmt.SEC_EXT, b"", tables.ext_bytes))
     table_end = fmt.HEADER.size + len(sections) * fmt.SECTION.size
     offset = table_end + (-table_end % fmt.ALIGN)
     entries, body = [], bytearray()

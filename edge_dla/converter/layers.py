@@ -44,6 +44,7 @@ class Buffer:
     last: int = None
     offset: int = None          # scratchpad offset, set by the planner
     prefetch: bool = False      # filled one step before its first use (double-buffered DMA)
+    external: bool = False      # lives in external memory (a spill), reached only by DMA
     root: "Buffer" = None       # set by the planner: this buffer shares the root's bytes
     plan_bytes: int = None      # set by the planner: bytes to reserve (a root holds its aliases)
 

@@ -34,7 +34,8 @@ def assign_lifetimes(layers, inputs, outputs, aliases=()):
         buffers.setdefault(id(view.buffer), view.buffer)
         view.buffer.first, view.buffer.last = 0, 0
     for step, layer in enumerate(layers):
-        for view in [v for v in layer.inputs + layer.outputs if v is not None and not v.buffer.is_const]:
+        for view in [v for v in layer.inputs + layer.outputs
+                     if v is not None and not v.buffer.is_const and not v.buffer.external]:
             buf = view.buffer
             if id(buf) not in buffers:
                 buffers[id(buf)] = buf

@@ -299,7 +299,8 @@ def estimate_cycles(layers, npu):
     for layer in layers:
         dma = sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const)
         if layer.kind == "DMA":  # hidden behind the previous layer, as in sim.c
-            transfer = -(-layer.inputs[0].buffer.nbytes * 256 // npu["flash_bytes_per_cycle_q8"])
+            rate = npu["flash_bytes_per_cycle_q8" if layer.inputs[0].buffer.is_const else "ext_bytes_per_cycle_q8"]
+            transfer = -(-layer.inputs[0].buffer.nbytes * 256 // rate)
             previous = max(transfer - previous, 0)
             total += previous
             continue
@@ -442,6 +443,61 @@ class Fitter:
         return peak, cycles, layers, segments
 
 
+# ---- 3. spilling to external memory -------------------------------------------------
+
+def _spill_once(layers, inputs, outputs, ext_used):
+    """Move the largest buffer that is live but idle at the peak step to external
+    memory for that idle stretch: DMA out after its last use before the peak, DMA
+    back into a fresh buffer before its next use. Returns the new layer list, or
+    None when no buffer can go."""
+    _, step = live_peak(layers, inputs, outputs)
+    pinned = {id(b) for pair in layers.aliases for b in pair} | {id(v.buffer) for v in outputs}
+    uses = {}
+    for k, layer in enumerate(layers):
+        for v in layer.inputs + layer.outputs:
+            if v is not None and not v.buffer.is_const and not v.buffer.external:
+                uses.setdefault(id(v.buffer), (v.buffer, []))[1].append(k)
+    for v in inputs:
+        uses.setdefault(id(v.buffer), (v.buffer, []))[1].insert(0, -1)  # the host writes it before step 0
+    best = None
+    for buf, steps in uses.values():
+        before = [k for k in steps if k < step]
+        after = [k for k in steps if k > step]
+        if not before or not after or step in steps or id(buf) in pinned or buf.prefetch:
+            continue
+        if best is None or (buf.nbytes, after[0] - before[-1]) > (best[0].nbytes, best[2] - best[1]):
+            best = (buf, before[-1], after[0])
+    if best is None:
+        return None
+    buf, last_use, next_use = best
+    ext = Buffer(f"{buf.name}@ext", buf.nbytes, external=True, offset=ext_used)
+    back = Buffer(f"{buf.name}@reload", buf.nbytes)
+    whole = lambda b: View(b.name, (b.nbytes,), "int8", 0, b)
+    source = layers[max(last_use, 0)].source
+    out = list(layers[:last_use + 1])
+    out.append(Layer("DMA", [whole(buf)], [whole(ext)], [], source, 0, {"spill": "out"}))
+    out += layers[last_use + 1:next_use]
+    out.append(Layer("DMA", [whole(ext)], [whole(back)], [], layers[next_use].source, 0, {"spill": "in"}))
+    for layer in layers[next_use:]:
+        swap = lambda v: replace(v, buffer=back) if v is not None and v.buffer is buf else v
+        out.append(replace(layer, inputs=[swap(v) for v in layer.inputs], outputs=[swap(v) for v in layer.outputs]))
+    return Built(out, layers.aliases)
+
+
+def spill(layers, inputs, outputs, capacity):
+    """Spill idle buffers until the estimated peak fits (or nothing more can go)."""
+    ext_used = 0
+    layers = Built(layers, getattr(layers, "aliases", ()))
+    while live_peak(layers, inputs, outputs)[0] > capacity:
+        spilled = _spill_once(layers, inputs, outputs, ext_used)
+        if spilled is None:
+            break
+        ext_used = max((v.buffer.offset + memory_plan.aligned(v.buffer.nbytes) for l in spilled
+                        for v in l.outputs if v is not None and v.buffer.external), default=0)
+        layers = spilled
+    return layers
+
+
 OPTIMISE = ("balanced", "performance", "size")
 
 
@@ -474,23 +530,36 @@ def fit_to_scratchpad(layers, inputs, outputs, npu, capacity, optimise="balanced
         if result[1]["peak"] <= capacity:
             return result
         target -= result[1]["peak"] - capacity
+    # Tiling alone cannot fit: spill idle activations to external memory (counted DMA).
+    _, _, layers_best, segments, budget = fitter.stripe(capacity)
+    target = capacity
+    for _ in range(6):
+        spilled = spill(layers_best, inputs, outputs, target)
+        result = _planned(fitter, spilled, segments, budget, estimate_cycles(spilled, npu))
+        if result[1]["peak"] <= capacity:
+            return result
+        target -= result[1]["peak"] - capacity
+        if target <= 0:
+            break
     smallest = minimum_scratchpad(fitter)
     raise AllocationError(f"the model does not fit a {capacity:,}-byte scratchpad even with weight "
-                          f"chunking and row-stripe tiling; the smallest that works is {smallest:,} bytes "
-                          f"(convert with scratchpad_bytes >= {smallest})")
+                          f"chunking, row-stripe tiling and spilling to external memory; the smallest "
+                          f"that works is {smallest:,} bytes (convert with scratchpad_bytes >= {smallest})")
 
 
 def _planned(fitter, staged, segments, budget, cycles):
     buffers = memory_plan.assign_lifetimes(staged, fitter.inputs, fitter.outputs,
                                            getattr(staged, "aliases", ()))
     plan = memory_plan.plan(buffers)
+    external = max((v.buffer.offset + v.buffer.nbytes for layer in staged for v in layer.outputs
+                    if v is not None and v.buffer.external), default=0)
     plan.update(segments=[list(seg) for seg in segments], weight_chunk=budget, cycles_estimate=cycles,
-                live=memory_plan.live_bytes(buffers, len(staged)))
+                live=memory_plan.live_bytes(buffers, len(staged)), external_bytes=external)
     return staged, plan
 
 
 def minimum_scratchpad(fitter):
-    """Smallest real planned peak the fitter reaches when pushed towards zero."""
-    layers = fitter.stripe(0)[2]
+    """Smallest real planned peak reachable: tiling pushed towards zero, then spills."""
+    layers = spill(fitter.stripe(0)[2], fitter.inputs, fitter.outputs, 0)
     return memory_plan.plan(memory_plan.assign_lifetimes(layers, fitter.inputs, fitter.outputs,
-                                                         getattr(layers, "aliases", ())))["peak"]
+                                                         layers.aliases))["peak"]

@@ -41,6 +41,9 @@ enum {
 };
 
 static uint8_t scratch[SCRATCH_BYTES] __attribute__((section(".scratch"), aligned(16)));
+/* External memory for plans that spill: the board's DDR (2 GiB at 0x60000000). */
+#define EXT_MEMORY ((uint8_t *)0x60000000u)
+#define EXT_BYTES (64u * 1024u * 1024u)
 static uint8_t slots[2][SLOT_BYTES] __attribute__((section(".slots"), aligned(16)));
 static uint8_t rx_buf[FRAME_BUF_SIZE] __attribute__((section(".frames"), aligned(16)));
 static uint8_t tx_buf[FRAME_BUF_SIZE] __attribute__((section(".frames"), aligned(16)));
@@ -210,6 +213,9 @@ static uint32_t commit(void) {
         return fail(st, "model refused by the loader: %s", edla_status_name(st));
     if (m.n_ops > MAX_OPS)
         return fail(TOO_LARGE, "model has %u layers, the board runs at most %u", m.n_ops, MAX_OPS);
+    if (m.ext_required > EXT_BYTES)
+        return fail(TOO_LARGE, "model spills %u bytes, the board has %u of external memory",
+                    m.ext_required, EXT_BYTES);
     uint32_t in_bytes = io_bytes(&m, 0, h->n_inputs);
     uint32_t out_bytes = io_bytes(&m, h->n_inputs, h->n_outputs);
     if (in_bytes > FRAME_MAX_PAYLOAD || out_bytes > FRAME_MAX_PAYLOAD - 16u - 16u * m.n_ops)
@@ -257,7 +263,7 @@ static uint32_t do_invoke(const uint8_t *p, uint32_t n) {
         p += bytes;
     }
     board_stopwatch_start();
-    edla_status st = edla_invoke(m, scratch, counters);
+    edla_status st = edla_invoke_ext(m, scratch, EXT_MEMORY, counters);
     uint64_t instructions = ticks_to_instructions(board_stopwatch_ticks());
     if (st != EDLA_OK)
         return fail(st, "invoke failed: %s", edla_status_name(st));

@@ -80,7 +80,8 @@ typedef enum {
     EDLA_SEC_OPS = 2,     /* edla_op[count] */
     EDLA_SEC_IO = 3,      /* uint32 tensor index[count] = n_inputs + n_outputs */
     EDLA_SEC_CONST = 4,   /* constant data (weights, biases, requant tables) */
-    EDLA_SEC_META = 5     /* UTF-8 JSON for tools; the core ignores it */
+    EDLA_SEC_META = 5,    /* UTF-8 JSON for tools; the core ignores it */
+    EDLA_SEC_EXT = 6      /* no data: count = bytes of external memory the plan spills to */
 } edla_section_kind;
 
 typedef struct {
@@ -91,7 +92,8 @@ typedef struct {
 } edla_section;
 
 typedef enum { EDLA_INT8 = 1, EDLA_INT32 = 2, EDLA_FLOAT32 = 3 } edla_dtype; /* float32: model edges only */
-typedef enum { EDLA_LOC_SCRATCH = 0, EDLA_LOC_CONST = 1 } edla_location;
+/* EXT: external memory (DDR), reached only by DMA ops: a spilled activation. */
+typedef enum { EDLA_LOC_SCRATCH = 0, EDLA_LOC_CONST = 1, EDLA_LOC_EXT = 2 } edla_location;
 
 typedef struct {
     uint8_t dtype;     /* edla_dtype */
@@ -170,9 +172,11 @@ typedef enum {
  * SOFTMAX
  *   in: 0 input int8 (rows over the last dim); out: 0 int8; p: SOFTMAX_P_*.
  * DMA
- *   in: 0 any constant tensor; out: 0 a scratchpad tensor of the same size.
- *   Copies flash -> scratchpad (weights streamed into the weight buffer) and
- *   counts the bytes; cycles are bytes / flash_bytes_per_cycle.
+ *   in: 0 source; out: 0 destination of the same size: flash -> scratchpad
+ *   (weights into the weight buffer), scratchpad -> external memory (a spill)
+ *   or external memory -> scratchpad (its reload). Counts the bytes; cycles
+ *   are bytes / the flash or external-memory rate. The only op that may
+ *   touch external memory.
  *
  * POOL_SUM
  *   in: 0 int8 [1,h,W,C] (rows of a global pool's input); out: 0 int32 [C]
@@ -331,6 +335,7 @@ typedef struct {
     uint32_t n_tensors;
     uint32_t n_ops;
     uint32_t consts_size;
+    uint32_t ext_required; /* bytes of external memory edla_invoke_ext needs (0: none) */
 } edla_model;
 
 /* Measured per layer by the core during edla_invoke. */
@@ -360,6 +365,11 @@ edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_siz
  * least header->scratchpad_required bytes.
  */
 edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_counters *counters);
+
+/* edla_invoke for plans that spill: external is model->ext_required bytes of
+ * external memory, 16-byte aligned (may be NULL when ext_required is 0). */
+edla_status edla_invoke_ext(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
+                            edla_counters *counters);
 
 /* Address of a tensor's data (scratchpad or constant), NULL if out of range. */
 void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index);

@@ -70,6 +70,10 @@ static edla_status map_sections(edla_model *m, const edla_header *h) {
             m->consts = m->blob + s->offset;
             m->consts_size = s->size;
             break;
+        case EDLA_SEC_EXT:
+            if (s->size != 0 || s->count > 0x7FFFFFFFu) return EDLA_ERR_SECTION;
+            m->ext_required = s->count;
+            break;
         default:
             break;
         }
@@ -103,6 +107,8 @@ static edla_status check_tensor(const edla_model *m, const edla_tensor *t) {
         if (!fits(t->offset, t->bytes, m->header->scratchpad_required)) return EDLA_ERR_SCRATCH;
     } else if (t->location == EDLA_LOC_CONST) {
         if (!fits(t->offset, t->bytes, m->consts_size)) return EDLA_ERR_TENSOR;
+    } else if (t->location == EDLA_LOC_EXT) {
+        if (!fits(t->offset, t->bytes, m->ext_required)) return EDLA_ERR_TENSOR;
     } else {
         return EDLA_ERR_TENSOR;
     }
@@ -118,12 +124,16 @@ static edla_status check_op_operands(const edla_model *m, const edla_op *op) {
     for (i = 0; i < EDLA_MAX_OP_INPUTS; i++) {
         if (op->in[i] == EDLA_NO_TENSOR) continue;
         if (i >= op->n_in || op->in[i] >= m->n_tensors) return EDLA_ERR_OPERAND;
+        /* only DMA reaches external memory: kernels never see such operands */
+        if (m->tensors[op->in[i]].location == EDLA_LOC_EXT && op->opcode != EDLA_OP_DMA)
+            return EDLA_ERR_OPERAND;
     }
     for (i = 0; i < EDLA_MAX_OP_OUTPUTS; i++) {
         if (i >= op->n_out) {
             if (op->out[i] != EDLA_NO_TENSOR) return EDLA_ERR_OPERAND;
         } else if (op->out[i] >= m->n_tensors ||
-                   m->tensors[op->out[i]].location != EDLA_LOC_SCRATCH) {
+                   (m->tensors[op->out[i]].location != EDLA_LOC_SCRATCH &&
+                    !(op->opcode == EDLA_OP_DMA && m->tensors[op->out[i]].location == EDLA_LOC_EXT))) {
             return EDLA_ERR_OPERAND;
         }
     }
@@ -165,6 +175,7 @@ void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t te
     if (!model || tensor_index >= model->n_tensors) return (void *)0;
     t = &model->tensors[tensor_index];
     if (t->location == EDLA_LOC_CONST) return (void *)(model->consts + t->offset);
+    if (t->location == EDLA_LOC_EXT) return (void *)0; /* reached through DMA only */
     return scratchpad ? (void *)(scratchpad + t->offset) : (void *)0;
 }
 

@@ -69,7 +69,9 @@ EDLA_KERNEL(gather);
 EDLA_KERNEL(resize_nearest_neighbor);
 EDLA_KERNEL(resize_bilinear);
 EDLA_KERNEL(transpose_conv);
-EDLA_KERNEL(dma);
+edla_status edla_check_dma(const edla_model *model, const edla_op *op);
+/* DMA has no eval of the common shape: it needs external memory too. */
+void edla_dma_copy(const edla_model *model, const edla_op *op, uint8_t *scratch, uint8_t *ext);
 EDLA_KERNEL(pool_sum);
 EDLA_KERNEL(pool_mean);
 

@@ -118,7 +118,7 @@ static const edla_eval_fn op_evals[EDLA_OP_COUNT_] = {
     [EDLA_OP_RESIZE_NEAREST_NEIGHBOR] = edla_eval_resize_nearest_neighbor,
     [EDLA_OP_RESIZE_BILINEAR] = edla_eval_resize_bilinear,
     [EDLA_OP_TRANSPOSE_CONV] = edla_eval_transpose_conv,
-    [EDLA_OP_DMA] = edla_eval_dma,
+    /* EDLA_OP_DMA: run by edla_invoke_ext itself (edla_dma_copy) */
     [EDLA_OP_POOL_SUM] = edla_eval_pool_sum,
     [EDLA_OP_POOL_MEAN] = edla_eval_pool_mean,
 };
@@ -161,7 +161,9 @@ static void model_cycles(const edla_npu_config *npu, const edla_model *m, const 
         return;
     }
     if (op->opcode == EDLA_OP_DMA) {
-        uint32_t transfer = ceil_div((uint64_t)c->dma_bytes * 256u, npu->flash_bytes_per_cycle_q8);
+        const int external = m->tensors[op->in[0]].location != EDLA_LOC_CONST;
+        uint32_t transfer = ceil_div((uint64_t)c->dma_bytes * 256u,
+                                     external ? npu->ext_bytes_per_cycle_q8 : npu->flash_bytes_per_cycle_q8);
         c->cycles = transfer > previous_cycles ? transfer - previous_cycles : 0;
         return;
     }
@@ -172,16 +174,28 @@ static void model_cycles(const edla_npu_config *npu, const edla_model *m, const 
 }
 
 edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_counters *counters) {
+    return edla_invoke_ext(model, scratchpad, (uint8_t *)0, counters);
+}
+
+edla_status edla_invoke_ext(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
+                            edla_counters *counters) {
     uint32_t i, previous_cycles = 0;
     edla_counters scratch_counter;
-    if (!model || !model->header || !scratchpad) return EDLA_ERR_NULL;
-    if (((uintptr_t)scratchpad) % EDLA_ALIGN != 0) return EDLA_ERR_ALIGN;
+    if (!model || !model->header || !scratchpad || (model->ext_required && !external))
+        return EDLA_ERR_NULL;
+    if (((uintptr_t)scratchpad) % EDLA_ALIGN != 0 || ((uintptr_t)external) % EDLA_ALIGN != 0)
+        return EDLA_ERR_ALIGN;
     for (i = 0; i < model->n_ops; i++) {
         const edla_op *op = &model->ops[i];
         edla_counters *c = counters ? &counters[i] : &scratch_counter;
         c->macs = c->macs_skipped = c->cycles = 0;
         c->dma_bytes = const_bytes(model, op);
-        op_evals[op->opcode](model, op, scratchpad, c);
+        if (op->opcode == EDLA_OP_DMA) {
+            edla_dma_copy(model, op, scratchpad, external);
+            c->dma_bytes = model->tensors[op->in[0]].bytes;
+        } else {
+            op_evals[op->opcode](model, op, scratchpad, c);
+        }
         model_cycles(&model->header->npu, model, op, c, previous_cycles);
         previous_cycles = c->cycles;
     }
