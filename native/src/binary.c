@@ -23,15 +23,20 @@ static void mul_row(const int8_t *a, size_t a_step, const int8_t *b, size_t b_st
     }
 }
 
+/* SUB / SQUARED_DIFFERENCE: both inputs on the common scale, subtracted (each
+ * term below 255 * 2^22, so the difference fits int32 as ADD's sum does). */
+static inline int32_t scaled_difference(int8_t x, int8_t y, int32_t scale, const int32_t *p) {
+    return ku_scaled_input(x, p[ADD_P_INPUT1_OFFSET], scale, p[ADD_P_INPUT1_MULTIPLIER],
+                           p[ADD_P_INPUT1_SHIFT]) -
+           ku_scaled_input(y, p[ADD_P_INPUT2_OFFSET], scale, p[ADD_P_INPUT2_MULTIPLIER],
+                           p[ADD_P_INPUT2_SHIFT]);
+}
+
 static void sub_row(const int8_t *a, size_t a_step, const int8_t *b, size_t b_step, int8_t *out,
                     size_t n, const int32_t *p) {
     const int32_t scale = (int32_t)1 << p[ADD_P_LEFT_SHIFT];
     for (size_t i = 0; i < n; ++i) {
-        const int32_t diff =
-            ku_scaled_input(a[i * a_step], p[ADD_P_INPUT1_OFFSET], scale, p[ADD_P_INPUT1_MULTIPLIER],
-                         p[ADD_P_INPUT1_SHIFT]) -
-            ku_scaled_input(b[i * b_step], p[ADD_P_INPUT2_OFFSET], scale, p[ADD_P_INPUT2_MULTIPLIER],
-                         p[ADD_P_INPUT2_SHIFT]);
+        const int32_t diff = scaled_difference(a[i * a_step], b[i * b_step], scale, p);
         const int32_t v = multiply_by_quantized_multiplier_smaller_than_one(
                               diff, p[ADD_P_OUTPUT_MULTIPLIER], p[ADD_P_OUTPUT_SHIFT]) +
                           p[ADD_P_OUTPUT_OFFSET];
@@ -43,11 +48,7 @@ static void squared_difference_row(const int8_t *a, size_t a_step, const int8_t 
                                    size_t b_step, int8_t *out, size_t n, const int32_t *p) {
     const int32_t scale = (int32_t)1 << p[ADD_P_LEFT_SHIFT];
     for (size_t i = 0; i < n; ++i) {
-        const int32_t diff =
-            ku_scaled_input(a[i * a_step], p[ADD_P_INPUT1_OFFSET], scale, p[ADD_P_INPUT1_MULTIPLIER],
-                         p[ADD_P_INPUT1_SHIFT]) -
-            ku_scaled_input(b[i * b_step], p[ADD_P_INPUT2_OFFSET], scale, p[ADD_P_INPUT2_MULTIPLIER],
-                         p[ADD_P_INPUT2_SHIFT]);
+        const int32_t diff = scaled_difference(a[i * a_step], b[i * b_step], scale, p);
         /* TFLM's multipliers (<= 1/2) keep |diff| <= 255 * 2^7, so the square fits
          * int32; squaring modulo 2^32 keeps other blob values defined */
         const int32_t square = u32_to_i32((uint32_t)diff * (uint32_t)diff);
