@@ -1,6 +1,8 @@
 """Board round trip against real firmware in QEMU, with timings.
 
     .venv/bin/python firmware/tests/roundtrip.py [MODEL ...]
+    (EDLA_FW_ELF=path/edla_fw.elf picks another build, e.g. make MVE=0 BUILD=build-scalar;
+     EDLA_MODELS=dir the shared models)
 
 Boots build/edla_fw.elf with run_qemu.sh, speaks the wire protocol with a
 plain socket and edge_dla.board.protocol's codec (not the host client, so it
@@ -9,6 +11,7 @@ golden output in ../shared/models/golden and the host Interpreter's output
 and counters. Prints boot time, upload throughput and instructions per
 inference; exits non-zero on any mismatch.
 """
+import os
 import socket
 import subprocess
 import sys
@@ -20,7 +23,7 @@ import numpy as np
 
 FW = Path(__file__).resolve().parents[1]
 REPO = FW.parent
-SHARED = REPO.parent / "shared" / "models"
+SHARED = Path(os.environ.get("EDLA_MODELS", REPO.parent / "shared" / "models"))
 sys.path.insert(0, str(REPO))
 
 import edge_dla  # noqa: E402
@@ -103,7 +106,9 @@ def host_run(blob, x):
 def main(models):
     port = 20000 + (int(time.time() * 1000) % 20000)
     t_start = time.monotonic()
-    qemu = subprocess.Popen([str(FW / "run_qemu.sh"), str(port)], stdin=subprocess.DEVNULL,
+    elf = os.environ.get("EDLA_FW_ELF")
+    qemu = subprocess.Popen([str(FW / "run_qemu.sh"), str(port)] + ([os.path.abspath(elf)] if elf else []),
+                            stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         link = Link(port)
@@ -153,6 +158,9 @@ def main(models):
                       f"{name} input {k}: output = golden = host, counters = host "
                       f"({len(counters)} layers, {instructions:,} instructions)")
                 k += 1
+            macs = sum(c["macs"] for c in counters)
+            print(f"     {name}: {instructions:,} instructions per inference, {macs:,} MACs, "
+                  f"{instructions / max(macs, 1):.3f} instructions per MAC")
             # A retried INVOKE (same seq) is answered from the cache, not run again.
             before = p.unpack_stats(link.call(p.STATS))
             again = link.send(p.INVOKE, x.tobytes(), seq=link.seq)  # same seq as STATS: new type

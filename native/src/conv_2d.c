@@ -19,7 +19,7 @@ void edla_eval_conv_2d(const edla_model *model, const edla_op *op, uint8_t *scra
     ku_conv_setup(model, op, scratch, &d, &g);
     ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)(d.c_end - d.c_begin) * (uint64_t)g.k_h *
                               (uint64_t)g.k_w * (uint64_t)g.in_c);
-#if EDLA_HOST_FAST
+#if EDLA_FAST_KERNELS
     if (edla_fast_conv_2d(&d, &g)) {
         return;
     }

@@ -27,7 +27,7 @@ void edla_eval_depthwise_conv_2d(const edla_model *model, const edla_op *op, uin
     int8_t *out = d.out;
     ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)chunk_c * (uint64_t)g.k_h *
                               (uint64_t)g.k_w);
-#if EDLA_HOST_FAST
+#if EDLA_FAST_KERNELS
     if (edla_fast_depthwise_conv_2d(&d, &g, depth_multiplier)) {
         return;
     }

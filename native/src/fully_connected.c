@@ -64,7 +64,7 @@ void edla_eval_fully_connected(const edla_model *model, const edla_op *op, uint8
     const size_t out_c = ku_element_count(edla_out(model, op, 0)) / rows; /* all units */
     const int32_t filter_offset = op->p[FC_P_FILTER_OFFSET];
     ku_add_macs(counters, (uint64_t)rows * (uint64_t)(d.c_end - d.c_begin) * (uint64_t)depth);
-#if EDLA_HOST_FAST
+#if EDLA_FAST_KERNELS
     if (edla_fast_fully_connected(&d, rows, out_c, depth, filter_offset)) {
         return;
     }

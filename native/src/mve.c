@@ -1,0 +1,240 @@
+/*
+ * mve.c - Cortex-M55 MVE (Helium) fast paths of conv, depthwise conv and fully
+ * connected (see host_fast.h). Compiled in when the firmware is built with MVE
+ * (make -C firmware, MVE=1: -DEDLA_USE_MVE on an MVE target); with MVE=0 or on
+ * any other target this file is empty and the portable loops run.
+ *
+ * Exactness (the portable kernels' acc = sum over in-bounds taps of
+ * w * (x + input_offset) modulo 2^32, then TFLM's requantization):
+ *  - conv and FC: each pixel's K = Kh * Kw * Cin inputs are gathered into a
+ *    patch on the stack, padding taps holding x = -input_offset (the zero
+ *    point), whose term w * (x + input_offset) is 0; then
+ *    sum w * (x + off) = sum w * x + off * sum w over all K taps, an identity
+ *    modulo 2^32, with sum w per channel computed once per eval. VMLADAVA
+ *    accumulates int8 products into a 32-bit register, wrapping like uint32;
+ *  - depthwise: channels across int32 lanes, (x + off) * w per lane (VMLA);
+ *  - requantization: VQRDMULH is gemmlowp's SaturatingRoundingDoublingHighMul
+ *    bit for bit (both are floor((2ab + 2^31) / 2^32), INT32_MIN^2 saturating),
+ *    and RoundingDivideByPOT is VRSHL after subtracting 1 from negative values
+ *    when the shift is non-zero (ties away from zero, as CMSIS-NN does).
+ * Shapes beyond the stack buffers fall back to the portable loops (return 0).
+ */
+#include "host_fast.h"
+
+#if EDLA_MVE_FAST
+
+#include <arm_mve.h>
+
+#define MVE_MAX_K 2048 /* patch bytes (one pixel's K) */
+#define MVE_GROUP 256  /* output channels per pass (per-channel tables on the stack) */
+
+/* TFLM requantize_to_int8 of the first n <= 4 lanes (tables read only there). */
+static inline void requant4_store(int32x4_t acc, const int32_t *mult, const int32_t *shift,
+                                  const ku_channel_op_data *d, int8_t *out, int n) {
+    const mve_pred16_t live = vctp32q((uint32_t)n);
+    const int32x4_t sh = vldrwq_z_s32(shift, live);
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int32x4_t ls = vmaxq_s32(sh, zero);
+    const int32x4_t rs = vminq_s32(sh, zero); /* -right shift, <= 0 */
+    int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, ls), vldrwq_z_s32(mult, live));
+    /* ties away from zero: -1 for negative v when there is a right shift */
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(v, rs), 31);
+    v = vrshlq_s32(vqaddq_s32(v, fixup), rs);
+    v = vaddq_n_s32(v, d->output_offset);
+    v = vmaxq_s32(v, vdupq_n_s32(d->act_min));
+    v = vminq_s32(v, vdupq_n_s32(d->act_max));
+    vstrbq_p_s32(out, v, live);
+}
+
+/* Per-channel tables of one pass: corr = bias + offset * sum w, mult, shift. */
+typedef struct {
+    int32_t corr[MVE_GROUP], mult[MVE_GROUP], shift[MVE_GROUP];
+} mve_tables;
+
+/* Channels [c0, c0 + n) of the chunk; filter row of chunk channel c at
+ * filter + c * k (k contiguous bytes). */
+static void tables_init(mve_tables *t, const ku_channel_op_data *d, const int8_t *filter, size_t k,
+                        int c0, int n, int32_t offset) {
+    for (int i = 0; i < n; ++i) {
+        const int oc = d->c_begin + c0 + i;
+        const int8_t *w = filter + (size_t)(c0 + i) * k;
+        int32_t s = 0; /* |sum| <= 128 * k: fits */
+        size_t j = 0;
+        for (; j + 16 <= k; j += 16) {
+            s = vaddvaq_s8(s, vldrbq_s8(w + j));
+        }
+        if (j < k) {
+            s = vaddvaq_p_s8(s, vldrbq_z_s8(w + j, vctp8q((uint32_t)(k - j))), vctp8q((uint32_t)(k - j)));
+        }
+        uint32_t c = d->bias != 0 ? (uint32_t)d->bias[oc] : 0u;
+        c += (uint32_t)s * (uint32_t)offset;
+        t->corr[i] = u32_to_i32(c);
+        t->mult[i] = d->mult[oc];
+        t->shift[i] = d->shift[oc];
+    }
+    for (int i = n; i < MVE_GROUP && i < n + 4; ++i) {
+        t->corr[i] = t->mult[i] = t->shift[i] = 0;
+    }
+}
+
+/* out[0 .. n) for channels [c0, c0 + n): dots of x (k bytes) with the filter
+ * rows, 4 channels at a time sharing each x load. */
+static void dot_channels(const int8_t *x, size_t k, const int8_t *filter, const mve_tables *t,
+                         int c0, int n, const ku_channel_op_data *d, int8_t *out) {
+    for (int i = 0; i < n; i += 4) {
+        const int8_t *w0 = filter + (size_t)(c0 + i) * k;
+        const int live = n - i < 4 ? n - i : 4;
+        /* rows past the chunk read row 0 again: computed, never stored */
+        const int8_t *w1 = live > 1 ? w0 + k : w0;
+        const int8_t *w2 = live > 2 ? w0 + 2 * k : w0;
+        const int8_t *w3 = live > 3 ? w0 + 3 * k : w0;
+        int32_t a0 = t->corr[i], a1 = t->corr[i + 1], a2 = t->corr[i + 2], a3 = t->corr[i + 3];
+        size_t j = 0;
+        for (; j + 16 <= k; j += 16) {
+            const int8x16_t xv = vldrbq_s8(x + j);
+            a0 = vmladavaq_s8(a0, xv, vldrbq_s8(w0 + j));
+            a1 = vmladavaq_s8(a1, xv, vldrbq_s8(w1 + j));
+            a2 = vmladavaq_s8(a2, xv, vldrbq_s8(w2 + j));
+            a3 = vmladavaq_s8(a3, xv, vldrbq_s8(w3 + j));
+        }
+        if (j < k) {
+            const mve_pred16_t p = vctp8q((uint32_t)(k - j));
+            const int8x16_t xv = vldrbq_z_s8(x + j, p);
+            a0 = vmladavaq_p_s8(a0, xv, vldrbq_z_s8(w0 + j, p), p);
+            a1 = vmladavaq_p_s8(a1, xv, vldrbq_z_s8(w1 + j, p), p);
+            a2 = vmladavaq_p_s8(a2, xv, vldrbq_z_s8(w2 + j, p), p);
+            a3 = vmladavaq_p_s8(a3, xv, vldrbq_z_s8(w3 + j, p), p);
+        }
+        int32x4_t acc = vdupq_n_s32(a0);
+        acc = vsetq_lane_s32(a1, acc, 1);
+        acc = vsetq_lane_s32(a2, acc, 2);
+        acc = vsetq_lane_s32(a3, acc, 3);
+        requant4_store(acc, t->mult + i, t->shift + i, d, out + i, live);
+    }
+}
+
+/* One pixel's K inputs in filter order (fy, fx, c); padding taps = zero point. */
+static void build_patch(const ku_window *g, const ku_pixel *px, int8_t zero_point, int8_t *dst) {
+    const size_t in_c = (size_t)g->in_c, row = (size_t)g->k_w * in_c;
+    const size_t lo = (size_t)px->fx_begin * in_c, hi = (size_t)px->fx_end * in_c;
+    for (int fy = 0; fy < g->k_h; ++fy, dst += row) {
+        if (fy < px->fy_begin || fy >= px->fy_end || lo >= hi) {
+            for (size_t j = 0; j < row; ++j) {
+                dst[j] = zero_point;
+            }
+            continue;
+        }
+        const int8_t *in_row = px->in_b + (size_t)(px->y0 + fy * g->dil_h) * g->row_stride;
+        for (size_t j = 0; j < lo; ++j) {
+            dst[j] = zero_point;
+        }
+        for (int fx = px->fx_begin; fx < px->fx_end;) {
+            const int8_t *src = in_row + (size_t)(px->x0 + fx * g->dil_w) * in_c;
+            const int run = g->dil_w == 1 ? px->fx_end - fx : 1; /* dilation 1: one run */
+            const size_t n = (size_t)run * in_c;
+            int8_t *o = dst + (size_t)fx * in_c;
+            size_t j = 0;
+            for (; j + 16 <= n; j += 16) {
+                vstrbq_s8(o + j, vldrbq_s8(src + j));
+            }
+            if (j < n) {
+                const mve_pred16_t p = vctp8q((uint32_t)(n - j));
+                vstrbq_p_s8(o + j, vldrbq_z_s8(src + j, p), p);
+            }
+            fx += run;
+        }
+        for (size_t j = hi; j < row; ++j) {
+            dst[j] = zero_point;
+        }
+    }
+}
+
+/* Filter element (oc, kk) at filter[oc * k + kk] (conv) only: contiguous rows. */
+int edla_fast_conv_2d(const ku_channel_op_data *d, const ku_window *g) {
+    const size_t k = (size_t)g->k_h * (size_t)g->k_w * (size_t)g->in_c;
+    if (k > MVE_MAX_K) {
+        return 0;
+    }
+    int8_t patch[MVE_MAX_K] __attribute__((aligned(16)));
+    mve_tables t;
+    const int chunk = d->c_end - d->c_begin;
+    const int8_t zero_point = (int8_t)(-d->input_offset); /* in [-128, 127]: checked offset */
+    /* 1x1, stride 1 (no padding: pad < extent 1): a pixel's inputs are contiguous */
+    const int direct = g->k_h == 1 && g->k_w == 1;
+    for (int c0 = 0; c0 < chunk; c0 += MVE_GROUP) {
+        const int n = chunk - c0 < MVE_GROUP ? chunk - c0 : MVE_GROUP;
+        tables_init(&t, d, d->filter, k, c0, n, d->input_offset);
+        int8_t *out = d->out + d->c_begin + c0;
+        ku_pixel px;
+        ku_pixel_start(g, d->input, &px);
+        do {
+            const int8_t *x;
+            if (direct) {
+                x = px.in_b + (size_t)px.y0 * g->row_stride + (size_t)px.x0 * (size_t)g->in_c;
+            } else {
+                build_patch(g, &px, zero_point, patch);
+                x = patch;
+            }
+            dot_channels(x, k, d->filter, &t, c0, n, d, out);
+            out += g->out_c;
+        } while (ku_pixel_next(g, &px));
+    }
+    return 1;
+}
+
+int edla_fast_fully_connected(const ku_channel_op_data *d, size_t rows, size_t out_c, int depth,
+                              int32_t filter_offset) {
+    if (filter_offset != 0) {
+        return 0;
+    }
+    mve_tables t;
+    const size_t k = (size_t)depth;
+    const int chunk = d->c_end - d->c_begin;
+    for (int c0 = 0; c0 < chunk; c0 += MVE_GROUP) {
+        const int n = chunk - c0 < MVE_GROUP ? chunk - c0 : MVE_GROUP;
+        tables_init(&t, d, d->filter, k, c0, n, d->input_offset);
+        for (size_t r = 0; r < rows; ++r) {
+            dot_channels(d->input + r * k, k, d->filter, &t, c0, n, d,
+                         d->out + r * out_c + (size_t)d->c_begin + (size_t)c0);
+        }
+    }
+    return 1;
+}
+
+/* Depth multiplier 1: 4 channels per int32 vector, (x + off) * w per tap
+ * (exact in int32, summed wrapping). */
+int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
+                                int depth_multiplier) {
+    if (depth_multiplier != 1) {
+        return 0;
+    }
+    const int n = d->c_end - d->c_begin;
+    const size_t in_c = (size_t)g->in_c, chunk = (size_t)n;
+    int8_t *out = d->out;
+    ku_pixel px;
+    ku_pixel_start(g, d->input, &px);
+    do {
+        for (int c = 0; c < n; c += 4) {
+            const int live = n - c < 4 ? n - c : 4;
+            const mve_pred16_t p = vctp32q((uint32_t)live);
+            const int oc = d->c_begin + c;
+            int32x4_t acc = d->bias != 0 ? vldrwq_z_s32(d->bias + oc, p) : vdupq_n_s32(0);
+            for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
+                const int8_t *in_row = px.in_b + (size_t)(px.y0 + fy * g->dil_h) * g->row_stride +
+                                       (size_t)oc;
+                const int8_t *f_row = d->filter + (size_t)fy * (size_t)g->k_w * chunk + (size_t)c;
+                for (int fx = px.fx_begin; fx < px.fx_end; ++fx) {
+                    const int32x4_t xv = vaddq_n_s32(
+                        vldrbq_z_s32(in_row + (size_t)(px.x0 + fx * g->dil_w) * in_c, p),
+                        d->input_offset);
+                    acc = vaddq_s32(acc, vmulq_s32(xv, vldrbq_z_s32(f_row + (size_t)fx * chunk, p)));
+                }
+            }
+            requant4_store(acc, d->mult + oc, d->shift + oc, d, out + oc, live);
+        }
+        out += g->out_c;
+    } while (ku_pixel_next(g, &px));
+    return 1;
+}
+
+#endif /* EDLA_MVE_FAST */
