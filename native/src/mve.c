@@ -28,22 +28,35 @@
 #define MVE_MAX_K 2048 /* patch bytes (one pixel's K) */
 #define MVE_GROUP 256  /* output channels per pass (per-channel tables on the stack) */
 
-/* TFLM requantize_to_int8 of the first n <= 4 lanes (tables read only there). */
-static inline void requant4_store(int32x4_t acc, const int32_t *mult, const int32_t *shift,
-                                  const ku_channel_op_data *d, int8_t *out, int n) {
-    const mve_pred16_t live = vctp32q((uint32_t)n);
-    const int32x4_t sh = vldrwq_z_s32(shift, live);
+/* Output offset and clamp of one op, hoisted out of the loops (stores to int8
+ * outputs could alias the op data as far as the compiler knows). */
+typedef struct {
+    int32_t output_offset, act_min, act_max;
+} mve_out;
+
+/* TFLM requantize_to_int8 of 4 lanes, before narrowing. */
+static inline int32x4_t requant4(int32x4_t acc, int32x4_t mult, int32x4_t shift, mve_out o) {
     const int32x4_t zero = vdupq_n_s32(0);
-    const int32x4_t ls = vmaxq_s32(sh, zero);
-    const int32x4_t rs = vminq_s32(sh, zero); /* -right shift, <= 0 */
-    int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, ls), vldrwq_z_s32(mult, live));
+    const int32x4_t rs = vminq_s32(shift, zero); /* -right shift, <= 0 */
+    int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, vmaxq_s32(shift, zero)), mult);
     /* ties away from zero: -1 for negative v when there is a right shift */
     const int32x4_t fixup = vshrq_n_s32(vandq_s32(v, rs), 31);
     v = vrshlq_s32(vqaddq_s32(v, fixup), rs);
-    v = vaddq_n_s32(v, d->output_offset);
-    v = vmaxq_s32(v, vdupq_n_s32(d->act_min));
-    v = vminq_s32(v, vdupq_n_s32(d->act_max));
-    vstrbq_p_s32(out, v, live);
+    v = vaddq_n_s32(v, o.output_offset);
+    v = vmaxq_s32(v, vdupq_n_s32(o.act_min));
+    return vminq_s32(v, vdupq_n_s32(o.act_max));
+}
+
+/* requant4 of channels with tables at mult/shift, stored to out[0 .. n), n <= 4. */
+static inline void requant4_store(int32x4_t acc, const int32_t *mult, const int32_t *shift,
+                                  mve_out o, int8_t *out, int n) {
+    const mve_pred16_t live = vctp32q((uint32_t)n);
+    vstrbq_p_s32(out, requant4(acc, vldrwq_z_s32(mult, live), vldrwq_z_s32(shift, live), o), live);
+}
+
+static inline mve_out out_params(const ku_channel_op_data *d) {
+    const mve_out o = {d->output_offset, d->act_min, d->act_max};
+    return o;
 }
 
 /* Per-channel tables of one pass: corr = bias + offset * sum w, mult, shift. */
@@ -80,36 +93,42 @@ static void tables_init(mve_tables *t, const ku_channel_op_data *d, const int8_t
 /* out[0 .. n) for channels [c0, c0 + n): dots of x (k bytes) with the filter
  * rows, 4 channels at a time sharing each x load. */
 static void dot_channels(const int8_t *x, size_t k, const int8_t *filter, const mve_tables *t,
-                         int c0, int n, const ku_channel_op_data *d, int8_t *out) {
+                         int c0, int n, mve_out o, int8_t *out) {
+    const size_t tail = k & 15u;
+    const mve_pred16_t pt = vctp8q((uint32_t)tail);
     for (int i = 0; i < n; i += 4) {
-        const int8_t *w0 = filter + (size_t)(c0 + i) * k;
         const int live = n - i < 4 ? n - i : 4;
         /* rows past the chunk read row 0 again: computed, never stored */
+        const int8_t *w0 = filter + (size_t)(c0 + i) * k;
         const int8_t *w1 = live > 1 ? w0 + k : w0;
         const int8_t *w2 = live > 2 ? w0 + 2 * k : w0;
         const int8_t *w3 = live > 3 ? w0 + 3 * k : w0;
+        const int8_t *xp = x;
         int32_t a0 = t->corr[i], a1 = t->corr[i + 1], a2 = t->corr[i + 2], a3 = t->corr[i + 3];
-        size_t j = 0;
-        for (; j + 16 <= k; j += 16) {
-            const int8x16_t xv = vldrbq_s8(x + j);
-            a0 = vmladavaq_s8(a0, xv, vldrbq_s8(w0 + j));
-            a1 = vmladavaq_s8(a1, xv, vldrbq_s8(w1 + j));
-            a2 = vmladavaq_s8(a2, xv, vldrbq_s8(w2 + j));
-            a3 = vmladavaq_s8(a3, xv, vldrbq_s8(w3 + j));
+        for (size_t j = k >> 4; j > 0; --j) {
+            const int8x16_t xv = vldrbq_s8(xp);
+            xp += 16;
+            a0 = vmladavaq_s8(a0, xv, vldrbq_s8(w0));
+            w0 += 16;
+            a1 = vmladavaq_s8(a1, xv, vldrbq_s8(w1));
+            w1 += 16;
+            a2 = vmladavaq_s8(a2, xv, vldrbq_s8(w2));
+            w2 += 16;
+            a3 = vmladavaq_s8(a3, xv, vldrbq_s8(w3));
+            w3 += 16;
         }
-        if (j < k) {
-            const mve_pred16_t p = vctp8q((uint32_t)(k - j));
-            const int8x16_t xv = vldrbq_z_s8(x + j, p);
-            a0 = vmladavaq_p_s8(a0, xv, vldrbq_z_s8(w0 + j, p), p);
-            a1 = vmladavaq_p_s8(a1, xv, vldrbq_z_s8(w1 + j, p), p);
-            a2 = vmladavaq_p_s8(a2, xv, vldrbq_z_s8(w2 + j, p), p);
-            a3 = vmladavaq_p_s8(a3, xv, vldrbq_z_s8(w3 + j, p), p);
+        if (tail != 0) {
+            const int8x16_t xv = vldrbq_z_s8(xp, pt);
+            a0 = vmladavaq_p_s8(a0, xv, vldrbq_z_s8(w0, pt), pt);
+            a1 = vmladavaq_p_s8(a1, xv, vldrbq_z_s8(w1, pt), pt);
+            a2 = vmladavaq_p_s8(a2, xv, vldrbq_z_s8(w2, pt), pt);
+            a3 = vmladavaq_p_s8(a3, xv, vldrbq_z_s8(w3, pt), pt);
         }
         int32x4_t acc = vdupq_n_s32(a0);
         acc = vsetq_lane_s32(a1, acc, 1);
         acc = vsetq_lane_s32(a2, acc, 2);
         acc = vsetq_lane_s32(a3, acc, 3);
-        requant4_store(acc, t->mult + i, t->shift + i, d, out + i, live);
+        requant4_store(acc, t->mult + i, t->shift + i, o, out + i, live);
     }
 }
 
@@ -155,8 +174,12 @@ int edla_fast_conv_2d(const ku_channel_op_data *d, const ku_window *g) {
     if (k > MVE_MAX_K) {
         return 0;
     }
+#ifdef EDLA_MVE_NO_CONV
+    return 0;
+#endif
     int8_t patch[MVE_MAX_K] __attribute__((aligned(16)));
     mve_tables t;
+    const mve_out o = out_params(d);
     const int chunk = d->c_end - d->c_begin;
     const int8_t zero_point = (int8_t)(-d->input_offset); /* in [-128, 127]: checked offset */
     /* 1x1, stride 1 (no padding: pad < extent 1): a pixel's inputs are contiguous */
@@ -175,7 +198,7 @@ int edla_fast_conv_2d(const ku_channel_op_data *d, const ku_window *g) {
                 build_patch(g, &px, zero_point, patch);
                 x = patch;
             }
-            dot_channels(x, k, d->filter, &t, c0, n, d, out);
+            dot_channels(x, k, d->filter, &t, c0, n, o, out);
             out += g->out_c;
         } while (ku_pixel_next(g, &px));
     }
@@ -188,49 +211,74 @@ int edla_fast_fully_connected(const ku_channel_op_data *d, size_t rows, size_t o
         return 0;
     }
     mve_tables t;
+    const mve_out o = out_params(d);
     const size_t k = (size_t)depth;
     const int chunk = d->c_end - d->c_begin;
     for (int c0 = 0; c0 < chunk; c0 += MVE_GROUP) {
         const int n = chunk - c0 < MVE_GROUP ? chunk - c0 : MVE_GROUP;
         tables_init(&t, d, d->filter, k, c0, n, d->input_offset);
         for (size_t r = 0; r < rows; ++r) {
-            dot_channels(d->input + r * k, k, d->filter, &t, c0, n, d,
+            dot_channels(d->input + r * k, k, d->filter, &t, c0, n, o,
                          d->out + r * out_c + (size_t)d->c_begin + (size_t)c0);
         }
     }
     return 1;
 }
 
-/* Depth multiplier 1: 4 channels per int32 vector, (x + off) * w per tap
- * (exact in int32, summed wrapping). */
+/* Depth multiplier 1: 8 channels per int16 vector, (x + off) * w exact in
+ * int16 x int16 -> int32 multiplies of the even (VMULLB) and odd (VMULLT)
+ * lanes, summed wrapping per lane; requantized per lane half and
+ * interleaved back by the narrowing moves. */
 int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
                                 int depth_multiplier) {
     if (depth_multiplier != 1) {
         return 0;
     }
+#ifdef EDLA_MVE_NO_DW
+    return 0;
+#endif
     const int n = d->c_end - d->c_begin;
     const size_t in_c = (size_t)g->in_c, chunk = (size_t)n;
+    const size_t x_step = (size_t)g->dil_w * in_c;
+    const int16_t offset = (int16_t)d->input_offset;
+    const mve_out o = out_params(d);
+    const uint32x4_t even = vidupq_n_u32(0, 2), odd = vidupq_n_u32(1, 2);
     int8_t *out = d->out;
     ku_pixel px;
     ku_pixel_start(g, d->input, &px);
     do {
-        for (int c = 0; c < n; c += 4) {
-            const int live = n - c < 4 ? n - c : 4;
-            const mve_pred16_t p = vctp32q((uint32_t)live);
+        const int taps_x = px.fx_end - px.fx_begin;
+        for (int c = 0; c < n; c += 8) {
+            const int live = n - c < 8 ? n - c : 8;
+            const mve_pred16_t p = vctp16q((uint32_t)live);
+            const mve_pred16_t pe = vctp32q((uint32_t)(live + 1) / 2);
+            const mve_pred16_t po = vctp32q((uint32_t)live / 2);
             const int oc = d->c_begin + c;
-            int32x4_t acc = d->bias != 0 ? vldrwq_z_s32(d->bias + oc, p) : vdupq_n_s32(0);
-            for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
-                const int8_t *in_row = px.in_b + (size_t)(px.y0 + fy * g->dil_h) * g->row_stride +
-                                       (size_t)oc;
-                const int8_t *f_row = d->filter + (size_t)fy * (size_t)g->k_w * chunk + (size_t)c;
-                for (int fx = px.fx_begin; fx < px.fx_end; ++fx) {
-                    const int32x4_t xv = vaddq_n_s32(
-                        vldrbq_z_s32(in_row + (size_t)(px.x0 + fx * g->dil_w) * in_c, p),
-                        d->input_offset);
-                    acc = vaddq_s32(acc, vmulq_s32(xv, vldrbq_z_s32(f_row + (size_t)fx * chunk, p)));
+            int32x4_t ae = vdupq_n_s32(0), ao = vdupq_n_s32(0);
+            if (d->bias != 0) {
+                ae = vldrwq_gather_shifted_offset_z_s32(d->bias + oc, even, pe);
+                ao = vldrwq_gather_shifted_offset_z_s32(d->bias + oc, odd, po);
+            }
+            for (int fy = px.fy_begin; fy < px.fy_end && taps_x > 0; ++fy) {
+                const int8_t *xp = px.in_b + (size_t)(px.y0 + fy * g->dil_h) * g->row_stride +
+                                   (size_t)(px.x0 + px.fx_begin * g->dil_w) * in_c + (size_t)oc;
+                const int8_t *wp =
+                    d->filter + ((size_t)fy * (size_t)g->k_w + (size_t)px.fx_begin) * chunk + (size_t)c;
+                for (int tap = taps_x; tap > 0; --tap) {
+                    /* lanes past the chunk: w = 0, so their product is 0 */
+                    const int16x8_t xv = vaddq_n_s16(vldrbq_z_s16(xp, p), offset);
+                    const int16x8_t wv = vldrbq_z_s16(wp, p);
+                    ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
+                    ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
+                    xp += x_step;
+                    wp += chunk;
                 }
             }
-            requant4_store(acc, d->mult + oc, d->shift + oc, d, out + oc, live);
+            const int32x4_t re = requant4(ae, vldrwq_gather_shifted_offset_z_s32(d->mult + oc, even, pe),
+                                          vldrwq_gather_shifted_offset_z_s32(d->shift + oc, even, pe), o);
+            const int32x4_t ro = requant4(ao, vldrwq_gather_shifted_offset_z_s32(d->mult + oc, odd, po),
+                                          vldrwq_gather_shifted_offset_z_s32(d->shift + oc, odd, po), o);
+            vstrbq_p_s16(out + oc, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), re), ro), p);
         }
         out += g->out_c;
     } while (ku_pixel_next(g, &px));
