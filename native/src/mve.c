@@ -34,17 +34,22 @@ typedef struct {
     int32_t output_offset, act_min, act_max;
 } mve_out;
 
-/* TFLM requantize_to_int8 of 4 lanes, before narrowing. */
-static inline int32x4_t requant4(int32x4_t acc, int32x4_t mult, int32x4_t shift, mve_out o) {
-    const int32x4_t zero = vdupq_n_s32(0);
-    const int32x4_t rs = vminq_s32(shift, zero); /* -right shift, <= 0 */
-    int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, vmaxq_s32(shift, zero)), mult);
+/* TFLM requantize_to_int8 of 4 lanes, before narrowing; lshift = max(shift, 0),
+ * rshift = min(shift, 0) (minus the right shift). */
+static inline int32x4_t requant4_lr(int32x4_t acc, int32x4_t mult, int32x4_t lshift,
+                                    int32x4_t rshift, mve_out o) {
+    int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, lshift), mult);
     /* ties away from zero: -1 for negative v when there is a right shift */
-    const int32x4_t fixup = vshrq_n_s32(vandq_s32(v, rs), 31);
-    v = vrshlq_s32(vqaddq_s32(v, fixup), rs);
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(v, rshift), 31);
+    v = vrshlq_s32(vqaddq_s32(v, fixup), rshift);
     v = vaddq_n_s32(v, o.output_offset);
     v = vmaxq_s32(v, vdupq_n_s32(o.act_min));
     return vminq_s32(v, vdupq_n_s32(o.act_max));
+}
+
+static inline int32x4_t requant4(int32x4_t acc, int32x4_t mult, int32x4_t shift, mve_out o) {
+    const int32x4_t zero = vdupq_n_s32(0);
+    return requant4_lr(acc, mult, vmaxq_s32(shift, zero), vminq_s32(shift, zero), o);
 }
 
 /* requant4 of channels with tables at mult/shift, stored to out[0 .. n), n <= 4. */
@@ -225,10 +230,20 @@ int edla_fast_fully_connected(const ku_channel_op_data *d, size_t rows, size_t o
     return 1;
 }
 
-/* Depth multiplier 1: 8 channels per int16 vector, (x + off) * w exact in
- * int16 x int16 -> int32 multiplies of the even (VMULLB) and odd (VMULLT)
- * lanes, summed wrapping per lane; requantized per lane half and
- * interleaved back by the narrowing moves. */
+/* Per 8 channels of a depthwise pass: the even (channels 0, 2, 4, 6) and odd
+ * lanes' requantization tables, and the accumulator start for interior pixels
+ * (bias + offset * sum over all taps of w) and for border pixels (bias). */
+typedef struct {
+    int32x4_t corr[2], bias[2], mult[2], lshift[2], rshift[2];
+} dw_block;
+
+#define DW_BLOCKS 32 /* 256 channels per pass */
+
+/* Depth multiplier 1: 8 channels per int16 vector, w * x exact in int16 x
+ * int16 -> int32 multiplies of the even (VMULLB) and odd (VMULLT) lanes,
+ * summed wrapping per lane; requantized per lane half and interleaved back by
+ * the narrowing moves. Interior pixels take the input offset as
+ * offset * sum w (precomputed), border pixels add it to each in-bounds x. */
 int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
                                 int depth_multiplier) {
     if (depth_multiplier != 1) {
@@ -240,48 +255,92 @@ int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
     const int n = d->c_end - d->c_begin;
     const size_t in_c = (size_t)g->in_c, chunk = (size_t)n;
     const size_t x_step = (size_t)g->dil_w * in_c;
+    const int taps = g->k_h * g->k_w;
     const int16_t offset = (int16_t)d->input_offset;
     const mve_out o = out_params(d);
-    const uint32x4_t even = vidupq_n_u32(0, 2), odd = vidupq_n_u32(1, 2);
-    int8_t *out = d->out;
-    ku_pixel px;
-    ku_pixel_start(g, d->input, &px);
-    do {
-        const int taps_x = px.fx_end - px.fx_begin;
-        for (int c = 0; c < n; c += 8) {
-            const int live = n - c < 8 ? n - c : 8;
-            const mve_pred16_t p = vctp16q((uint32_t)live);
-            const mve_pred16_t pe = vctp32q((uint32_t)(live + 1) / 2);
-            const mve_pred16_t po = vctp32q((uint32_t)live / 2);
-            const int oc = d->c_begin + c;
-            int32x4_t ae = vdupq_n_s32(0), ao = vdupq_n_s32(0);
-            if (d->bias != 0) {
-                ae = vldrwq_gather_shifted_offset_z_s32(d->bias + oc, even, pe);
-                ao = vldrwq_gather_shifted_offset_z_s32(d->bias + oc, odd, po);
+    dw_block blocks[DW_BLOCKS];
+    for (int c0 = 0; c0 < n; c0 += DW_BLOCKS * 8) {
+        const int gn = n - c0 < DW_BLOCKS * 8 ? n - c0 : DW_BLOCKS * 8;
+        for (int b = 0; b * 8 < gn; ++b) {
+            int32_t tab[5][2][4];
+            for (int i = 0; i < 8; ++i) {
+                const int c = c0 + b * 8 + i, oc = d->c_begin + c;
+                const int in = b * 8 + i < gn;
+                int32_t sum = 0; /* |sum| <= 128 * taps: fits (checked dims) */
+                for (int t = 0; in && t < taps; ++t) {
+                    sum += d->filter[(size_t)t * chunk + (size_t)c];
+                }
+                const int32_t bias = in && d->bias != 0 ? d->bias[oc] : 0;
+                const int32_t shift = in ? d->shift[oc] : 0;
+                tab[0][i & 1][i >> 1] = u32_to_i32((uint32_t)bias + (uint32_t)sum * (uint32_t)d->input_offset);
+                tab[1][i & 1][i >> 1] = bias;
+                tab[2][i & 1][i >> 1] = in ? d->mult[oc] : 0;
+                tab[3][i & 1][i >> 1] = shift > 0 ? shift : 0;
+                tab[4][i & 1][i >> 1] = shift > 0 ? 0 : shift; /* -right shift */
             }
-            for (int fy = px.fy_begin; fy < px.fy_end && taps_x > 0; ++fy) {
-                const int8_t *xp = px.in_b + (size_t)(px.y0 + fy * g->dil_h) * g->row_stride +
-                                   (size_t)(px.x0 + px.fx_begin * g->dil_w) * in_c + (size_t)oc;
-                const int8_t *wp =
-                    d->filter + ((size_t)fy * (size_t)g->k_w + (size_t)px.fx_begin) * chunk + (size_t)c;
-                for (int tap = taps_x; tap > 0; --tap) {
-                    /* lanes past the chunk: w = 0, so their product is 0 */
-                    const int16x8_t xv = vaddq_n_s16(vldrbq_z_s16(xp, p), offset);
-                    const int16x8_t wv = vldrbq_z_s16(wp, p);
-                    ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
-                    ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
-                    xp += x_step;
-                    wp += chunk;
+            for (int h = 0; h < 2; ++h) {
+                blocks[b].corr[h] = vldrwq_s32(tab[0][h]);
+                blocks[b].bias[h] = vldrwq_s32(tab[1][h]);
+                blocks[b].mult[h] = vldrwq_s32(tab[2][h]);
+                blocks[b].lshift[h] = vldrwq_s32(tab[3][h]);
+                blocks[b].rshift[h] = vldrwq_s32(tab[4][h]);
+            }
+        }
+        int8_t *out = d->out + d->c_begin + c0;
+        ku_pixel px;
+        ku_pixel_start(g, d->input, &px);
+        do {
+            const int taps_x = px.fx_end - px.fx_begin;
+            const int interior = px.fy_begin == 0 && px.fy_end == g->k_h && px.fx_begin == 0 &&
+                                 px.fx_end == g->k_w;
+            const int8_t *x_first = px.in_b + (size_t)c0 + (size_t)d->c_begin;
+            for (int b = 0; b * 8 < gn; ++b) {
+                const int live = gn - b * 8 < 8 ? gn - b * 8 : 8;
+                const mve_pred16_t p = vctp16q((uint32_t)live);
+                const dw_block *blk = &blocks[b];
+                int32x4_t ae = interior ? blk->corr[0] : blk->bias[0];
+                int32x4_t ao = interior ? blk->corr[1] : blk->bias[1];
+                for (int fy = px.fy_begin; fy < px.fy_end && taps_x > 0; ++fy) {
+                    const int8_t *xp = x_first + (size_t)(px.y0 + fy * g->dil_h) * g->row_stride +
+                                       (size_t)(px.x0 + px.fx_begin * g->dil_w) * in_c + (size_t)b * 8;
+                    const int8_t *wp = d->filter + ((size_t)fy * (size_t)g->k_w + (size_t)px.fx_begin) * chunk +
+                                       (size_t)c0 + (size_t)b * 8;
+                    if (interior && live == 8) {
+                        for (int tap = taps_x; tap > 0; --tap) {
+                            const int16x8_t xv = vldrbq_s16(xp);
+                            const int16x8_t wv = vldrbq_s16(wp);
+                            ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
+                            ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
+                            xp += x_step;
+                            wp += chunk;
+                        }
+                    } else {
+                        for (int tap = taps_x; tap > 0; --tap) {
+                            /* lanes past the chunk: w = 0, so their product is 0 */
+                            int16x8_t xv = vldrbq_z_s16(xp, p);
+                            if (!interior) {
+                                xv = vaddq_n_s16(xv, offset);
+                            }
+                            const int16x8_t wv = vldrbq_z_s16(wp, p);
+                            ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
+                            ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
+                            xp += x_step;
+                            wp += chunk;
+                        }
+                    }
+                }
+                const int32x4_t re = requant4_lr(ae, blk->mult[0], blk->lshift[0], blk->rshift[0], o);
+                const int32x4_t ro = requant4_lr(ao, blk->mult[1], blk->lshift[1], blk->rshift[1], o);
+                const int16x8_t r16 = vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), re), ro);
+                if (live == 8) {
+                    vstrbq_s16(out + b * 8, r16);
+                } else {
+                    vstrbq_p_s16(out + b * 8, r16, p);
                 }
             }
-            const int32x4_t re = requant4(ae, vldrwq_gather_shifted_offset_z_s32(d->mult + oc, even, pe),
-                                          vldrwq_gather_shifted_offset_z_s32(d->shift + oc, even, pe), o);
-            const int32x4_t ro = requant4(ao, vldrwq_gather_shifted_offset_z_s32(d->mult + oc, odd, po),
-                                          vldrwq_gather_shifted_offset_z_s32(d->shift + oc, odd, po), o);
-            vstrbq_p_s16(out + oc, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), re), ro), p);
-        }
-        out += g->out_c;
-    } while (ku_pixel_next(g, &px));
+            out += g->out_c;
+        } while (ku_pixel_next(g, &px));
+    }
     return 1;
 }
 

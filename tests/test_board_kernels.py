@@ -1,0 +1,71 @@
+"""The firmware's conv, depthwise and fully connected kernels (MVE or scalar,
+per the build) on the emulated board: every op-oracle case plus shapes that
+reach the MVE paths' tails, channel groups and fallbacks; board == TFLM == host."""
+import numpy as np
+import pytest
+
+import edge_dla
+from edge_dla.board import Board
+from edge_dla.errors import BoardError
+from edge_dla.board import protocol as p
+from edge_dla.testing import tflite_builder as tb
+from edge_dla.testing.tflite_builder import run_tflm
+from oracle import PATTERNS, make_inputs
+from test_ops_oracle import CONV_CASES, DW_CASES, FC_CASES, rng_for
+
+pytestmark = pytest.mark.board
+
+EXTRA = {  # MVE: 16-byte K tails, 4/8-channel tails, >256-channel groups, K > 2048 (portable)
+    "conv_k_tail_17": ("conv", dict(in_shape=[1, 6, 6, 17], out_channels=7, kernel=3)),
+    "conv_pointwise_300": ("conv", dict(in_shape=[1, 3, 3, 24], out_channels=300, kernel=1)),
+    "conv_k_2160": ("conv", dict(in_shape=[1, 4, 4, 240], out_channels=5, kernel=3)),
+    "conv_stride2_pointwise": ("conv", dict(in_shape=[1, 6, 6, 32], out_channels=9, kernel=1, stride=2)),
+    "dw_37_channels": ("dw", dict(in_shape=[1, 6, 5, 37], kernel=3)),
+    "dw_stride2_pad_24": ("dw", dict(in_shape=[1, 9, 8, 24], kernel=3, stride=2)),
+    "fc_depth_100_units_13": ("fc", dict(in_shape=[2, 100], units=13, per_channel=True)),
+}
+BUILDERS = {"conv": tb.conv2d_model, "dw": tb.depthwise_model, "fc": tb.fully_connected_model}
+
+
+def all_cases():
+    out = {}
+    for kind, params in (("conv", CONV_CASES), ("dw", DW_CASES), ("fc", FC_CASES)):
+        for param in params:
+            out[f"{kind}-{param.id}"] = (kind, param.values[0], param.id)
+    for name, (kind, kw) in EXTRA.items():
+        out[name] = (kind, kw, name)
+    return out
+
+
+CASES = all_cases()
+
+
+@pytest.fixture(scope="module")
+def board():
+    try:
+        b = Board.launch(timeout=5.0)
+    except BoardError as e:
+        pytest.fail(f"emulated board unavailable ({e}); tools/setup.sh installs QEMU and "
+                    "builds the firmware")
+    with b:
+        yield b
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_channel_op_on_board(board, name):
+    kind, kw, seed_id = CASES[name]
+    rng = rng_for(seed_id)
+    model = BUILDERS[kind](rng, **kw)
+    blob = edge_dla.convert(model)
+    board.load(blob, progress=False)
+    host = edge_dla.Interpreter(model_content=blob)
+    for pattern in PATTERNS:
+        inputs = make_inputs(model, rng, pattern)
+        got, want = board.invoke(inputs), run_tflm(model, inputs)
+        for d, x in zip(host.get_input_details(), inputs):
+            host.set_tensor(d["index"], x)
+        host.invoke()
+        for k, (y, w) in enumerate(zip(got, want)):
+            np.testing.assert_array_equal(y.reshape(w.shape), w, err_msg=f"{name} {pattern} output {k}")
+            np.testing.assert_array_equal(y.reshape(w.shape), host.get_tensor(host.get_output_details()[k]["index"]).reshape(w.shape))
+        assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
