@@ -91,15 +91,16 @@ def format_inspect(info):
         for d in info[role]:
             lines.append(f"{role[:-1]:<13} [{d['index']}] {d['name']}  {d['dtype']}{d['shape']}  "
                          f"{_io_quant_text(d)}")
-    header = (f"{'#':>3}  {'op':<18} {'unit':<4} {'input':<16} {'output':<16} {'MACs':>11} {'weights':>8}  "
-              "scratchpad")
+    header = (f"{'#':>3}  {'op':<18} {'unit':<4} {'input':<16} {'output':<16} {'MACs':>11} {'weights':>8} "
+              f"{'DMA bytes':>9} {'cycles':>8}  scratchpad")
     lines += ["", header, "-" * len(header)]
     for i, layer in enumerate(info["layers"]):
         shape = "x".join(map(str, layer["inputs"][0])) if layer["inputs"] else "-"
         scratch = ", ".join(f"{a}-{b}" for a, b in layer["scratch"])
         lines.append(f"{i:>3}  {_op_name(layer):<18} {layer.get('unit', 'NPU'):<4} {shape:<16} "
                      f"{'x'.join(map(str, layer['output'])):<16} {layer['macs']:>11,} "
-                     f"{layer['weight_bytes']:>8,}  {scratch}")
+                     f"{layer['weight_bytes']:>8,} {layer.get('dma_bytes', 0):>9,} {layer.get('cycles', 0):>8,}  "
+                     f"{scratch}")
     return "\n".join(lines)
 
 

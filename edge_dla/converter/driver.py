@@ -90,9 +90,11 @@ def convert(model, optimise="balanced", **options):
             "output": list(layer.outputs[0].shape), "macs": layer.macs,
             "weight_bytes": sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const),
             "scratch": sorted({(v.buffer.offset + v.byte_offset, v.buffer.offset + v.byte_offset + _view_bytes(v))
-                               for v in layer.inputs + layer.outputs if v is not None and not v.buffer.is_const}),
+                               for v in layer.inputs + layer.outputs
+                               if v is not None and not v.buffer.is_const and not v.buffer.external}),
+            "cycles": cycles, "dma_bytes": moved,
             **layer.info,
-        } for layer in layers],
+        } for layer, cycles, moved in zip(layers, *tiling.layer_costs(layers, npu))],
     }
     # The writer gives the I/O views the first tensor records, in this order.
     meta["inputs"] = _io_meta(inputs, 0)

@@ -295,29 +295,66 @@ def apply_segments(layers, segments, consumers=None, model_outputs=()):
 
 def estimate_cycles(layers, npu):
     """The C core's cycle model (sim.c), from shapes: what a run will measure."""
-    total = previous = 0
+    return sum(layer_costs(layers, npu)[0])
+
+
+def layer_costs(layers, npu):
+    """Per layer: modelled cycles and DMA bytes, exactly as sim.c counts them."""
+    cycles, dma_bytes = [], []
+    previous = 0
     for layer in layers:
-        dma = sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const)
-        if layer.kind == "DMA":  # hidden behind the previous layer, as in sim.c
-            rate = npu["flash_bytes_per_cycle_q8" if layer.inputs[0].buffer.is_const else "ext_bytes_per_cycle_q8"]
-            transfer = -(-layer.inputs[0].buffer.nbytes * 256 // rate)
-            previous = max(transfer - previous, 0)
-            total += previous
+        cost, moved = _layer_cost(layer, npu, previous)
+        cycles.append(cost)
+        dma_bytes.append(moved)
+        previous = cost
+    return cycles, dma_bytes
+
+
+def _layer_cost(layer, npu, previous):
+    dma = sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const)
+    if layer.kind == "DMA":  # hidden behind the previous layer, as in sim.c
+        moved = layer.inputs[0].buffer.nbytes
+        rate = npu["flash_bytes_per_cycle_q8" if layer.inputs[0].buffer.is_const else "ext_bytes_per_cycle_q8"]
+        return max(-(-moved * 256 // rate) - previous, 0), moved
+    if layer.cpu:  # on the CPU beside the NPU: no DMA, no NPU launch overhead
+        elements = max(int(np.prod(v.shape)) for v in (layer.inputs[:1] + layer.outputs[:1]) if v is not None)
+        return elements * CPU_CYCLES_PER_ELEMENT.get(layer.kind, CPU_DEFAULT_CYCLES) + CPU_OP_OVERHEAD, 0
+    if layer.macs:
+        compute = -(-layer.macs // npu["macs_per_cycle"])
+    else:
+        out = layer.outputs[0]
+        compute = -(-int(np.prod(out.shape)) * (4 if out.dtype == "int32" else 1) // ELEMENTWISE_PER_CYCLE)
+    return max(compute, -(-dma * 256 // npu["flash_bytes_per_cycle_q8"])) + npu["op_overhead_cycles"], dma
+
+
+INPLACE = {"ADD": (0, 1), "SOFTMAX": (0,), "LUT": (0,)}  # kernels that may write over these inputs
+
+
+def inplace_aliases(layers, outputs, taken=()):
+    """(output buffer, input buffer) pairs for element-wise layers that can write over an
+    input dying at that layer: same bytes, no broadcast, whole buffers."""
+    last_use, first_use = {}, {}
+    for k, layer in enumerate(layers):
+        for v in layer.inputs + layer.outputs:
+            if v is not None and not v.buffer.is_const:
+                last_use[id(v.buffer)] = k
+                first_use.setdefault(id(v.buffer), k)
+    pinned = {id(v.buffer) for v in outputs} | {id(b) for pair in taken for b in pair}
+    pairs = []
+    for k, layer in enumerate(layers):
+        y = layer.outputs[0] if layer.kind in INPLACE else None
+        if y is None or id(y.buffer) in pinned or y.byte_offset or first_use[id(y.buffer)] != k:
             continue
-        if layer.cpu:  # on the CPU beside the NPU: no DMA, no NPU launch overhead
-            elements = max(int(np.prod(v.shape)) for v in (layer.inputs[:1] + layer.outputs[:1]) if v is not None)
-            previous = elements * CPU_CYCLES_PER_ELEMENT.get(layer.kind, CPU_DEFAULT_CYCLES) + CPU_OP_OVERHEAD
-            total += previous
-            continue
-        if layer.macs:
-            compute = -(-layer.macs // npu["macs_per_cycle"])
-        else:
-            out = layer.outputs[0]
-            compute = -(-int(np.prod(out.shape)) * (4 if out.dtype == "int32" else 1) // ELEMENTWISE_PER_CYCLE)
-        dma_cycles = -(-dma * 256 // npu["flash_bytes_per_cycle_q8"])
-        previous = max(compute, dma_cycles) + npu["op_overhead_cycles"]
-        total += previous
-    return total
+        for slot in INPLACE[layer.kind]:
+            x = layer.inputs[slot] if slot < len(layer.inputs) else None
+            if (x is None or x.buffer.is_const or x.buffer.external or id(x.buffer) in pinned or x.byte_offset
+                    or last_use[id(x.buffer)] != k or x.buffer.nbytes != y.buffer.nbytes
+                    or int(np.prod(x.shape)) != x.buffer.nbytes or x.dtype != y.dtype):
+                continue
+            pairs.append((y.buffer, x.buffer))
+            pinned |= {id(y.buffer), id(x.buffer)}
+            break
+    return pairs
 
 
 def live_peak(layers, inputs, outputs):
@@ -350,7 +387,8 @@ class Fitter:
 
     def build(self, segments, budget):
         striped = apply_segments(self.base, segments, self.consumers, self.model_outputs)
-        return Built(stage_weights(striped, budget), striped.aliases)
+        staged = stage_weights(striped, budget)
+        return Built(staged, striped.aliases + inplace_aliases(staged, self.outputs, striped.aliases))
 
     def evaluate(self, segments, budget):
         layers = self.build(segments, budget)
