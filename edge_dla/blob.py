@@ -59,7 +59,7 @@ def read_header(blob):
     if f[1] != VERSION_MAJOR:
         raise BlobError(f"blob format version {f[1]}.{f[2]} is not supported (this edge_dla reads "
                         f"{VERSION_MAJOR}.x)", "VERSION")
-    header = Header((f[1], f[2]), f[3], f[4], f[5], f[6], f[7], f[8], dict(zip(NPU_FIELDS, f[9:15])), f[15])
+    header = Header((f[1], f[2]), f[3], f[4], f[5], f[6], f[7], f[8], {**dict(zip(NPU_FIELDS, f[9:15])), "sparsity_block": max(1, f[16])}, f[15])
     if header.total_size > len(blob) or header.total_size < HEADER.size:
         raise BlobError(f"blob truncated: header says {header.total_size} bytes, got {len(blob)}", "TRUNCATED")
     if crc32(blob[16:header.total_size]) != header.crc32:
@@ -100,9 +100,12 @@ def read_meta(blob, sections):
     if SEC_META not in sections:
         return {}
     offset, size, _ = sections[SEC_META]
+    data = bytes(blob[offset:offset + size])
     try:
-        return json.loads(bytes(blob[offset:offset + size]).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        if data[:1] != b"{":  # zlib-compressed JSON (what the converter writes)
+            data = zlib.decompress(data)
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, zlib.error) as exc:
         raise BlobError(f"blob metadata is not valid JSON: {exc}", "SECTION") from None
 
 

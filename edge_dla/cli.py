@@ -49,12 +49,28 @@ def _write(path, data):
 def cmd_convert(args):
     from .converter import convert
     from .inspect import inspect
-    blob = convert(args.model, optimise=args.optimise, **_npu_options(args))
+    blob = convert(args.model, optimise=args.optimise, sparsity_block=args.sparsity_block,
+                   weight_format=args.weight_format, **_npu_options(args))
     out = args.output or re.sub(r"\.tflite$", "", args.model) + ".edla"
     _write(out, blob)
     info = inspect(blob)
     print(f"wrote {out}: {info['blob_bytes']:,} bytes, {len(info['layers'])} layers, "
           f"{info['macs']:,} MACs, scratchpad {info['scratchpad_bytes']:,} bytes")
+    return 0
+
+
+def cmd_prune(args):
+    from .prune import prune
+    if not 0.0 <= args.sparsity <= 1.0:
+        raise InputError(f"--sparsity must be in [0, 1], got {args.sparsity}")
+    report = prune(args.model, args.output, args.sparsity, n_inputs=args.n, seed=args.seed)
+    for row in report["layers"]:
+        print(f"buffer {row['buffer']:>4}  {'x'.join(map(str, row['shape'])):<16} zeros "
+              f"{row['zeros_before']:6.1%} -> {row['zeros_after']:6.1%}")
+    d = report["drift"]
+    print(f"wrote {args.output}: outputs vs the original over {d['cases']} random inputs (TFLM): "
+          f"max |diff| {d['max_abs_diff']:g}, mean |diff| {d['mean_abs_diff']:.3f}, "
+          f"{d['changed_fraction']:.1%} of values changed, top-1 agreement {d['top1_agreement']:.0%}")
     return 0
 
 
@@ -101,6 +117,17 @@ def format_inspect(info):
                      f"{'x'.join(map(str, layer['output'])):<16} {layer['macs']:>11,} "
                      f"{layer['weight_bytes']:>8,} {layer.get('dma_bytes', 0):>9,} {layer.get('cycles', 0):>8,}  "
                      f"{scratch}")
+    formats = [(i, layer) for i, layer in enumerate(info["layers"]) if layer.get("weights")]
+    if formats:
+        lines += ["", f"weight formats (MAC-skip granularity: {npu.get('sparsity_block', 1)} weight(s))"]
+        for i, layer in formats:
+            w = layer["weights"]
+            lines.append(f"{i:>3}  {layer['op']:<26} {w['format']:<6} {w['reason']}")
+    decodes = [layer for layer in info["layers"] if layer["op"] == "DMA_DECODE"]
+    if decodes:
+        raw = sum(layer.get("raw_bytes", 0) for layer in decodes)
+        packed = sum(layer.get("compressed_bytes", 0) for layer in decodes)
+        lines.append(f"compressed    {len(decodes)} weight streams: {raw:,} -> {packed:,} bytes (range coder)")
     return "\n".join(lines)
 
 
@@ -355,8 +382,20 @@ def build_parser():
     p.add_argument("--optimise", choices=["balanced", "performance", "size"], default="balanced",
                    help="balanced: smallest scratchpad without recomputation (default); "
                         "performance: fewest cycles that fit; size: smallest scratchpad")
+    p.add_argument("--sparsity-block", type=int, default=1, metavar="N",
+                   help="the MAC array skips zero weights in blocks of N (default 1: every zero weight)")
+    p.add_argument("--weight-format", choices=["auto", "dense", "sparse"], default="auto",
+                   help="auto: sparse where it is faster, packed where it is smaller (default)")
     _add_npu_args(p)
     p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("prune", help="magnitude-prune the weights of an int8 .tflite model")
+    p.add_argument("model")
+    p.add_argument("--sparsity", type=float, required=True, help="fraction of each layer's weights set to zero")
+    p.add_argument("-o", "--output", required=True, help="pruned .tflite path")
+    p.add_argument("-n", type=int, default=8, help="random inputs for the drift report (default 8)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_prune)
 
     p = sub.add_parser("inspect", help="show what a blob holds and whether it fits")
     p.add_argument("blob", help="a .edla blob (or a .tflite, converted with defaults)")

@@ -30,6 +30,8 @@ void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t te
 const char *edla_status_name(edla_status status);
 int32_t edla_requantize(int32_t acc, int32_t multiplier, int32_t shift);
 int edla_set_isa(int level);
+size_t edla_encode_stream(const int32_t *tables, size_t n_tables, size_t table_len,
+                          const int8_t *weights, size_t n, uint8_t *out, size_t cap);
 """
 
 ffibuilder = FFI()

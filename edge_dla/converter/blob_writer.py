@@ -1,6 +1,7 @@
 """Serialize lowered layers and a memory plan into a blob (see native/include/edla.h)."""
 import json
 import struct
+import zlib
 
 import numpy as np
 
@@ -67,7 +68,8 @@ def write_blob(layers, inputs, outputs, peak, npu, meta):
         ops += fmt.OP.pack(layer.opcode, len(ins), len(outs), *(ins + [fmt.NO_TENSOR] * (6 - len(ins))),
                            *(outs + [fmt.NO_TENSOR] * (2 - len(outs))),
                            fmt.OP_FLAG_CPU if layer.cpu else 0, *params)
-    meta_bytes = json.dumps(meta, separators=(",", ":")).encode("utf-8")
+    # zlib-compressed (the core ignores META; blob.read_meta inflates it)
+    meta_bytes = zlib.compress(json.dumps(meta, separators=(",", ":")).encode("utf-8"), 9)
     sections = [
         (fmt.SEC_TENSORS, b"".join(tables.records), len(tables.records)),
         (fmt.SEC_OPS, bytes(ops), len(layers)),
@@ -90,7 +92,8 @@ def write_blob(layers, inputs, outputs, peak, npu, meta):
     total = fmt.HEADER.size + len(head_rest) + len(body)
     npu_values = [int(npu[k]) for k in fmt.NPU_FIELDS]
     header = fmt.HEADER.pack(fmt.MAGIC, fmt.VERSION_MAJOR, fmt.VERSION_MINOR, total, 0, fmt.HEADER.size,
-                             peak, len(inputs), len(outputs), *npu_values, len(sections), 0)
+                             peak, len(inputs), len(outputs), *npu_values, len(sections),
+                             int(npu.get("sparsity_block", 1)))
     blob = bytearray(header + head_rest + body)
     struct.pack_into("<I", blob, 12, fmt.crc32(bytes(blob[16:])))
     return bytes(blob)

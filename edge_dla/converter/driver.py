@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import ModelError
-from . import blob_writer, lower, tiling
+from . import blob_writer, lower, tiling, weights
 from .check import check_model
 from .graph import check_health
 from .tflite_reader import read_tflite
@@ -60,16 +60,22 @@ def _io_meta(views, first_index):
              "quantization": v.quantization} for i, v in enumerate(views)]
 
 
-def convert(model, optimise="balanced", **options):
+def convert(model, optimise="balanced", sparsity_block=1, weight_format="auto", **options):
     """Convert a .tflite int8 model (path or bytes) into an edge_dla blob (bytes).
 
     Options (all optional) describe the target NPU: scratchpad_bytes,
     macs_per_cycle, flash_bytes_per_cycle, ext_bytes_per_cycle, clock_mhz,
-    op_overhead_cycles. `optimise` picks among plans that fit the scratchpad:
+    op_overhead_cycles; sparsity_block: the MAC array skips zero weights in
+    blocks of this many (1: every zero weight; recorded in the blob header);
+    weight_format: "auto" (sparse where it is faster), "dense" or "sparse"
+    (converter/weights.py). `optimise` picks among plans that fit the scratchpad:
     "balanced" (smallest without recomputation), "performance" (fewest
     cycles) or "size" (smallest scratchpad, tiling as far as it goes).
     """
     cfg, npu = _npu_record(options)
+    if not (isinstance(sparsity_block, int) and 1 <= sparsity_block <= 4096):
+        raise ValueError(f"sparsity_block must be an integer in [1, 4096], got {sparsity_block!r}")
+    npu["sparsity_block"] = cfg["sparsity_block"] = sparsity_block
     data, source = _load_bytes(model)
     graph = read_tflite(data)
     check_health(graph)
@@ -77,8 +83,11 @@ def convert(model, optimise="balanced", **options):
     check_health(graph)
     check_model(graph, lower.SUPPORTED_OPS)
     layers, inputs, outputs = lower.lower(graph)
+    layers = weights.choose_formats(layers, sparsity_block, weight_format)
     layers, plan = tiling.fit_to_scratchpad(layers, inputs, outputs, npu, npu["scratchpad_capacity"],
                                             optimise)
+    layers, plan = weights.pack_for_flash(layers, inputs, outputs, npu, plan, sparsity_block, weight_format,
+                                          optimise)
     meta = {
         "converter": f"edge_dla {__version__}",
         "source": source,

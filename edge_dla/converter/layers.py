@@ -11,7 +11,9 @@ import numpy as np
 
 # Op codes of native/include/edla.h (edla_opcode).
 OPCODES = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 3, "AVERAGE_POOL_2D": 4,
-           "MAX_POOL_2D": 5, "ADD": 6, "SOFTMAX": 7, "DMA": 64, "POOL_SUM": 65, "POOL_MEAN": 66}
+           "MAX_POOL_2D": 5, "ADD": 6, "SOFTMAX": 7, "DMA": 64, "POOL_SUM": 65, "POOL_MEAN": 66,
+           "DMA_DECODE": 67, "CONV_2D_SPARSE": 68, "DEPTHWISE_CONV_2D_SPARSE": 69,
+           "FULLY_CONNECTED_SPARSE": 70}
 
 # Element-wise, activation and reduction ops (8..31): CPU ops (Layer.cpu).
 OPCODES.update({"MUL": 8, "SUB": 9, "SQUARED_DIFFERENCE": 10, "MAXIMUM": 11, "MINIMUM": 12,
@@ -75,6 +77,7 @@ class Layer:
     macs: int = 0
     info: dict = field(default_factory=dict)
     cpu: bool = False           # no MAC-array fit: runs on the CPU (EDLA_OP_FLAG_CPU)
+    sparse: object = None       # weights.SparseWeights of a *_SPARSE layer (before staging)
 
     @property
     def opcode(self):

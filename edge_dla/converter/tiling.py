@@ -24,12 +24,16 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import AllocationError
-from . import memory_plan
+from . import memory_plan, weights
 from .layers import Buffer, Layer, View
 
 WEIGHTED = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1}  # filter operand index
 CHANNEL_PARAMS = {"CONV_2D": 11, "DEPTHWISE_CONV_2D": 11, "FULLY_CONNECTED": 5}
 SPATIAL = {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD"}
+for _dense, _sparse in weights.SPARSE_KINDS.items():  # sparse layers stage and stripe alike
+    WEIGHTED[_sparse], CHANNEL_PARAMS[_sparse] = WEIGHTED[_dense], CHANNEL_PARAMS[_dense]
+    if _dense in SPATIAL:
+        SPATIAL.add(_sparse)
 # Weight chunk budgets tried, in bytes: None stages whole filters, 0 stages
 # nothing (the MAC array streams weights from flash through its own small FIFO,
 # outside the scratchpad; the transfer is then not hidden behind the previous
@@ -51,9 +55,9 @@ CPU_CYCLES_PER_ELEMENT.update({"PAD": 2, "CONCATENATION": 2, "TRANSPOSE": 3, "ST
 def _chunks(layer, budget):
     """Output-channel ranges whose filter bytes fit the budget (depthwise: whole multipliers)."""
     filt = layer.inputs[WEIGHTED[layer.kind]]
-    depthwise = layer.kind == "DEPTHWISE_CONV_2D"
+    depthwise = layer.kind in ("DEPTHWISE_CONV_2D", "DEPTHWISE_CONV_2D_SPARSE")
     channels = filt.shape[-1] if depthwise else filt.shape[0]
-    per_channel = filt.buffer.nbytes // channels
+    per_channel = layer.sparse.max_channel_bytes() if layer.sparse else filt.buffer.nbytes // channels
     step = layer.params[10] if depthwise else 1  # depth multiplier
     if budget is None:
         size = channels
@@ -71,12 +75,13 @@ def _filter_chunk(filt, kind, begin, end):
 
 def stage_weights(layers, budget):
     """Insert a DMA op before each weighted layer (per channel chunk)."""
-    if budget == 0:
-        return list(layers)
     out = []
     for layer in layers:
-        if layer.kind not in WEIGHTED:
+        if layer.kind not in WEIGHTED or (budget == 0 and not layer.sparse):
             out.append(layer)
+            continue
+        if layer.sparse:  # sparse weights always go through the decoder (budget 0: small chunks)
+            out += weights.stage_sparse(layer, _chunks(layer, budget or weights.SPARSE_MIN_CHUNK))
             continue
         slot = WEIGHTED[layer.kind]
         filt = layer.inputs[slot]
@@ -91,7 +96,14 @@ def stage_weights(layers, budget):
             src = View(f"{filt.name}[{begin}:{end}]", shape, "int8", 0, Buffer(filt.name, len(data), data))
             staged = View(src.name + "@sram", shape, "int8", 0,
                           Buffer(src.name + "@sram", len(data), prefetch=True))
-            out.append(Layer("DMA", [src], [staged], [], layer.source, 0, {"dma_for": layer.kind}))
+            packed = weights.dense_stream(data)
+            if packed is None:
+                out.append(Layer("DMA", [src], [staged], [], layer.source, 0, {"dma_for": layer.kind}))
+            else:
+                src = View(src.name + "#rc", (len(packed),), "int8", 0, Buffer(src.name + "#rc", len(packed), packed))
+                out.append(Layer("DMA_DECODE", [src], [staged], [weights.DEC_MODE_DENSE], layer.source, 0,
+                                 {"dma_for": layer.kind, "codec": "range", "raw_bytes": len(data),
+                                  "compressed_bytes": len(packed)}))
             params = list(layer.params)
             params[CHANNEL_PARAMS[layer.kind]:CHANNEL_PARAMS[layer.kind] + 2] = [begin, end]
             inputs = list(layer.inputs)
@@ -107,7 +119,7 @@ def stage_weights(layers, budget):
 def _rows_window(layer):
     """(stride, pad_top, extent) of a spatial layer along H; ADD maps rows 1:1."""
     p = layer.params
-    if layer.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+    if layer.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "CONV_2D_SPARSE", "DEPTHWISE_CONV_2D_SPARSE"):
         kh = layer.inputs[1].shape[1]
         return p[0], p[4], (kh - 1) * p[2] + 1
     if layer.kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
@@ -312,10 +324,13 @@ def layer_costs(layers, npu):
 
 def _layer_cost(layer, npu, previous):
     dma = sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const)
-    if layer.kind == "DMA":  # hidden behind the previous layer, as in sim.c
+    if layer.kind in ("DMA", "DMA_DECODE"):  # hidden behind the previous layer, as in sim.c
         moved = layer.inputs[0].buffer.nbytes
         rate = npu["flash_bytes_per_cycle_q8" if layer.inputs[0].buffer.is_const else "ext_bytes_per_cycle_q8"]
-        return max(-(-moved * 256 // rate) - previous, 0), moved
+        transfer = -(-moved * 256 // rate)
+        if layer.kind == "DMA_DECODE":  # the decoder's output rate may be the limit
+            transfer = max(transfer, -(-layer.outputs[0].buffer.nbytes // weights.DECODE_BYTES_PER_CYCLE))
+        return max(transfer - previous, 0), moved
     if layer.cpu:  # on the CPU beside the NPU: no DMA, no NPU launch overhead
         elements = max(int(np.prod(v.shape)) for v in (layer.inputs[:1] + layer.outputs[:1]) if v is not None)
         return elements * CPU_CYCLES_PER_ELEMENT.get(layer.kind, CPU_DEFAULT_CYCLES) + CPU_OP_OVERHEAD, 0
@@ -415,7 +430,7 @@ class Fitter:
 
     def base_index_of(self, layers, step):
         """The base layer a step of the built layer list comes from."""
-        target = layers[step] if layers[step].kind != "DMA" else layers[min(step + 1, len(layers) - 1)]
+        target = layers[step] if layers[step].kind not in ("DMA", "DMA_DECODE") else layers[min(step + 1, len(layers) - 1)]
         for k, layer in enumerate(self.base):
             if layer.source == target.source:
                 return k

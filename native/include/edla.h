@@ -72,7 +72,8 @@ typedef struct {
     uint32_t n_outputs;      /* next n_outputs entries */
     edla_npu_config npu;
     uint32_t n_sections;
-    uint32_t reserved;
+    uint32_t sparsity_block; /* MAC-skip granularity of the sparse ops: 0 or 1 = per weight,
+                                N = per block of N weights (SPARSE_* below); was reserved */
 } edla_header; /* 64 bytes, followed by n_sections edla_section */
 
 typedef enum {
@@ -144,6 +145,10 @@ typedef enum {
     EDLA_OP_DMA = 64, /* 64..79: the NPU's own commands */
     EDLA_OP_POOL_SUM = 65,  /* a global average pool's row stripe into an int32 sum */
     EDLA_OP_POOL_MEAN = 66, /* the sum's average, as TFLM's int8 AVERAGE_POOL_2D rounds it */
+    EDLA_OP_DMA_DECODE = 67,               /* DMA + lossless weight decoder (sparse.c) */
+    EDLA_OP_CONV_2D_SPARSE = 68,           /* zero-skipping MAC loops (sparse.c) */
+    EDLA_OP_DEPTHWISE_CONV_2D_SPARSE = 69,
+    EDLA_OP_FULLY_CONNECTED_SPARSE = 70,
     EDLA_OP_COUNT_ = 80 /* one past the largest op code; unassigned codes are refused */
 } edla_opcode;
 
@@ -201,6 +206,56 @@ enum {
     CONV_P_ACT_MIN, CONV_P_ACT_MAX, CONV_P_DEPTH_MULTIPLIER,
     CONV_P_CHANNEL_BEGIN, CONV_P_CHANNEL_END
 };
+
+/*
+ * Sparse weights and weight compression (sparse.c, docs/sparsity.md).
+ *
+ * DMA_DECODE
+ *   in: 0 int8 constant: a range-coded weight stream; out: 0 int8 scratchpad
+ *   tensor; p: DEC_P_*. Streams the compressed bytes from flash and decodes
+ *   them into the weight buffer. MODE_DENSE writes out.bytes filter bytes in
+ *   their stored order; MODE_SPARSE writes the packed layout below for
+ *   DEC_P_CO channels of DEC_P_TAPS taps of DEC_P_INNER weights (coded in
+ *   [Co][taps][inner] order), after the channels' bias (if DEC_P_HAS_BIAS),
+ *   multiplier and shift tables. A stream that does not decode to DEC_P_NNZ
+ *   non-zero weights yields an all-zero (empty) layout. Cycles:
+ *   max(compressed bytes / flash rate, decoded bytes / 8), hidden behind the
+ *   previous layer like DMA.
+ * Packed sparse layout (4-byte aligned, little-endian):
+ *   u32 nnz, u32 executed MACs per output pixel (row for FC) at the header's
+ *   sparsity_block granularity, u32 0, u32 0, i32 bias[Co], i32 mult[Co],
+ *   i32 shift[Co], u16 count[Co][taps] (non-zero weights of each channel and
+ *   tap), u16 inner index[nnz], i8 value[nnz]; entries in [Co][taps][inner]
+ *   order. Blocks of sparsity_block weights run along the inner axis (conv:
+ *   input channels, FC: depth), for depthwise along the channels of a tap.
+ * CONV_2D_SPARSE, DEPTHWISE_CONV_2D_SPARSE
+ *   in: 0 input [N,H,W,Ci], 1 packed weights (chunk channels, taps = Kh*Kw,
+ *   inner = Ci for conv, 1 for depthwise); out: 0 [N,Ho,Wo,Co]. p: CONV_P_*
+ *   then SPARSE_P_KH, SPARSE_P_KW. Bias/mult/shift are chunk-local.
+ * FULLY_CONNECTED_SPARSE
+ *   in: 0 input, 1 packed weights (taps 1, inner = depth); out: 0 [rows, Co].
+ *   p: FC_P_* (FC_P_FILTER_OFFSET must be 0) then SPFC_P_DEPTH.
+ * Only non-zero weights are visited; macs counts the executed MACs (pixels x
+ * the packed count, padding taps counted as the dense kernels count them) and
+ * macs_skipped the rest of the dense count.
+ */
+enum { DEC_P_MODE, DEC_P_CO, DEC_P_TAPS, DEC_P_INNER, DEC_P_NNZ, DEC_P_HAS_BIAS, DEC_P_BLOCK_AXIS };
+enum { DEC_MODE_DENSE = 0, DEC_MODE_SPARSE = 1 };
+enum { SPARSE_P_KH = 13, SPARSE_P_KW = 14 };
+enum { SPFC_P_DEPTH = 7 };
+#define EDLA_SPARSE_HEADER 16u
+#define EDLA_DECODE_BYTES_PER_CYCLE 8u
+#define EDLA_MAX_SPARSITY_BLOCK 4096u
+
+/*
+ * Range coder of the weight streams, exported for the converter (the encoder
+ * is the decoder's mirror; both in sparse.c). Encodes `n` int8 weights
+ * (after `n_tables` int32 table values) into out (capacity cap); returns the
+ * encoded size, or 0 if cap is too small.
+ */
+size_t edla_encode_stream(const int32_t *tables, size_t n_tables, size_t table_len,
+                          const int8_t *weights, size_t n, uint8_t *out, size_t cap);
+
 enum {
     FC_P_INPUT_OFFSET, FC_P_FILTER_OFFSET, FC_P_OUTPUT_OFFSET, FC_P_ACT_MIN, FC_P_ACT_MAX,
     FC_P_CHANNEL_BEGIN, FC_P_CHANNEL_END

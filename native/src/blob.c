@@ -32,6 +32,7 @@ static edla_status check_header(const edla_header *h, size_t blob_size, uint32_t
     if (h->npu.macs_per_cycle == 0 || h->npu.flash_bytes_per_cycle_q8 == 0 ||
         h->npu.ext_bytes_per_cycle_q8 == 0 || h->npu.scratchpad_capacity > capacity)
         return EDLA_ERR_CONFIG;
+    if (h->sparsity_block > EDLA_MAX_SPARSITY_BLOCK) return EDLA_ERR_CONFIG;
     if (h->scratchpad_required > h->npu.scratchpad_capacity) return EDLA_ERR_SCRATCH;
     if (h->n_inputs == 0 || h->n_outputs == 0 || h->n_inputs > 0xFFFFu || h->n_outputs > 0xFFFFu)
         return EDLA_ERR_IO;

@@ -74,5 +74,10 @@ edla_status edla_check_dma(const edla_model *model, const edla_op *op);
 void edla_dma_copy(const edla_model *model, const edla_op *op, uint8_t *scratch, uint8_t *ext);
 EDLA_KERNEL(pool_sum);
 EDLA_KERNEL(pool_mean);
+/* sparse weights and weight decoding (sparse.c) */
+EDLA_KERNEL(dma_decode);
+EDLA_KERNEL(conv_2d_sparse);
+EDLA_KERNEL(depthwise_conv_2d_sparse);
+EDLA_KERNEL(fully_connected_sparse);
 
 #endif /* EDLA_KERNELS_H */

@@ -11,7 +11,11 @@
  *   cycles  = max(compute, dma) + op_overhead_cycles  (DMA overlaps compute)
  * A DMA command (weights into the scratchpad) is double-buffered: it runs
  * while the previous layer computes, so only the part of its transfer that
- * outlasts that layer costs cycles, and it has no launch overhead.
+ * outlasts that layer costs cycles, and it has no launch overhead. A
+ * DMA_DECODE command is one too; its transfer takes
+ *   max(ceil(compressed bytes / flash rate), ceil(decoded bytes / 8)).
+ * Sparse layers count only executed MACs (sparse.c), so skipped MACs cost
+ * no compute cycles, at the blob's sparsity_block granularity.
  *
  * CPU ops (EDLA_OP_FLAG_CPU: element-wise, activation, reduction and data
  * movement layers with no MAC-array fit) run on the Cortex-M55 beside the
@@ -86,6 +90,10 @@ const edla_check_fn edla_op_checks[EDLA_OP_COUNT_] = {
     [EDLA_OP_TRANSPOSE_CONV] = edla_check_transpose_conv,
     [EDLA_OP_DMA] = edla_check_dma,
     [EDLA_OP_POOL_SUM] = edla_check_pool_sum,
+    [EDLA_OP_DMA_DECODE] = edla_check_dma_decode,
+    [EDLA_OP_CONV_2D_SPARSE] = edla_check_conv_2d_sparse,
+    [EDLA_OP_DEPTHWISE_CONV_2D_SPARSE] = edla_check_depthwise_conv_2d_sparse,
+    [EDLA_OP_FULLY_CONNECTED_SPARSE] = edla_check_fully_connected_sparse,
     [EDLA_OP_POOL_MEAN] = edla_check_pool_mean,
 };
 
@@ -120,6 +128,10 @@ static const edla_eval_fn op_evals[EDLA_OP_COUNT_] = {
     [EDLA_OP_TRANSPOSE_CONV] = edla_eval_transpose_conv,
     /* EDLA_OP_DMA: run by edla_invoke_ext itself (edla_dma_copy) */
     [EDLA_OP_POOL_SUM] = edla_eval_pool_sum,
+    [EDLA_OP_DMA_DECODE] = edla_eval_dma_decode,
+    [EDLA_OP_CONV_2D_SPARSE] = edla_eval_conv_2d_sparse,
+    [EDLA_OP_DEPTHWISE_CONV_2D_SPARSE] = edla_eval_depthwise_conv_2d_sparse,
+    [EDLA_OP_FULLY_CONNECTED_SPARSE] = edla_eval_fully_connected_sparse,
     [EDLA_OP_POOL_MEAN] = edla_eval_pool_mean,
 };
 
@@ -160,10 +172,14 @@ static void model_cycles(const edla_npu_config *npu, const edla_model *m, const 
         cpu_op_cycles(m, op, c);
         return;
     }
-    if (op->opcode == EDLA_OP_DMA) {
+    if (op->opcode == EDLA_OP_DMA || op->opcode == EDLA_OP_DMA_DECODE) {
         const int external = m->tensors[op->in[0]].location != EDLA_LOC_CONST;
         uint32_t transfer = ceil_div((uint64_t)c->dma_bytes * 256u,
                                      external ? npu->ext_bytes_per_cycle_q8 : npu->flash_bytes_per_cycle_q8);
+        if (op->opcode == EDLA_OP_DMA_DECODE) { /* the decoder's output rate may be the limit */
+            const uint32_t decode = ceil_div(m->tensors[op->out[0]].bytes, EDLA_DECODE_BYTES_PER_CYCLE);
+            transfer = decode > transfer ? decode : transfer;
+        }
         c->cycles = transfer > previous_cycles ? transfer - previous_cycles : 0;
         return;
     }

@@ -1,0 +1,332 @@
+"""Weight formats: per layer, dense or sparse, and the compressed streams in flash.
+
+Every weighted layer (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) gets one of
+
+* **sparse**: the layer becomes CONV_2D_SPARSE / DEPTHWISE_CONV_2D_SPARSE /
+  FULLY_CONNECTED_SPARSE, whose weights (with the channels' bias, multiplier
+  and shift tables) are one compressed stream decoded by a DMA_DECODE command
+  into the packed layout of native/include/edla.h: per channel and tap a count,
+  then the non-zero weights' inner indices and values. The MAC loop visits only
+  those; MACs of all-zero blocks of `sparsity_block` weights are skipped.
+* **dense**: the dense kernels, unchanged; the filter is staged by DMA, or by
+  DMA_DECODE in dense mode when the compressed filter is smaller.
+
+Sparse is chosen where it is faster: when it executes at most SPARSE_MAX_EXEC
+of the dense MACs. `weight_format` "dense" / "sparse" forces one (sparse only
+where the layer allows it). The range coder (sparse.c's edla_encode_stream)
+is run by the native core itself, so encoder and decoder cannot disagree.
+"""
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import numpy as np
+
+SPARSE_KINDS = {"CONV_2D": "CONV_2D_SPARSE", "DEPTHWISE_CONV_2D": "DEPTHWISE_CONV_2D_SPARSE",
+                "FULLY_CONNECTED": "FULLY_CONNECTED_SPARSE"}
+DENSE_KINDS = {v: k for k, v in SPARSE_KINDS.items()}
+SPARSE_MAX_EXEC = 0.8          # sparse when it executes at most this fraction of the dense MACs
+SPARSE_HEADER = 16             # EDLA_SPARSE_HEADER
+DECODE_BYTES_PER_CYCLE = 8     # EDLA_DECODE_BYTES_PER_CYCLE
+FORMATS = ("auto", "dense", "sparse")
+DEC_MODE_DENSE, DEC_MODE_SPARSE = 0, 1
+
+
+@lru_cache(maxsize=4096)
+def _encode_cached(tables_bytes, n_tables, table_len, weight_bytes):
+    from .._native import ffi, lib
+    n = len(weight_bytes)
+    cap = 64 + 2 * n + 8 * n_tables * table_len
+    out = ffi.new("uint8_t[]", cap)
+    tables = ffi.from_buffer("int32_t[]", tables_bytes) if tables_bytes else ffi.NULL
+    weights = ffi.from_buffer("int8_t[]", weight_bytes) if weight_bytes else ffi.NULL
+    size = lib.edla_encode_stream(tables, n_tables, table_len, weights, n, out, cap)
+    assert size > 0, "range coder output overflow"
+    return bytes(ffi.buffer(out, size))
+
+
+def encode(tables, weights):
+    """Range-code int32 tables ([n_tables, len]) then int8 weights (flat)."""
+    tables = np.ascontiguousarray(tables, dtype="<i4")
+    n_tables, table_len = (tables.shape if tables.size else (0, 0))
+    return _encode_cached(tables.tobytes(), int(n_tables), int(table_len),
+                          np.ascontiguousarray(weights, np.int8).tobytes())
+
+
+@dataclass(eq=False)
+class SparseWeights:
+    """A sparse layer's weights as [Co, taps, inner] plus its chunk-able tables."""
+    w: np.ndarray               # int8 [Co, taps, inner]
+    bias: np.ndarray            # int32 [Co] or None
+    mult: np.ndarray
+    shift: np.ndarray
+    block: int
+    axis: int                   # 0: blocks along inner, 1: along channels (depthwise)
+    info: dict = field(default_factory=dict)
+
+    def exec_per_pixel(self, begin, end):
+        """MACs executed per output pixel for channels [begin, end) (sparse.c's sp_exec)."""
+        w = self.w[begin:end] != 0
+        n = self.block
+        if self.axis == 0:
+            co, taps, inner = w.shape
+            nb = -(-inner // n)
+            pad = np.zeros((co, taps, nb * n), bool)
+            pad[..., :inner] = w
+            any_nz = pad.reshape(co, taps, nb, n).any(-1)
+            sizes = np.minimum(n, inner - np.arange(nb) * n)
+            return int((any_nz * sizes).sum())
+        co, taps = w.shape[:2]
+        nb = -(-co // n)
+        pad = np.zeros((nb * n, taps), bool)
+        pad[:co] = w[..., 0]
+        any_nz = pad.reshape(nb, n, taps).any(1)
+        sizes = np.minimum(n, co - np.arange(nb) * n)
+        return int((any_nz * sizes[:, None]).sum())
+
+    def nnz(self, begin, end):
+        return int(np.count_nonzero(self.w[begin:end]))
+
+    def decoded_bytes(self, begin, end):
+        co, taps = end - begin, self.w.shape[1]
+        return SPARSE_HEADER + 12 * co + 2 * co * taps + 3 * self.nnz(begin, end)
+
+    def max_channel_bytes(self):
+        taps = self.w.shape[1]
+        per = np.count_nonzero(self.w.reshape(self.w.shape[0], -1), axis=1)
+        return int(12 + 2 * taps + 3 * per.max()) if per.size else 12 + 2 * taps
+
+    def stream(self, begin, end):
+        tables = [t[begin:end] for t in (self.bias, self.mult, self.shift) if t is not None]
+        return encode(np.stack(tables), self.w[begin:end].reshape(-1))
+
+    def decode_params(self, begin, end):
+        co, taps, inner = self.w[begin:end].shape
+        return [DEC_MODE_SPARSE, co, taps, inner, self.nnz(begin, end), int(self.bias is not None), self.axis]
+
+
+def _const_array(view, dtype):
+    return np.frombuffer(view.buffer.data, dtype).reshape(view.shape)
+
+
+def _layer_weights(layer, block):
+    """SparseWeights of a weighted layer, or (None, reason) when it cannot be sparse."""
+    filt = layer.inputs[1]
+    if filt is None or not filt.buffer.is_const:
+        return None, "filter not constant"
+    w = _const_array(filt, np.int8)
+    if layer.kind == "CONV_2D":
+        co, kh, kw, ci = w.shape
+        w3, axis = w.reshape(co, kh * kw, ci), 0
+        if ci > 65535:
+            return None, "more than 65,535 input channels"
+    elif layer.kind == "DEPTHWISE_CONV_2D":
+        _, kh, kw, co = w.shape
+        w3, axis = np.ascontiguousarray(w.reshape(kh * kw, co).T).reshape(co, kh * kw, 1), 1
+    else:
+        co, depth = w.shape
+        w3, axis = w.reshape(co, 1, depth), 0
+        if layer.params[1] != 0:
+            return None, "weights have a non-zero zero point"
+        if depth > 65535:
+            return None, "depth above 65,535"
+    if co * w3.shape[1] > (1 << 24):
+        return None, "too many channel taps"
+    bias = None if layer.inputs[2] is None else _const_array(layer.inputs[2], "<i4")
+    mult, shift = _const_array(layer.inputs[3], "<i4"), _const_array(layer.inputs[4], "<i4")
+    return SparseWeights(w3, bias, mult, shift, block, axis), None
+
+
+def _pixels(layer):
+    """Output pixels (FC: rows) of a conv/FC layer: dense MACs / weights."""
+    return layer.macs // max(1, int(np.prod(layer.inputs[1].shape)))
+
+
+def choose_formats(layers, block=1, weight_format="auto"):
+    """Give each weighted layer its weight format; sparse layers change kind."""
+    if weight_format not in FORMATS:
+        raise ValueError(f"weight_format must be one of {', '.join(FORMATS)}, got {weight_format!r}")
+    out = []
+    for layer in layers:
+        if layer.kind not in SPARSE_KINDS:
+            out.append(layer)
+            continue
+        sw, why_not = _layer_weights(layer, block)
+        w = _const_array(layer.inputs[1], np.int8) if layer.inputs[1].buffer.is_const else None
+        zeros = float(np.mean(w == 0)) if w is not None and w.size else 0.0
+        if sw is None:
+            out.append(replace(layer, info={**layer.info, "weights": {
+                "format": "dense", "zero_weights": round(zeros, 4), "reason": f"sparse impossible: {why_not}"}}))
+            continue
+        dense = sw.w.size
+        executed = sw.exec_per_pixel(0, sw.w.shape[0])
+        ratio = executed / dense if dense else 1.0
+        if weight_format == "sparse":
+            reason = (f"{zeros:.0%} zero weights: executes {ratio:.0%} of the MACs"
+                      + (f" (blocks of {block})" if block > 1 else "")
+                      + ("" if weight_format == "auto" else "; forced"))
+            sw.info = {"format": "sparse", "zero_weights": round(zeros, 4), "executed_fraction": round(ratio, 4),
+                       "reason": reason}
+            params = list(layer.params)
+            if layer.kind == "FULLY_CONNECTED":
+                params = params[:7] + [sw.w.shape[2]]
+            else:
+                kh, kw = layer.inputs[1].shape[1:3]
+                params = params[:13] + [kh, kw]
+            pixels = _pixels(layer)
+            out.append(replace(layer, kind=SPARSE_KINDS[layer.kind], params=params, macs=pixels * executed,
+                               sparse=sw, info={**layer.info, "weights": sw.info}))
+        else:
+            reason = (f"{zeros:.0%} zero weights: sparse would execute {ratio:.0%} of the MACs"
+                      if weight_format == "auto" else "forced")
+            if weight_format == "auto" and ratio <= SPARSE_MAX_EXEC:
+                reason += " but its weight buffer does not fit beside the activations"
+            out.append(replace(layer, info={**layer.info, "weights": {
+                "format": "dense", "zero_weights": round(zeros, 4), "reason": reason}}))
+    return out
+
+
+def dense_stream(data):
+    """The compressed filter of a dense layer, or None when compression does not pay."""
+    packed = encode(np.zeros((0, 0), np.int32), np.frombuffer(data, np.int8))
+    return packed if len(packed) < len(data) else None
+
+
+SPARSE_MIN_CHUNK = 16384       # weight-buffer budget of sparse layers when nothing is staged
+
+
+def pixels_of(layer):
+    """Output pixels of a conv (rows of an FC) as the kernel counts them."""
+    if layer.kind == "FULLY_CONNECTED_SPARSE":
+        return int(np.prod(layer.inputs[0].shape)) // layer.params[7]
+    return int(np.prod(layer.outputs[0].shape[:3]))
+
+
+def stage_sparse(layer, ranges):
+    """DMA_DECODE + sparse layer per output-channel chunk (tiling.stage_weights)."""
+    from .layers import Buffer, Layer, View
+    sw = layer.sparse
+    pixels = pixels_of(layer)
+    channel_param = 5 if layer.kind == "FULLY_CONNECTED_SPARSE" else 11
+    out = []
+    for begin, end in ranges:
+        packed = sw.stream(begin, end)
+        name = f"{layer.inputs[1].name}[{begin}:{end}]"
+        size = sw.decoded_bytes(begin, end)
+        src = View(name + "#rc", (len(packed),), "int8", 0, Buffer(name + "#rc", len(packed), packed))
+        staged = View(name + "@sram", (size,), "int8", 0, Buffer(name + "@sram", size, prefetch=True))
+        raw = (end - begin) * int(np.prod(sw.w.shape[1:])) + 4 * (end - begin) * (2 + (sw.bias is not None))
+        out.append(Layer("DMA_DECODE", [src], [staged], sw.decode_params(begin, end), layer.source, 0,
+                         {"dma_for": layer.kind, "codec": "range", "raw_bytes": raw,
+                          "compressed_bytes": len(packed), "decoded_bytes": size}))
+        params = list(layer.params)
+        params[channel_param:channel_param + 2] = [begin, end]
+        info = {**layer.info, "channels": [begin, end]} if len(ranges) > 1 else layer.info
+        out.append(replace(layer, inputs=[layer.inputs[0], staged], params=params,
+                           macs=pixels * sw.exec_per_pixel(begin, end), info=info, sparse=None))
+    return out
+
+
+RECORD_BYTES = 96 + 2 * 32     # a DMA_DECODE op record and its two tensor records
+
+
+def _flash_bytes(layer):
+    return sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const)
+
+
+SPARSE_CHUNK_BUDGETS = (None, 16384, 8192, 4096, 2048)
+
+
+def _channel_ranges(sw, budget, step):
+    co = sw.w.shape[0]
+    size = co if budget is None else max(step, budget // sw.max_channel_bytes() // step * step)
+    return [(c, min(c + size, co)) for c in range(0, co, size)]
+
+
+def _packings(layer, block, allow_sparse=True):
+    """Alternatives to an unstaged dense layer: (faster, flash saving, layers), best first.
+    Sparse where it executes at most SPARSE_MAX_EXEC of the MACs comes first (whole
+    layer, then channel chunks); then whatever takes less flash."""
+    options = []
+    raw = _flash_bytes(layer)
+    sw, _ = _layer_weights(layer, block) if allow_sparse else (None, None)
+    if sw is not None:
+        kind = SPARSE_KINDS[layer.kind]
+        params = list(layer.params)
+        params = params[:7] + [sw.w.shape[2]] if kind == "FULLY_CONNECTED_SPARSE" else \
+            params[:13] + list(layer.inputs[1].shape[1:3])
+        dense = sw.w.size
+        ratio = sw.exec_per_pixel(0, sw.w.shape[0]) / dense if dense else 1.0
+        zeros = round(1 - sw.nnz(0, sw.w.shape[0]) / max(1, dense), 4)
+        faster = ratio <= SPARSE_MAX_EXEC
+        why = (f"{zeros:.0%} zero weights: executes {ratio:.0%} of the MACs" if faster else
+               f"packed for flash (weights and tables compressed together); executes {ratio:.0%} of the MACs")
+        sw.info = {"format": "sparse", "zero_weights": zeros, "executed_fraction": round(ratio, 4),
+                   "reason": why + (f" (blocks of {block})" if block > 1 else "")}
+        sparse = replace(layer, kind=kind, params=params, sparse=sw, info={**layer.info, "weights": sw.info})
+        step = layer.params[10] if kind == "DEPTHWISE_CONV_2D_SPARSE" else 1
+        seen = set()
+        for budget in SPARSE_CHUNK_BUDGETS:
+            ranges = tuple(_channel_ranges(sw, budget, step))
+            if ranges in seen or (budget is None and sw.decoded_bytes(0, sw.w.shape[0]) > 4 * SPARSE_MIN_CHUNK):
+                continue
+            seen.add(ranges)
+            staged = stage_sparse(sparse, list(ranges))
+            saving = raw - sum(_flash_bytes(l) for l in staged) - RECORD_BYTES * len(ranges)
+            if faster or saving > 0:
+                options.append((faster, saving, staged))
+    from . import tiling
+    seen = set()
+    for budget in SPARSE_CHUNK_BUDGETS:  # the dense filter compressed, whole or in channel chunks
+        staged = tiling.stage_weights([layer], budget)
+        key = len(staged)
+        if key in seen or not any(l.kind == "DMA_DECODE" for l in staged):
+            continue
+        seen.add(key)
+        compute = sum(l.kind != "DMA" and l.kind != "DMA_DECODE" for l in staged)
+        saving = raw - sum(_flash_bytes(l) for l in staged) - RECORD_BYTES * compute - 96 * (compute - 1)
+        if saving > 0:
+            options.append((False, saving, staged))
+    faster = [o for o in options if o[0]]  # in chunking order
+    return faster + sorted((o for o in options if not o[0]), key=lambda o: -o[1])
+
+
+def pack_for_flash(layers, inputs, outputs, npu, plan, block=1, weight_format="auto", optimise="balanced"):
+    """Sparse where faster, smaller where free: an unstaged dense layer (weights
+    streamed from flash) becomes sparse where that lowers the modeled cycles, else
+    gets its weights compressed (DMA_DECODE, dense mode) or packed with its tables
+    (sparse format) where the cycles do not grow. The real plan's peak may not grow
+    ("balanced", "size") or must fit the scratchpad ("performance"). Tiled plans
+    are left alone."""
+    from . import memory_plan, tiling
+    if plan.get("segments") or plan.get("external_bytes"):
+        return layers, plan
+    aliases = list(getattr(layers, "aliases", ()))  # in-place buffer pairs: untouched by staging
+    layers = list(layers)
+    peak, cycles = plan["peak"], tiling.estimate_cycles(layers, npu)
+    if optimise == "performance":
+        peak = max(peak, npu["scratchpad_capacity"])
+    candidates = [i for i, l in enumerate(layers) if l.kind in SPARSE_KINDS and l.inputs[1] is not None
+                  and l.inputs[1].buffer.is_const]
+    for i in reversed(candidates):  # from the end, so earlier indices stay valid
+        best = None  # the fastest sparse option, else the smallest that costs no cycles
+        for faster, _, staged in _packings(layers[i], block, allow_sparse=weight_format == "auto"):
+            if best is not None and not faster and best[0]:
+                break
+            trial = layers[:i] + staged + layers[i + 1:]
+            c = tiling.estimate_cycles(trial, npu)
+            if c > cycles or (faster and c == cycles) or (best is not None and c >= best[1]):
+                continue
+            try:
+                p = memory_plan.plan(memory_plan.assign_lifetimes(trial, inputs, outputs, aliases))["peak"]
+            except Exception:  # noqa: BLE001 - an option that does not plan is skipped
+                continue
+            if p <= peak:
+                best = (faster, c, trial)
+                if not faster:
+                    break
+        if best is not None:
+            layers, cycles = best[2], best[1]
+    buffers = memory_plan.assign_lifetimes(layers, inputs, outputs, aliases)
+    new = memory_plan.plan(buffers)
+    plan = {**plan, **new, "cycles_estimate": cycles, "live": memory_plan.live_bytes(buffers, len(layers))}
+    return tiling.Built(layers, aliases), plan

@@ -1,0 +1,539 @@
+/*
+ * sparse.c - sparse weights: the DMA_DECODE command (a range decoder that
+ * expands a compressed weight stream from flash into the scratchpad weight
+ * buffer) and the zero-skipping CONV_2D_SPARSE, DEPTHWISE_CONV_2D_SPARSE and
+ * FULLY_CONNECTED_SPARSE kernels (edla.h describes the packed layout).
+ *
+ * Bit-exact with TFLM: the dense kernels sum w * (x + input_offset) over the
+ * in-bounds taps; a term with w == 0 adds nothing, so visiting only the
+ * non-zero weights gives the same int32 sum (mod 2^32, as TFLM's wraps).
+ *
+ * The coder is an adaptive binary range coder (LZMA's, 11-bit probabilities):
+ * per int32 table value (delta from the previous one, zigzagged) four bytes
+ * through one bit-tree per byte lane; per weight a zero flag in the context of
+ * the two previous weights, then the non-zero byte through a bit-tree. The
+ * encoder is here too so that converter and core can never disagree.
+ */
+#include <string.h>
+
+#include "kernel_util.h"
+
+#define RC_BITS 11u
+#define RC_ONE (1u << RC_BITS)
+#define RC_MOVE 5u
+#define RC_TOP (1u << 24)
+
+typedef struct {
+    uint16_t lane[4][256]; /* table bytes */
+    uint16_t zero[3];      /* zero flag, context: zeros among the two previous weights */
+    uint16_t value[256];   /* non-zero weight byte */
+} rc_model;
+
+static void rc_model_init(rc_model *m) {
+    uint16_t *p = &m->lane[0][0];
+    for (size_t i = 0; i < sizeof *m / sizeof *p; ++i) {
+        p[i] = RC_ONE / 2u;
+    }
+}
+
+/* ---- decoder ---------------------------------------------------------------- */
+
+typedef struct {
+    const uint8_t *p, *end;
+    uint32_t range, code;
+} rc_dec;
+
+static uint32_t rc_in(rc_dec *d) {
+    return d->p < d->end ? *d->p++ : 0u; /* past the end: zeros (a corrupt stream stays defined) */
+}
+
+static void rc_dec_init(rc_dec *d, const uint8_t *p, size_t n) {
+    d->p = p;
+    d->end = p + n;
+    d->range = 0xFFFFFFFFu;
+    d->code = 0;
+    for (int i = 0; i < 5; ++i) {
+        d->code = (d->code << 8) | rc_in(d);
+    }
+}
+
+static unsigned rc_dec_bit(rc_dec *d, uint16_t *prob) {
+    const uint32_t bound = (d->range >> RC_BITS) * *prob;
+    unsigned bit;
+    if (d->code < bound) {
+        d->range = bound;
+        *prob = (uint16_t)(*prob + ((RC_ONE - *prob) >> RC_MOVE));
+        bit = 0;
+    } else {
+        d->range -= bound;
+        d->code -= bound;
+        *prob = (uint16_t)(*prob - (*prob >> RC_MOVE));
+        bit = 1;
+    }
+    if (d->range < RC_TOP) {
+        d->range <<= 8;
+        d->code = (d->code << 8) | rc_in(d);
+    }
+    return bit;
+}
+
+static unsigned rc_dec_byte(rc_dec *d, uint16_t *tree) {
+    unsigned ctx = 1;
+    while (ctx < 256u) {
+        ctx = (ctx << 1) | rc_dec_bit(d, &tree[ctx]);
+    }
+    return ctx - 256u;
+}
+
+static void dec_table(rc_dec *d, rc_model *m, uint8_t *dst, size_t len) {
+    uint32_t prev = 0;
+    for (size_t i = 0; i < len; ++i) {
+        uint32_t z = 0;
+        for (unsigned b = 0; b < 4; ++b) {
+            z |= (uint32_t)rc_dec_byte(d, m->lane[b]) << (8 * b);
+        }
+        prev += (z >> 1) ^ (0u - (z & 1u)); /* un-zigzag the delta */
+        memcpy(dst + 4 * i, &prev, 4);
+    }
+}
+
+static int8_t dec_weight(rc_dec *d, rc_model *m, unsigned *history) {
+    const unsigned ctx = (*history & 1u) + ((*history >> 1) & 1u);
+    const unsigned zero = rc_dec_bit(d, &m->zero[ctx]);
+    *history = ((*history << 1) | zero) & 3u;
+    return zero ? 0 : (int8_t)(uint8_t)rc_dec_byte(d, m->value);
+}
+
+/* ---- encoder (converter side; the mirror of the decoder) -------------------- */
+
+typedef struct {
+    uint64_t low;
+    uint32_t range;
+    uint8_t cache;
+    uint64_t cache_size;
+    uint8_t *out;
+    size_t n, cap;
+} rc_enc;
+
+static void rc_put(rc_enc *e, uint8_t byte) {
+    if (e->n < e->cap) {
+        e->out[e->n] = byte;
+    }
+    e->n++;
+}
+
+static void rc_shift_low(rc_enc *e) {
+    if ((uint32_t)e->low < 0xFF000000u || (e->low >> 32) != 0) {
+        const uint8_t carry = (uint8_t)(e->low >> 32);
+        uint8_t temp = e->cache;
+        do {
+            rc_put(e, (uint8_t)(temp + carry));
+            temp = 0xFF;
+        } while (--e->cache_size != 0);
+        e->cache = (uint8_t)(e->low >> 24);
+    }
+    e->cache_size++;
+    e->low = (e->low & 0x00FFFFFFu) << 8;
+}
+
+static void rc_enc_bit(rc_enc *e, uint16_t *prob, unsigned bit) {
+    const uint32_t bound = (e->range >> RC_BITS) * *prob;
+    if (!bit) {
+        e->range = bound;
+        *prob = (uint16_t)(*prob + ((RC_ONE - *prob) >> RC_MOVE));
+    } else {
+        e->low += bound;
+        e->range -= bound;
+        *prob = (uint16_t)(*prob - (*prob >> RC_MOVE));
+    }
+    while (e->range < RC_TOP) {
+        e->range <<= 8;
+        rc_shift_low(e);
+    }
+}
+
+static void rc_enc_byte(rc_enc *e, uint16_t *tree, unsigned byte) {
+    unsigned ctx = 1;
+    for (int i = 7; i >= 0; --i) {
+        const unsigned bit = (byte >> i) & 1u;
+        rc_enc_bit(e, &tree[ctx], bit);
+        ctx = (ctx << 1) | bit;
+    }
+}
+
+size_t edla_encode_stream(const int32_t *tables, size_t n_tables, size_t table_len,
+                          const int8_t *weights, size_t n, uint8_t *out, size_t cap) {
+    rc_model m;
+    rc_enc e = {0, 0xFFFFFFFFu, 0, 1, out, 0, cap};
+    for (size_t t = 0; t < n_tables; ++t) {
+        uint32_t prev = 0;
+        rc_model_init(&m);
+        for (size_t i = 0; i < table_len; ++i) {
+            const uint32_t v = (uint32_t)tables[t * table_len + i], delta = v - prev;
+            const uint32_t z = (delta << 1) ^ (0u - (delta >> 31));
+            prev = v;
+            for (unsigned b = 0; b < 4; ++b) {
+                rc_enc_byte(&e, m.lane[b], (z >> (8 * b)) & 0xFFu);
+            }
+        }
+    }
+    rc_model_init(&m);
+    unsigned history = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const unsigned ctx = (history & 1u) + ((history >> 1) & 1u);
+        const unsigned zero = weights[i] == 0;
+        rc_enc_bit(&e, &m.zero[ctx], zero);
+        history = ((history << 1) | zero) & 3u;
+        if (!zero) {
+            rc_enc_byte(&e, m.value, (uint8_t)weights[i]);
+        }
+    }
+    for (int i = 0; i < 5; ++i) {
+        rc_shift_low(&e);
+    }
+    return e.n <= cap ? e.n : 0;
+}
+
+/* ---- packed sparse layout ----------------------------------------------------- */
+
+static uint64_t sp_fixed_bytes(uint64_t co, uint64_t taps) {
+    return EDLA_SPARSE_HEADER + 12u * co + 2u * co * taps;
+}
+
+typedef struct {
+    uint32_t nnz, exec;
+    const int32_t *bias, *mult, *shift;
+    const uint16_t *count, *index;
+    const int8_t *value;
+} sp_layout;
+
+/* Pointers into a packed buffer of `bytes` (>= the fixed part, checked); nnz is
+ * clamped to what the buffer holds, so a buffer no decoder wrote stays in bounds. */
+static void sp_layout_get(const uint8_t *base, uint32_t bytes, int co, int taps, sp_layout *l) {
+    const uint32_t fixed = (uint32_t)sp_fixed_bytes((uint64_t)co, (uint64_t)taps);
+    memcpy(&l->nnz, base, 4);
+    memcpy(&l->exec, base + 4, 4);
+    if (l->nnz > (bytes - fixed) / 3u) {
+        l->nnz = (bytes - fixed) / 3u;
+    }
+    l->bias = (const int32_t *)(const void *)(base + EDLA_SPARSE_HEADER);
+    l->mult = l->bias + co;
+    l->shift = l->mult + co;
+    l->count = (const uint16_t *)(const void *)(l->shift + co);
+    l->index = (const uint16_t *)(const void *)(base + fixed);
+    l->value = (const int8_t *)(base + fixed + 2u * l->nnz);
+}
+
+static int8_t sp_output(const sp_layout *l, int c, uint32_t acc, int32_t output_offset,
+                        int32_t act_min, int32_t act_max) {
+    int32_t mult = l->mult[c], shift = l->shift[c];
+    if (mult < 0 || shift < -31 || shift > 31) { /* tables the decoder did not write */
+        mult = 0;
+        shift = 0;
+    }
+    return requantize_to_int8(acc + (uint32_t)l->bias[c], mult, shift, output_offset, act_min,
+                              act_max);
+}
+
+static void sp_count(edla_counters *counters, uint64_t units, uint64_t dense_per_unit,
+                     uint32_t exec_per_unit) {
+    const uint64_t exec = exec_per_unit < dense_per_unit ? exec_per_unit : dense_per_unit;
+    ku_add_macs(counters, units * exec);
+    if (counters != 0) {
+        const uint64_t sum = counters->macs_skipped + units * (dense_per_unit - exec);
+        counters->macs_skipped = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+    }
+}
+
+static int sp_packed_ok(const edla_tensor *t, int64_t co, int64_t taps) {
+    return t->dtype == EDLA_INT8 && (t->offset & 3u) == 0 &&
+           (uint64_t)t->bytes >= sp_fixed_bytes((uint64_t)co, (uint64_t)taps);
+}
+
+/* ---- DMA_DECODE --------------------------------------------------------------- */
+
+edla_status edla_check_dma_decode(const edla_model *model, const edla_op *op) {
+    if (op->n_in != 1 || op->n_out != 1 || op->in[0] == EDLA_NO_TENSOR) return EDLA_ERR_OP;
+    const edla_tensor *src = edla_in(model, op, 0);
+    const edla_tensor *dst = edla_out(model, op, 0);
+    if (src->location != EDLA_LOC_CONST || dst->location != EDLA_LOC_SCRATCH ||
+        src->dtype != EDLA_INT8 || dst->dtype != EDLA_INT8)
+        return EDLA_ERR_OPERAND;
+    const int32_t *p = op->p;
+    if (p[DEC_P_MODE] == DEC_MODE_DENSE) return EDLA_OK;
+    if (p[DEC_P_MODE] != DEC_MODE_SPARSE) return EDLA_ERR_PARAM;
+    const int64_t co = p[DEC_P_CO], taps = p[DEC_P_TAPS], inner = p[DEC_P_INNER];
+    if (co < 1 || taps < 1 || inner < 1 || inner > 65535 || co * taps > (1 << 24) ||
+        co * taps * inner > INT32_MAX || p[DEC_P_NNZ] < 0 || p[DEC_P_NNZ] > co * taps * inner ||
+        (p[DEC_P_HAS_BIAS] != 0 && p[DEC_P_HAS_BIAS] != 1) ||
+        (p[DEC_P_BLOCK_AXIS] != 0 && (p[DEC_P_BLOCK_AXIS] != 1 || inner != 1)) ||
+        (dst->offset & 3u) != 0)
+        return EDLA_ERR_PARAM;
+    const uint64_t need = sp_fixed_bytes((uint64_t)co, (uint64_t)taps) + 3u * (uint64_t)p[DEC_P_NNZ];
+    return need == dst->bytes ? EDLA_OK : EDLA_ERR_PARAM;
+}
+
+/* Executed MACs per output pixel at block granularity `block` (entries sorted). */
+static uint32_t sp_exec(const uint8_t *base, int co, int taps, int inner, int axis, uint32_t block) {
+    sp_layout l;
+    uint32_t fixed = (uint32_t)sp_fixed_bytes((uint64_t)co, (uint64_t)taps), e = 0;
+    uint64_t exec = 0;
+    memcpy(&l.nnz, base, 4);
+    l.count = (const uint16_t *)(const void *)(base + EDLA_SPARSE_HEADER + 12u * (uint32_t)co);
+    l.index = (const uint16_t *)(const void *)(base + fixed);
+    if (axis == 0) {
+        for (int c = 0; c < co; ++c) {
+            for (int t = 0; t < taps; ++t) {
+                uint32_t n = l.count[c * taps + t], last = UINT32_MAX;
+                for (uint32_t j = e; j < e + n; ++j) {
+                    const uint32_t b = l.index[j] / block;
+                    if (b != last) {
+                        const uint32_t rest = (uint32_t)inner - b * block;
+                        exec += rest < block ? rest : block;
+                        last = b;
+                    }
+                }
+                e += n;
+            }
+        }
+    } else { /* depthwise: blocks of channels at one tap */
+        for (int t = 0; t < taps; ++t) {
+            for (int c0 = 0; c0 < co; c0 += (int)block) {
+                const int c1 = c0 + (int)block < co ? c0 + (int)block : co;
+                for (int c = c0; c < c1; ++c) {
+                    if (l.count[c * taps + t] != 0) {
+                        exec += (uint64_t)(c1 - c0);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    return (uint32_t)exec; /* <= co * taps * inner <= INT32_MAX */
+}
+
+void edla_eval_dma_decode(const edla_model *model, const edla_op *op, uint8_t *scratch,
+                          edla_counters *counters) {
+    (void)counters; /* sim.c counts the compressed bytes and models the decode */
+    const edla_tensor *src = edla_in(model, op, 0);
+    const edla_tensor *dst = edla_out(model, op, 0);
+    uint8_t *out = (uint8_t *)edla_out_data(model, op, scratch, 0);
+    const int32_t *p = op->p;
+    rc_dec d;
+    rc_model m;
+    unsigned history = 0;
+    rc_dec_init(&d, (const uint8_t *)edla_in_data(model, op, scratch, 0), src->bytes);
+    if (p[DEC_P_MODE] == DEC_MODE_DENSE) {
+        rc_model_init(&m);
+        for (uint32_t i = 0; i < dst->bytes; ++i) {
+            out[i] = (uint8_t)dec_weight(&d, &m, &history);
+        }
+        return;
+    }
+    const int co = (int)p[DEC_P_CO], taps = (int)p[DEC_P_TAPS], inner = (int)p[DEC_P_INNER];
+    const uint32_t nnz = (uint32_t)p[DEC_P_NNZ];
+    const uint32_t fixed = (uint32_t)sp_fixed_bytes((uint64_t)co, (uint64_t)taps);
+    uint8_t *tables = out + EDLA_SPARSE_HEADER;
+    uint16_t *count = (uint16_t *)(void *)(out + EDLA_SPARSE_HEADER + 12u * (uint32_t)co);
+    uint16_t *index = (uint16_t *)(void *)(out + fixed);
+    int8_t *value = (int8_t *)(out + fixed + 2u * nnz);
+    memset(out, 0, EDLA_SPARSE_HEADER);
+    if (!p[DEC_P_HAS_BIAS]) {
+        memset(tables, 0, 4u * (uint32_t)co);
+    }
+    for (int t = p[DEC_P_HAS_BIAS] ? 0 : 1; t < 3; ++t) {
+        rc_model_init(&m);
+        dec_table(&d, &m, tables + 4u * (uint32_t)co * (uint32_t)t, (size_t)co);
+    }
+    rc_model_init(&m);
+    uint32_t e = 0;
+    for (int c = 0; c < co; ++c) {
+        for (int t = 0; t < taps; ++t) {
+            uint32_t n = 0;
+            for (int g = 0; g < inner; ++g) {
+                const int8_t w = dec_weight(&d, &m, &history);
+                if (w != 0) {
+                    if (e < nnz) {
+                        index[e] = (uint16_t)g;
+                        value[e] = w;
+                    }
+                    ++e;
+                    ++n;
+                }
+            }
+            count[c * taps + t] = (uint16_t)n; /* n <= inner <= 65535 */
+        }
+    }
+    if (e != nnz) { /* corrupt stream: an empty layout, never a read out of bounds */
+        memset(count, 0, 2u * (uint32_t)co * (uint32_t)taps);
+        return;
+    }
+    const uint32_t block = model->header->sparsity_block > 1u ? model->header->sparsity_block : 1u;
+    const uint32_t exec = sp_exec(out, co, taps, inner, (int)p[DEC_P_BLOCK_AXIS], block);
+    memcpy(out, &nnz, 4);
+    memcpy(out + 4, &exec, 4);
+}
+
+/* ---- CONV_2D_SPARSE / DEPTHWISE_CONV_2D_SPARSE --------------------------------- */
+
+static edla_status check_conv_sparse(const edla_model *model, const edla_op *op, int depthwise) {
+    if (op->n_in != 2 || op->n_out != 1 || op->in[0] == EDLA_NO_TENSOR ||
+        op->in[1] == EDLA_NO_TENSOR || op->out[0] == EDLA_NO_TENSOR)
+        return EDLA_ERR_OP;
+    const edla_tensor *in = edla_in(model, op, 0);
+    const edla_tensor *packed = edla_in(model, op, 1);
+    const edla_tensor *out = edla_out(model, op, 0);
+    if (!ku_int8_io_ok(in, out)) return EDLA_ERR_OPERAND;
+    if (!ku_is_4d(in) || !ku_is_4d(out) || in->dims[0] != out->dims[0]) return EDLA_ERR_PARAM;
+    const int32_t *p = op->p;
+    const int32_t kh = p[SPARSE_P_KH], kw = p[SPARSE_P_KW], out_c = out->dims[3];
+    const int32_t begin = p[CONV_P_CHANNEL_BEGIN], end = p[CONV_P_CHANNEL_END];
+    if (kh < 1 || kw < 1 || kh > 4096 || kw > 4096 || begin < 0 || begin >= end || end > out_c)
+        return EDLA_ERR_PARAM;
+    const int64_t inner = depthwise ? 1 : in->dims[3];
+    if (depthwise) {
+        const int32_t dm = p[CONV_P_DEPTH_MULTIPLIER];
+        if (dm < 1 || (int64_t)in->dims[3] * dm != out_c || begin % dm != 0 || end % dm != 0)
+            return EDLA_ERR_PARAM;
+    } else if (inner > 65535) {
+        return EDLA_ERR_PARAM;
+    }
+    if (!sp_packed_ok(packed, end - begin, (int64_t)kh * kw)) return EDLA_ERR_OPERAND;
+    if (!ku_axis_ok(p[CONV_P_STRIDE_H], p[CONV_P_DILATION_H], p[CONV_P_PAD_TOP], kh, out->dims[1]) ||
+        !ku_axis_ok(p[CONV_P_STRIDE_W], p[CONV_P_DILATION_W], p[CONV_P_PAD_LEFT], kw,
+                    out->dims[2]) ||
+        !ku_input_offset_ok(p[CONV_P_INPUT_OFFSET]) ||
+        !ku_output_offset_ok(p[CONV_P_OUTPUT_OFFSET]) ||
+        !ku_act_range_ok(p[CONV_P_ACT_MIN], p[CONV_P_ACT_MAX]))
+        return EDLA_ERR_PARAM;
+    return EDLA_OK;
+}
+
+static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t *scratch,
+                             edla_counters *counters, int depthwise) {
+    const edla_tensor *packed = edla_in(model, op, 1);
+    const int32_t *p = op->p;
+    const int32_t k[2] = {p[SPARSE_P_KH], p[SPARSE_P_KW]};
+    const int32_t stride[2] = {p[CONV_P_STRIDE_H], p[CONV_P_STRIDE_W]};
+    const int32_t dilation[2] = {p[CONV_P_DILATION_H], p[CONV_P_DILATION_W]};
+    const int32_t pad[2] = {p[CONV_P_PAD_TOP], p[CONV_P_PAD_LEFT]};
+    ku_window g;
+    ku_window_init(&g, edla_in(model, op, 0), edla_out(model, op, 0), k, stride, dilation, pad);
+    const int begin = (int)p[CONV_P_CHANNEL_BEGIN], co = (int)p[CONV_P_CHANNEL_END] - begin;
+    const int taps = g.k_h * g.k_w, inner = depthwise ? 1 : g.in_c;
+    const int dm = depthwise ? (int)p[CONV_P_DEPTH_MULTIPLIER] : 1;
+    const int32_t input_offset = p[CONV_P_INPUT_OFFSET];
+    sp_layout l;
+    sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), packed->bytes, co, taps, &l);
+    sp_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner,
+             l.exec);
+    int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
+    ku_pixel px;
+    ku_pixel_start(&g, (const int8_t *)edla_in_data(model, op, scratch, 0), &px);
+    do {
+        uint32_t e = 0;
+        for (int c = 0; c < co; ++c) {
+            const int oc = begin + c;
+            const size_t chan = depthwise ? (size_t)(oc / dm) : 0;
+            const uint16_t *count = l.count + (size_t)c * (size_t)taps;
+            uint32_t acc = 0;
+            for (int fy = 0; fy < g.k_h; ++fy) {
+                const int row_in = fy >= px.fy_begin && fy < px.fy_end;
+                const int8_t *in_row =
+                    row_in ? px.in_b + (size_t)(px.y0 + fy * g.dil_h) * g.row_stride : 0;
+                for (int fx = 0; fx < g.k_w; ++fx) {
+                    uint32_t n = count[fy * g.k_w + fx];
+                    n = n < l.nnz - e ? n : l.nnz - e;
+                    if (row_in && fx >= px.fx_begin && fx < px.fx_end) {
+                        const int8_t *x = in_row + (size_t)(px.x0 + fx * g.dil_w) * (size_t)g.in_c + chan;
+                        for (uint32_t j = e; j < e + n; ++j) {
+                            const unsigned gi = l.index[j];
+                            if (gi < (unsigned)inner) {
+                                acc += (uint32_t)(l.value[j] * (x[gi] + input_offset));
+                            }
+                        }
+                    }
+                    e += n;
+                }
+            }
+            out[oc] = sp_output(&l, c, acc, p[CONV_P_OUTPUT_OFFSET], p[CONV_P_ACT_MIN],
+                                p[CONV_P_ACT_MAX]);
+        }
+        out += g.out_c;
+    } while (ku_pixel_next(&g, &px));
+}
+
+edla_status edla_check_conv_2d_sparse(const edla_model *model, const edla_op *op) {
+    return check_conv_sparse(model, op, 0);
+}
+
+void edla_eval_conv_2d_sparse(const edla_model *model, const edla_op *op, uint8_t *scratch,
+                              edla_counters *counters) {
+    eval_conv_sparse(model, op, scratch, counters, 0);
+}
+
+edla_status edla_check_depthwise_conv_2d_sparse(const edla_model *model, const edla_op *op) {
+    return check_conv_sparse(model, op, 1);
+}
+
+void edla_eval_depthwise_conv_2d_sparse(const edla_model *model, const edla_op *op,
+                                        uint8_t *scratch, edla_counters *counters) {
+    eval_conv_sparse(model, op, scratch, counters, 1);
+}
+
+/* ---- FULLY_CONNECTED_SPARSE ---------------------------------------------------- */
+
+edla_status edla_check_fully_connected_sparse(const edla_model *model, const edla_op *op) {
+    if (op->n_in != 2 || op->n_out != 1 || op->in[0] == EDLA_NO_TENSOR ||
+        op->in[1] == EDLA_NO_TENSOR || op->out[0] == EDLA_NO_TENSOR)
+        return EDLA_ERR_OP;
+    const edla_tensor *in = edla_in(model, op, 0);
+    const edla_tensor *out = edla_out(model, op, 0);
+    if (!ku_int8_io_ok(in, out)) return EDLA_ERR_OPERAND;
+    const int32_t *p = op->p;
+    const int64_t depth = p[SPFC_P_DEPTH], in_elems = ku_elements(in);
+    if (depth < 1 || depth > 65535 || in_elems < 1 || in_elems % depth != 0) return EDLA_ERR_PARAM;
+    const int64_t rows = in_elems / depth, out_elems = ku_elements(out);
+    if (out_elems < 1 || out_elems % rows != 0 || out_elems / rows > INT32_MAX) return EDLA_ERR_PARAM;
+    const int64_t out_c = out_elems / rows, begin = p[FC_P_CHANNEL_BEGIN], end = p[FC_P_CHANNEL_END];
+    if (begin < 0 || begin >= end || end > out_c) return EDLA_ERR_PARAM;
+    if (!sp_packed_ok(edla_in(model, op, 1), end - begin, 1)) return EDLA_ERR_OPERAND;
+    if (!ku_input_offset_ok(p[FC_P_INPUT_OFFSET]) || p[FC_P_FILTER_OFFSET] != 0 ||
+        !ku_output_offset_ok(p[FC_P_OUTPUT_OFFSET]) || !ku_act_range_ok(p[FC_P_ACT_MIN], p[FC_P_ACT_MAX]))
+        return EDLA_ERR_PARAM;
+    return EDLA_OK;
+}
+
+void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op,
+                                      uint8_t *scratch, edla_counters *counters) {
+    const int32_t *p = op->p;
+    const size_t depth = (size_t)p[SPFC_P_DEPTH];
+    const size_t rows = ku_element_count(edla_in(model, op, 0)) / depth;
+    const size_t out_c = ku_element_count(edla_out(model, op, 0)) / rows;
+    const int begin = (int)p[FC_P_CHANNEL_BEGIN], co = (int)p[FC_P_CHANNEL_END] - begin;
+    const int32_t input_offset = p[FC_P_INPUT_OFFSET];
+    sp_layout l;
+    sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), edla_in(model, op, 1)->bytes,
+                  co, 1, &l);
+    sp_count(counters, rows, (uint64_t)co * depth, l.exec);
+    const int8_t *input = (const int8_t *)edla_in_data(model, op, scratch, 0);
+    int8_t *output = (int8_t *)edla_out_data(model, op, scratch, 0);
+    for (size_t r = 0; r < rows; ++r) {
+        const int8_t *x = input + r * depth;
+        uint32_t e = 0;
+        for (int c = 0; c < co; ++c) {
+            uint32_t n = l.count[c];
+            n = n < l.nnz - e ? n : l.nnz - e;
+            uint32_t acc = 0;
+            for (uint32_t j = e; j < e + n; ++j) {
+                const size_t gi = l.index[j];
+                if (gi < depth) {
+                    acc += (uint32_t)(l.value[j] * (x[gi] + input_offset));
+                }
+            }
+            e += n;
+            output[r * out_c + (size_t)(begin + c)] =
+                sp_output(&l, c, acc, p[FC_P_OUTPUT_OFFSET], p[FC_P_ACT_MIN], p[FC_P_ACT_MAX]);
+        }
+    }
+}
