@@ -29,7 +29,7 @@ edla_status edla_check_concatenation(const edla_model *model, const edla_op *op)
     const edla_tensor *out = edla_out(model, op, 0);
     const int32_t axis = op->p[CONCAT_P_AXIS];
     const uint32_t mask = (uint32_t)op->p[CONCAT_P_REQUANT_MASK];
-    if (out->rank != 4 || axis < 0 || axis > 3 || op->p[CONCAT_P_REQUANT_MASK] < 0 ||
+    if (!ku_is_rank4(out) || axis < 0 || axis > 3 || op->p[CONCAT_P_REQUANT_MASK] < 0 ||
         (mask >> (op->n_in < CONCAT_MAX_REQUANT ? op->n_in : CONCAT_MAX_REQUANT)) != 0 ||
         !ku_output_offset_ok(op->p[CONCAT_P_OUTPUT_OFFSET])) {
         return EDLA_ERR_PARAM;
@@ -40,7 +40,7 @@ edla_status edla_check_concatenation(const edla_model *model, const edla_op *op)
         if (!ku_int8_io_ok(in, out)) {
             return EDLA_ERR_OPERAND;
         }
-        if (in->rank != 4) {
+        if (!ku_is_rank4(in)) {
             return EDLA_ERR_PARAM;
         }
         for (int32_t d = 0; d < 4; ++d) {
@@ -51,7 +51,7 @@ edla_status edla_check_concatenation(const edla_model *model, const edla_op *op)
         total += in->dims[axis];
         if ((mask >> i) & 1u) {
             const int32_t *r = requant_params(op, i);
-            if (!ku_input_offset_ok(r[0]) || r[1] < 0 || r[2] < -31 || r[2] > 31) {
+            if (!ku_input_offset_ok(r[0]) || !ku_requant_ok(r[1], r[2])) {
                 return EDLA_ERR_PARAM;
             }
         }
@@ -67,12 +67,12 @@ void edla_eval_concatenation(const edla_model *model, const edla_op *op, uint8_t
     const int32_t axis = op->p[CONCAT_P_AXIS];
     const int32_t output_offset = op->p[CONCAT_P_OUTPUT_OFFSET];
     const uint32_t mask = (uint32_t)op->p[CONCAT_P_REQUANT_MASK];
-    size_t outer = 1, inner = 1;
+    size_t s[4];
+    ku_strides4(out_t, s);
+    const size_t inner = s[axis]; /* elements per index of the axis */
+    size_t outer = 1;
     for (int32_t d = 0; d < axis; ++d) {
         outer *= (size_t)out_t->dims[d];
-    }
-    for (int32_t d = axis + 1; d < 4; ++d) {
-        inner *= (size_t)out_t->dims[d];
     }
     for (size_t k = 0; k < outer; ++k) {
         for (unsigned i = 0; i < op->n_in; ++i) {

@@ -1,12 +1,16 @@
 /*
  * kernel_util.h - internal helpers shared by the op kernels (conv_2d.c,
- * depthwise_conv_2d.c, fully_connected.c, pool.c, add.c, softmax.c).
+ * depthwise_conv_2d.c, fully_connected.c, pool.c, add.c, softmax.c, and the
+ * data-movement ops: pad.c, strided_slice.c, transpose.c, resize_*.c,
+ * gather.c, concatenation.c; transpose_conv.c).
  *
  * Everything is static inline, allocation-free and C99: check-time shape and
  * parameter validation, eval-time geometry, tap ranges and dot products.
  */
 #ifndef EDLA_KERNEL_UTIL_H
 #define EDLA_KERNEL_UTIL_H
+
+#include <string.h>
 
 #include "kernels.h"
 #include "requant.h"
@@ -69,9 +73,11 @@ static inline int ku_int8_io_ok(const edla_tensor *in, const edla_tensor *out) {
     return in->dtype == EDLA_INT8 && out->dtype == EDLA_INT8 && out->location == EDLA_LOC_SCRATCH;
 }
 
-/* Operand checks of the single-input ops (pooling, softmax): one int8 input, one int8 output. */
-static inline edla_status ku_check_unary_operands(const edla_model *model, const edla_op *op) {
-    const edla_status st = ku_check_operands(op, 1, 0);
+/* Operand checks of the ops with n_in required inputs whose data input (0) and
+ * output are int8; the op checks its other inputs' kinds itself. */
+static inline edla_status ku_check_int8_operands(const edla_model *model, const edla_op *op,
+                                                 unsigned n_in) {
+    const edla_status st = ku_check_operands(op, n_in, 0);
     if (st != EDLA_OK) {
         return st;
     }
@@ -79,9 +85,35 @@ static inline edla_status ku_check_unary_operands(const edla_model *model, const
                                                                         : EDLA_ERR_OPERAND;
 }
 
+/* Operand checks of the single-input ops (pooling, softmax, pad, slice, ...): one int8 input, one int8 output. */
+static inline edla_status ku_check_unary_operands(const edla_model *model, const edla_op *op) {
+    return ku_check_int8_operands(model, op, 1);
+}
+
+/* An int32 constant that check time reads in place, so it must be 4-byte aligned. */
+static inline int ku_is_i32_const(const edla_tensor *t) {
+    return t->dtype == EDLA_INT32 && t->location == EDLA_LOC_CONST && (t->offset & 3u) == 0;
+}
+
+/* Check-time view of a ku_is_i32_const tensor's entries (eval uses edla_in_data). */
+static inline const int32_t *ku_i32_const(const edla_model *model, const edla_tensor *t) {
+    return (const int32_t *)(const void *)(model->consts + t->offset);
+}
+
+/* Index tables (gather indices, resize maps) are checked once at load: every
+ * entry in [0, limit), so eval can index with them unchecked. */
+static inline int ku_indices_ok(const int32_t *idx, size_t n, int32_t limit) {
+    for (size_t i = 0; i < n; ++i) {
+        if (idx[i] < 0 || idx[i] >= limit) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* A 4-byte aligned int32 constant table of n entries (operand kind, then length). */
 static inline edla_status ku_check_i32_table(const edla_tensor *t, int64_t n) {
-    if (t->dtype != EDLA_INT32 || t->location != EDLA_LOC_CONST || (t->offset & 3u) != 0) {
+    if (!ku_is_i32_const(t)) {
         return EDLA_ERR_OPERAND;
     }
     return ku_elements(t) == n ? EDLA_OK : EDLA_ERR_PARAM;
@@ -123,8 +155,7 @@ static inline edla_status ku_check_channel_tables(const edla_model *model, const
         (st = ku_check_i32_table(shift, n)) != EDLA_OK) {
         return st;
     }
-    if (!requant_table_ok((const int32_t *)(const void *)(model->consts + mult->offset),
-                          (const int32_t *)(const void *)(model->consts + shift->offset), n)) {
+    if (!requant_table_ok(ku_i32_const(model, mult), ku_i32_const(model, shift), n)) {
         return EDLA_ERR_PARAM;
     }
     return EDLA_OK;
@@ -135,14 +166,27 @@ static inline int ku_input_offset_ok(int32_t offset) {
     return offset >= -127 && offset <= 128;
 }
 
+/* A value in int8 range: zero points, and constants written to an int8 output (PAD). */
+static inline int ku_is_int8(int32_t v) {
+    return v >= -128 && v <= 127;
+}
+
 /* Output offsets are plain int8 zero points. */
 static inline int ku_output_offset_ok(int32_t offset) {
-    return offset >= -128 && offset <= 127;
+    return ku_is_int8(offset);
 }
 
 /* A non-empty int8 activation clamp range. */
 static inline int ku_act_range_ok(int32_t act_min, int32_t act_max) {
     return act_min >= -128 && act_max <= 127 && act_min <= act_max;
+}
+
+/* Input/output offsets and clamp range of the requantizing conv-like ops
+ * (conv, depthwise, transpose conv), checked alike. */
+static inline int ku_quant_params_ok(int32_t input_offset, int32_t output_offset, int32_t act_min,
+                                     int32_t act_max) {
+    return ku_input_offset_ok(input_offset) && ku_output_offset_ok(output_offset) &&
+           ku_act_range_ok(act_min, act_max);
 }
 
 /* stride, dilation, pad of one spatial axis of a conv or pool window: the pad
@@ -313,9 +357,8 @@ static inline edla_status ku_check_conv(const edla_model *model, const edla_op *
                     out->dims[1]) ||
         !ku_axis_ok(p[CONV_P_STRIDE_W], p[CONV_P_DILATION_W], p[CONV_P_PAD_LEFT], filter->dims[2],
                     out->dims[2]) ||
-        !ku_input_offset_ok(p[CONV_P_INPUT_OFFSET]) ||
-        !ku_output_offset_ok(p[CONV_P_OUTPUT_OFFSET]) ||
-        !ku_act_range_ok(p[CONV_P_ACT_MIN], p[CONV_P_ACT_MAX])) {
+        !ku_quant_params_ok(p[CONV_P_INPUT_OFFSET], p[CONV_P_OUTPUT_OFFSET], p[CONV_P_ACT_MIN],
+                            p[CONV_P_ACT_MAX])) {
         return EDLA_ERR_PARAM;
     }
     return EDLA_OK;
@@ -490,6 +533,61 @@ static inline void ku_broadcast_rows(const edla_model *model, const edla_op *op,
             }
         }
     }
+}
+
+/* ---- data movement (pad, slice, transpose, resize, gather, concat) ------- */
+
+/* Exactly rank 4, dims unchecked (unlike ku_is_4d): the converter right-aligns
+ * these ops' shapes to 4-D, and the loader sets unused trailing dims to 1. */
+static inline int ku_is_rank4(const edla_tensor *t) {
+    return t->rank == 4;
+}
+
+/* Resize in/out: NHWC (ku_is_4d) with the same batch and depth; only H and W change. */
+static inline int ku_resize_shapes_ok(const edla_tensor *in, const edla_tensor *out) {
+    return ku_is_4d(in) && ku_is_4d(out) && in->dims[0] == out->dims[0] &&
+           in->dims[3] == out->dims[3];
+}
+
+/* Row-major element strides of a rank-4 tensor (s[3] = 1); for NHWC: batch, row, pixel. */
+static inline void ku_strides4(const edla_tensor *t, size_t s[4]) {
+    s[3] = 1;
+    for (int d = 2; d >= 0; --d) {
+        s[d] = s[d + 1] * (size_t)t->dims[d + 1];
+    }
+}
+
+/* Element offset of index (i0, i1, i2, 0) under strides s: a row's start in the 4-D walks. */
+static inline size_t ku_offset3(const size_t s[4], size_t i0, size_t i1, size_t i2) {
+    return i0 * s[0] + i1 * s[1] + i2 * s[2];
+}
+
+/* Input 0 and the output of a data-movement op, with their data for one eval. */
+typedef struct {
+    const edla_tensor *in_t, *out_t;
+    const int8_t *in;
+    int8_t *out;
+} ku_io;
+
+/* Fills a ku_io: the prologue every data-movement eval shares. */
+static inline void ku_io_get(const edla_model *model, const edla_op *op, uint8_t *scratch,
+                             ku_io *io) {
+    io->in_t = edla_in(model, op, 0);
+    io->out_t = edla_out(model, op, 0);
+    io->in = (const int8_t *)edla_in_data(model, op, scratch, 0);
+    io->out = (int8_t *)edla_out_data(model, op, scratch, 0);
+}
+
+/* Copies n runs of run bytes, run k from src + idx[k] * run, one after another
+ * to out (GATHER rows, RESIZE_NEAREST_NEIGHBOR pixels); memmove since a hostile
+ * blob may overlap them. Returns the end of what it wrote. */
+static inline int8_t *ku_gather_runs(int8_t *out, const int8_t *src, const int32_t *idx, size_t n,
+                                     size_t run) {
+    for (size_t k = 0; k < n; ++k) {
+        memmove(out, src + (size_t)idx[k] * run, run);
+        out += run;
+    }
+    return out;
 }
 
 #endif /* EDLA_KERNEL_UTIL_H */

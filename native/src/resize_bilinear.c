@@ -33,18 +33,14 @@ static int axis_ok(int32_t scale, int half_pixel, int32_t in, int32_t out) {
 }
 
 edla_status edla_check_resize_bilinear(const edla_model *model, const edla_op *op) {
-    const edla_status st = ku_check_operands(op, 1, 0);
+    const edla_status st = ku_check_unary_operands(model, op);
     if (st != EDLA_OK) {
         return st;
     }
     const edla_tensor *in = edla_in(model, op, 0);
     const edla_tensor *out = edla_out(model, op, 0);
-    if (!ku_int8_io_ok(in, out)) {
-        return EDLA_ERR_OPERAND;
-    }
     const int32_t half_pixel = op->p[RESIZE_P_HALF_PIXEL];
-    if (!ku_is_4d(in) || !ku_is_4d(out) || in->dims[0] != out->dims[0] ||
-        in->dims[3] != out->dims[3] || (half_pixel != 0 && half_pixel != 1) ||
+    if (!ku_resize_shapes_ok(in, out) || (half_pixel != 0 && half_pixel != 1) ||
         !axis_ok(op->p[RESIZE_P_SCALE_H], half_pixel, in->dims[1], out->dims[1]) ||
         !axis_ok(op->p[RESIZE_P_SCALE_W], half_pixel, in->dims[2], out->dims[2])) {
         return EDLA_ERR_PARAM;
@@ -55,19 +51,20 @@ edla_status edla_check_resize_bilinear(const edla_model *model, const edla_op *o
 void edla_eval_resize_bilinear(const edla_model *model, const edla_op *op, uint8_t *scratch,
                                edla_counters *counters) {
     (void)counters; /* interpolation weights are not MACs of the array */
-    const edla_tensor *in_t = edla_in(model, op, 0);
-    const edla_tensor *out_t = edla_out(model, op, 0);
-    const int8_t *in = (const int8_t *)edla_in_data(model, op, scratch, 0);
-    int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
+    ku_io io;
+    ku_io_get(model, op, scratch, &io);
+    const edla_tensor *out_t = io.out_t;
+    int8_t *out = io.out;
     const int half_pixel = op->p[RESIZE_P_HALF_PIXEL];
     const int32_t scale_h = op->p[RESIZE_P_SCALE_H], scale_w = op->p[RESIZE_P_SCALE_W];
-    const int32_t in_h = in_t->dims[1], in_w = in_t->dims[2];
-    const size_t depth = (size_t)in_t->dims[3];
-    const size_t row_stride = (size_t)in_w * depth, batch_stride = (size_t)in_h * row_stride;
+    const int32_t in_h = io.in_t->dims[1], in_w = io.in_t->dims[2];
+    size_t s[4]; /* batch, row and pixel strides of the input */
+    ku_strides4(io.in_t, s);
+    const size_t batch_stride = s[0], row_stride = s[1], depth = s[2];
     const int64_t one = 1 << 10;
 
     for (int32_t b = 0; b < out_t->dims[0]; ++b) {
-        const int8_t *in_b = in + (size_t)b * batch_stride;
+        const int8_t *in_b = io.in + (size_t)b * batch_stride;
         for (int32_t y = 0; y < out_t->dims[1]; ++y) {
             int32_t pos_y, y0, y1;
             source(y, scale_h, half_pixel, in_h, &pos_y, &y0, &y1);

@@ -11,18 +11,15 @@
 #include "kernel_util.h"
 
 edla_status edla_check_strided_slice(const edla_model *model, const edla_op *op) {
-    const edla_status st = ku_check_operands(op, 1, 0);
+    const edla_status st = ku_check_unary_operands(model, op);
     if (st != EDLA_OK) {
         return st;
     }
     const edla_tensor *in = edla_in(model, op, 0);
     const edla_tensor *out = edla_out(model, op, 0);
-    if (!ku_int8_io_ok(in, out)) {
-        return EDLA_ERR_OPERAND;
-    }
     /* eval sums five terms each below the input size in magnitude; 2^28 keeps
      * that inside a 32-bit ptrdiff_t */
-    if (in->rank != 4 || out->rank != 4 || ku_elements(in) > ((int64_t)1 << 28)) {
+    if (!ku_is_rank4(in) || !ku_is_rank4(out) || ku_elements(in) > ((int64_t)1 << 28)) {
         return EDLA_ERR_PARAM;
     }
     for (unsigned d = 0; d < 4; ++d) {
@@ -42,21 +39,20 @@ edla_status edla_check_strided_slice(const edla_model *model, const edla_op *op)
 void edla_eval_strided_slice(const edla_model *model, const edla_op *op, uint8_t *scratch,
                              edla_counters *counters) {
     (void)counters; /* data movement: no MACs */
-    const edla_tensor *in_t = edla_in(model, op, 0);
-    const edla_tensor *out_t = edla_out(model, op, 0);
-    const int8_t *in = (const int8_t *)edla_in_data(model, op, scratch, 0);
-    int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
-    /* element offsets in ptrdiff_t: steps may be negative, every index is in range */
-    ptrdiff_t in_stride[4], step[4], base = 0;
-    in_stride[3] = 1;
-    for (int d = 2; d >= 0; --d) {
-        in_stride[d] = in_stride[d + 1] * (ptrdiff_t)in_t->dims[d + 1];
-    }
+    ku_io io;
+    ku_io_get(model, op, scratch, &io);
+    /* element offsets in ptrdiff_t: steps may be negative, every index is in range
+     * (and strides are below 2^28, so they convert exactly) */
+    size_t in_stride[4];
+    ku_strides4(io.in_t, in_stride);
+    ptrdiff_t step[4], base = 0;
     for (unsigned d = 0; d < 4; ++d) {
-        base += (ptrdiff_t)op->p[SLICE_P_BEGIN_0 + d] * in_stride[d];
-        step[d] = (ptrdiff_t)op->p[SLICE_P_STRIDE_0 + d] * in_stride[d];
+        base += (ptrdiff_t)op->p[SLICE_P_BEGIN_0 + d] * (ptrdiff_t)in_stride[d];
+        step[d] = (ptrdiff_t)op->p[SLICE_P_STRIDE_0 + d] * (ptrdiff_t)in_stride[d];
     }
-    const int32_t *od = out_t->dims;
+    const int8_t *in = io.in;
+    int8_t *out = io.out;
+    const int32_t *od = io.out_t->dims;
     for (int32_t i0 = 0; i0 < od[0]; ++i0) {
         for (int32_t i1 = 0; i1 < od[1]; ++i1) {
             for (int32_t i2 = 0; i2 < od[2]; ++i2) {

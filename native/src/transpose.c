@@ -8,16 +8,13 @@
 #include "kernel_util.h"
 
 edla_status edla_check_transpose(const edla_model *model, const edla_op *op) {
-    const edla_status st = ku_check_operands(op, 1, 0);
+    const edla_status st = ku_check_unary_operands(model, op);
     if (st != EDLA_OK) {
         return st;
     }
     const edla_tensor *in = edla_in(model, op, 0);
     const edla_tensor *out = edla_out(model, op, 0);
-    if (!ku_int8_io_ok(in, out)) {
-        return EDLA_ERR_OPERAND;
-    }
-    if (in->rank != 4 || out->rank != 4) {
+    if (!ku_is_rank4(in) || !ku_is_rank4(out)) {
         return EDLA_ERR_PARAM;
     }
     unsigned seen = 0;
@@ -34,24 +31,19 @@ edla_status edla_check_transpose(const edla_model *model, const edla_op *op) {
 void edla_eval_transpose(const edla_model *model, const edla_op *op, uint8_t *scratch,
                          edla_counters *counters) {
     (void)counters; /* data movement: no MACs */
-    const edla_tensor *in_t = edla_in(model, op, 0);
-    const edla_tensor *out_t = edla_out(model, op, 0);
-    const int8_t *in = (const int8_t *)edla_in_data(model, op, scratch, 0);
-    int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
+    ku_io io;
+    ku_io_get(model, op, scratch, &io);
     size_t in_stride[4], step[4];
-    in_stride[3] = 1;
-    for (int d = 2; d >= 0; --d) {
-        in_stride[d] = in_stride[d + 1] * (size_t)in_t->dims[d + 1];
-    }
+    ku_strides4(io.in_t, in_stride);
     for (unsigned d = 0; d < 4; ++d) {
         step[d] = in_stride[op->p[TRANSPOSE_P_PERM_0 + d]]; /* input step of output dim d */
     }
-    const int32_t *od = out_t->dims;
+    int8_t *out = io.out;
+    const int32_t *od = io.out_t->dims;
     for (int32_t i0 = 0; i0 < od[0]; ++i0) {
         for (int32_t i1 = 0; i1 < od[1]; ++i1) {
             for (int32_t i2 = 0; i2 < od[2]; ++i2) {
-                const int8_t *src =
-                    in + (size_t)i0 * step[0] + (size_t)i1 * step[1] + (size_t)i2 * step[2];
+                const int8_t *src = io.in + ku_offset3(step, (size_t)i0, (size_t)i1, (size_t)i2);
                 for (int32_t i3 = 0; i3 < od[3]; ++i3) {
                     *out++ = src[(size_t)i3 * step[3]];
                 }

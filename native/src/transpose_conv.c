@@ -44,9 +44,9 @@ edla_status edla_check_transpose_conv(const edla_model *model, const edla_op *op
     /* dims and pads below 2^30: o + pad - f cannot overflow an int */
     if (p[TCONV_P_STRIDE_H] < 1 || p[TCONV_P_STRIDE_W] < 1 || p[TCONV_P_PAD_TOP] < 0 ||
         p[TCONV_P_PAD_LEFT] < 0 || p[TCONV_P_PAD_TOP] >= KU_COORD_LIMIT ||
-        p[TCONV_P_PAD_LEFT] >= KU_COORD_LIMIT || !ku_input_offset_ok(p[TCONV_P_INPUT_OFFSET]) ||
-        !ku_output_offset_ok(p[TCONV_P_OUTPUT_OFFSET]) ||
-        !ku_act_range_ok(p[TCONV_P_ACT_MIN], p[TCONV_P_ACT_MAX])) {
+        p[TCONV_P_PAD_LEFT] >= KU_COORD_LIMIT ||
+        !ku_quant_params_ok(p[TCONV_P_INPUT_OFFSET], p[TCONV_P_OUTPUT_OFFSET], p[TCONV_P_ACT_MIN],
+                            p[TCONV_P_ACT_MAX])) {
         return EDLA_ERR_PARAM;
     }
     return EDLA_OK;
@@ -62,22 +62,22 @@ void edla_eval_transpose_conv(const edla_model *model, const edla_op *op, uint8_
     const edla_tensor *out_t = edla_out(model, op, 0);
     const int in_h = (int)in_t->dims[1], in_w = (int)in_t->dims[2], in_c = (int)in_t->dims[3];
     const int k_h = (int)f_t->dims[1], k_w = (int)f_t->dims[2];
-    const int out_h = (int)out_t->dims[1], out_w = (int)out_t->dims[2], out_c = (int)out_t->dims[3];
+    const int out_h = (int)out_t->dims[1], out_w = (int)out_t->dims[2];
     const int stride_h = (int)op->p[TCONV_P_STRIDE_H], stride_w = (int)op->p[TCONV_P_STRIDE_W];
     const int pad_top = (int)op->p[TCONV_P_PAD_TOP], pad_left = (int)op->p[TCONV_P_PAD_LEFT];
-    const size_t row_stride = (size_t)in_w * (size_t)in_c;
-    const size_t batch_stride = (size_t)in_h * row_stride;
-    const size_t f_row = (size_t)k_w * (size_t)in_c, f_oc = (size_t)k_h * f_row;
+    size_t is[4], fs[4], os[4]; /* strides of input, filter (as [oc][fy][fx][ic]) and output */
+    ku_strides4(in_t, is);
+    ku_strides4(f_t, fs);
+    ku_strides4(out_t, os);
     uint64_t taps_total = 0;
 
     for (int b = 0; b < (int)in_t->dims[0]; ++b) {
-        const int8_t *in_b = d.input + (size_t)b * batch_stride;
+        const int8_t *in_b = d.input + (size_t)b * is[0];
         for (int oy = 0; oy < out_h; ++oy) {
             for (int ox = 0; ox < out_w; ++ox) {
-                int8_t *out = d.out + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w +
-                                       (size_t)ox) * (size_t)out_c;
+                int8_t *out = d.out + ku_offset3(os, (size_t)b, (size_t)oy, (size_t)ox);
                 for (int oc = d.c_begin; oc < d.c_end; ++oc) {
-                    const int8_t *f = d.filter + (size_t)(oc - d.c_begin) * f_oc;
+                    const int8_t *f = d.filter + (size_t)(oc - d.c_begin) * fs[0];
                     uint32_t acc = 0;
                     for (int fy = 0; fy < k_h; ++fy) {
                         const int iy = source_index(oy, fy, stride_h, pad_top, in_h);
@@ -89,9 +89,9 @@ void edla_eval_transpose_conv(const edla_model *model, const edla_op *op, uint8_
                             if (ix < 0) {
                                 continue;
                             }
-                            acc += ku_dot(in_b + (size_t)iy * row_stride + (size_t)ix * (size_t)in_c,
-                                          1, f + (size_t)fy * f_row + (size_t)fx * (size_t)in_c, 1,
-                                          in_c, d.input_offset, 0);
+                            acc += ku_dot(in_b + (size_t)iy * is[1] + (size_t)ix * is[2], 1,
+                                          f + (size_t)fy * fs[1] + (size_t)fx * fs[2], 1, in_c,
+                                          d.input_offset, 0);
                             ++taps_total;
                         }
                     }
