@@ -1,4 +1,4 @@
-"""The firmware's conv, depthwise and fully connected kernels (MVE or scalar,
+"""The firmware's conv, depthwise, fully connected and ADD kernels (MVE or scalar,
 per the build) on the emulated board: every op-oracle case plus shapes that
 reach the MVE paths' tails, channel groups and fallbacks; board == TFLM == host."""
 import numpy as np
@@ -23,8 +23,15 @@ EXTRA = {  # MVE: 16-byte K tails, 4/8-channel tails, >256-channel groups, K > 2
     "dw_37_channels": ("dw", dict(in_shape=[1, 6, 5, 37], kernel=3)),
     "dw_stride2_pad_24": ("dw", dict(in_shape=[1, 9, 8, 24], kernel=3, stride=2)),
     "fc_depth_100_units_13": ("fc", dict(in_shape=[2, 100], units=13, per_channel=True)),
+    "add_same_shape_tail": ("add", dict(shape_a=[1, 5, 7, 3], shape_b=[1, 5, 7, 3], scale_a=0.05, scale_b=0.004)),
+    "add_100x_relu": ("add", dict(shape_a=[1, 4, 8, 8], shape_b=[1, 4, 8, 8], scale_a=0.001, scale_b=0.1,
+                                  activation="RELU", zero_point_a=-128, zero_point_b=127)),
+    "add_saturating": ("add", dict(shape_a=[1, 4, 4, 3], shape_b=[1, 4, 4, 3], scale_a=0.05, scale_b=0.02,
+                                   output_scale=1e-3)),
+    "add_broadcast": ("add", dict(shape_a=[1, 5, 7, 4], shape_b=[1, 1, 1, 4])),
 }
-BUILDERS = {"conv": tb.conv2d_model, "dw": tb.depthwise_model, "fc": tb.fully_connected_model}
+BUILDERS = {"conv": tb.conv2d_model, "dw": tb.depthwise_model, "fc": tb.fully_connected_model,
+            "add": lambda rng, shape_a, shape_b, **kw: tb.add_model(rng, shape_a, shape_b, **kw)}
 
 
 def all_cases():

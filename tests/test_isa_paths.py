@@ -20,7 +20,8 @@ from test_golden import test_golden  # noqa: E402,F401  (re-run under every path
 from test_ops_oracle import (  # noqa: E402,F401
     test_conv2d, test_conv2d_activations, test_conv2d_sweep, test_depthwise,
     test_depthwise_activations, test_depthwise_sweep, test_fully_connected,
-    test_fully_connected_activations)
+    test_fully_connected_activations, test_add, test_add_activations_zero_points,
+    test_add_output_scale_extremes, test_add_sweep)
 
 
 @pytest.fixture(autouse=True, params=LEVELS, ids=[_native.ISA_NAMES[x] for x in LEVELS])

@@ -7,10 +7,15 @@
  * offset by the output zero point and clamped. Shapes are right-aligned to 4-D
  * (leading 1s, numpy style); a dim of 1 broadcasts (stride 0).
  */
-#include "kernel_util.h"
+#include "host_fast.h"
 
 static void add_row(const int8_t *a, size_t a_step, const int8_t *b, size_t b_step, int8_t *out,
                     size_t n, const int32_t *p) {
+#if EDLA_FAST_KERNELS
+    if (a_step == 1 && b_step == 1 && edla_fast_add(a, b, out, n, p)) {
+        return;
+    }
+#endif
     const int32_t scale = (int32_t)1 << p[ADD_P_LEFT_SHIFT];
     for (size_t i = 0; i < n; ++i) {
         const int32_t sum =

@@ -38,6 +38,8 @@ int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
                                 int depth_multiplier);
 int edla_fast_fully_connected(const ku_channel_op_data *d, size_t rows, size_t out_c, int depth,
                               int32_t filter_offset);
+/* ADD of n unbroadcast elements: out[i] = add(a[i], b[i]) with the ADD_P_* params p. */
+int edla_fast_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p);
 #endif
 
 #endif /* EDLA_HOST_FAST_H */

@@ -663,6 +663,73 @@ int edla_fast_fully_connected(const ku_channel_op_data *d, size_t rows, size_t o
     }
 }
 
+/* ---- ADD, AVX2 ------------------------------------------------------------------- */
+
+/* multiply_by_quantized_multiplier_smaller_than_one of 8 lanes: multiplier
+ * >= 0 (checked), so SRDHM = floor((x * m + 2^30) / 2^31); then
+ * RoundingDivideByPOT(-shift), shift in [-31, 0]. */
+AVX2 static inline __attribute__((always_inline)) __m256i mbqm8(__m256i x, __m256i m, __m256i rs,
+                                                                __m256i mask, __m256i thr_base) {
+    const __m256i half = _mm256_set1_epi64x((int64_t)1 << 30);
+    const __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), half), 31);
+    const __m256i odd = _mm256_slli_epi64(
+        _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), m), half), 1);
+    const __m256i h = _mm256_blend_epi32(even, odd, 0xAA);
+    const __m256i thr = _mm256_sub_epi32(thr_base, _mm256_srai_epi32(h, 31));
+    return _mm256_sub_epi32(_mm256_srav_epi32(h, rs),
+                            _mm256_cmpgt_epi32(_mm256_and_si256(h, mask), thr));
+}
+
+AVX2 static int add_avx2(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p) {
+    const __m256i ls = _mm256_set1_epi32(p[ADD_P_LEFT_SHIFT]);
+    const __m256i off1 = _mm256_set1_epi32(p[ADD_P_INPUT1_OFFSET]);
+    const __m256i off2 = _mm256_set1_epi32(p[ADD_P_INPUT2_OFFSET]);
+    __m256i m[3], rs[3], mask[3], thr[3];
+    const int idx[3][2] = {{ADD_P_INPUT1_MULTIPLIER, ADD_P_INPUT1_SHIFT},
+                           {ADD_P_INPUT2_MULTIPLIER, ADD_P_INPUT2_SHIFT},
+                           {ADD_P_OUTPUT_MULTIPLIER, ADD_P_OUTPUT_SHIFT}};
+    for (int i = 0; i < 3; ++i) {
+        const int32_t r = -p[idx[i][1]]; /* right shift in [0, 31] */
+        const int32_t mk = (int32_t)(((int64_t)1 << r) - 1);
+        m[i] = _mm256_set1_epi32(p[idx[i][0]]);
+        rs[i] = _mm256_set1_epi32(r);
+        mask[i] = _mm256_set1_epi32(mk);
+        thr[i] = _mm256_set1_epi32(mk >> 1);
+    }
+    const __m256i oo = _mm256_set1_epi32(p[ADD_P_OUTPUT_OFFSET]);
+    const __m256i lo = _mm256_set1_epi32(p[ADD_P_ACT_MIN]), hi = _mm256_set1_epi32(p[ADD_P_ACT_MAX]);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i xa = _mm256_sllv_epi32(
+            _mm256_add_epi32(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(a + i))), off1), ls);
+        const __m256i xb = _mm256_sllv_epi32(
+            _mm256_add_epi32(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + i))), off2), ls);
+        /* both scaled inputs and their sum stay inside int32 (left_shift <= 22, checked) */
+        const __m256i sum = _mm256_add_epi32(mbqm8(xa, m[0], rs[0], mask[0], thr[0]),
+                                             mbqm8(xb, m[1], rs[1], mask[1], thr[1]));
+        __m256i v = _mm256_add_epi32(mbqm8(sum, m[2], rs[2], mask[2], thr[2]), oo);
+        v = _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
+        const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        _mm_storel_epi64((__m128i *)(out + i), _mm_packs_epi16(w16, w16));
+    }
+    for (; i < n; ++i) { /* the tail, as add.c computes it */
+        const int32_t scale = (int32_t)1 << p[ADD_P_LEFT_SHIFT];
+        const int32_t sum = ku_scaled_input(a[i], p[ADD_P_INPUT1_OFFSET], scale,
+                                            p[ADD_P_INPUT1_MULTIPLIER], p[ADD_P_INPUT1_SHIFT]) +
+                            ku_scaled_input(b[i], p[ADD_P_INPUT2_OFFSET], scale,
+                                            p[ADD_P_INPUT2_MULTIPLIER], p[ADD_P_INPUT2_SHIFT]);
+        const int32_t v = multiply_by_quantized_multiplier_smaller_than_one(
+                              sum, p[ADD_P_OUTPUT_MULTIPLIER], p[ADD_P_OUTPUT_SHIFT]) +
+                          p[ADD_P_OUTPUT_OFFSET];
+        out[i] = (int8_t)ku_clamp(v, p[ADD_P_ACT_MIN], p[ADD_P_ACT_MAX]);
+    }
+    return 1;
+}
+
+int edla_fast_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p) {
+    return isa_level() >= EDLA_ISA_AVX2 ? add_avx2(a, b, out, n, p) : 0;
+}
+
 #else /* not an x86-64 host: no fast paths */
 
 int edla_set_isa(int level) {

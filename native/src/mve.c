@@ -344,4 +344,34 @@ int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
     return 1;
 }
 
+/* ADD of unbroadcast inputs, 4 lanes at a time: (x + offset) << left_shift,
+ * then multiply_by_quantized_multiplier_smaller_than_one per input (VQRDMULH
+ * and the rounding right shift, as in requant4_lr), sum (inside int32: left
+ * shift <= 22, checked), the same for the output, offset and clamp. */
+static inline int32x4_t mbqm4(int32x4_t x, int32_t mult, int32x4_t rshift) {
+    const int32x4_t v = vqrdmulhq_n_s32(x, mult);
+    return vrshlq_s32(vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, rshift), 31)), rshift);
+}
+
+int edla_fast_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p) {
+    const int32x4_t ls = vdupq_n_s32(p[ADD_P_LEFT_SHIFT]);
+    const int32x4_t rs1 = vdupq_n_s32(p[ADD_P_INPUT1_SHIFT]); /* shifts are <= 0 */
+    const int32x4_t rs2 = vdupq_n_s32(p[ADD_P_INPUT2_SHIFT]);
+    const int32x4_t rso = vdupq_n_s32(p[ADD_P_OUTPUT_SHIFT]);
+    const int32_t off1 = p[ADD_P_INPUT1_OFFSET], off2 = p[ADD_P_INPUT2_OFFSET];
+    const int32_t m1 = p[ADD_P_INPUT1_MULTIPLIER], m2 = p[ADD_P_INPUT2_MULTIPLIER];
+    const int32_t mo = p[ADD_P_OUTPUT_MULTIPLIER], oo = p[ADD_P_OUTPUT_OFFSET];
+    const int32x4_t lo = vdupq_n_s32(p[ADD_P_ACT_MIN]), hi = vdupq_n_s32(p[ADD_P_ACT_MAX]);
+    for (size_t i = 0; i < n; i += 4) {
+        const mve_pred16_t live = vctp32q((uint32_t)(n - i < 4 ? n - i : 4));
+        const int32x4_t xa = vshlq_s32(vaddq_n_s32(vldrbq_z_s32(a + i, live), off1), ls);
+        const int32x4_t xb = vshlq_s32(vaddq_n_s32(vldrbq_z_s32(b + i, live), off2), ls);
+        const int32x4_t sum = vaddq_s32(mbqm4(xa, m1, rs1), mbqm4(xb, m2, rs2));
+        int32x4_t v = vaddq_n_s32(mbqm4(sum, mo, rso), oo);
+        v = vminq_s32(vmaxq_s32(v, lo), hi);
+        vstrbq_p_s32(out + i, v, live);
+    }
+    return 1;
+}
+
 #endif /* EDLA_MVE_FAST */
