@@ -66,7 +66,7 @@ static inline mve_out out_params(const ku_channel_op_data *d) {
 
 /* Per-channel tables of one pass: corr = bias + offset * sum w, mult, shift. */
 typedef struct {
-    int32_t corr[MVE_GROUP], mult[MVE_GROUP], shift[MVE_GROUP];
+    int32_t corr[MVE_GROUP + 4], mult[MVE_GROUP + 4], lshift[MVE_GROUP + 4], rshift[MVE_GROUP + 4];
 } mve_tables;
 
 /* Channels [c0, c0 + n) of the chunk; filter row of chunk channel c at
@@ -88,10 +88,11 @@ static void tables_init(mve_tables *t, const ku_channel_op_data *d, const int8_t
         c += (uint32_t)s * (uint32_t)offset;
         t->corr[i] = u32_to_i32(c);
         t->mult[i] = d->mult[oc];
-        t->shift[i] = d->shift[oc];
+        t->lshift[i] = d->shift[oc] > 0 ? d->shift[oc] : 0;
+        t->rshift[i] = d->shift[oc] > 0 ? 0 : d->shift[oc]; /* -right shift */
     }
-    for (int i = n; i < MVE_GROUP && i < n + 4; ++i) {
-        t->corr[i] = t->mult[i] = t->shift[i] = 0;
+    for (int i = n; i < n + 4; ++i) {
+        t->corr[i] = t->mult[i] = t->lshift[i] = t->rshift[i] = 0;
     }
 }
 
@@ -99,7 +100,7 @@ static void tables_init(mve_tables *t, const ku_channel_op_data *d, const int8_t
  * rows, 4 channels at a time sharing each x load. */
 static void dot_channels(const int8_t *x, size_t k, const int8_t *filter, const mve_tables *t,
                          int c0, int n, mve_out o, int8_t *out) {
-    const size_t tail = k & 15u;
+    const size_t tail = k & 15u, blocks = k >> 4;
     const mve_pred16_t pt = vctp8q((uint32_t)tail);
     for (int i = 0; i < n; i += 4) {
         const int live = n - i < 4 ? n - i : 4;
@@ -110,7 +111,7 @@ static void dot_channels(const int8_t *x, size_t k, const int8_t *filter, const 
         const int8_t *w3 = live > 3 ? w0 + 3 * k : w0;
         const int8_t *xp = x;
         int32_t a0 = t->corr[i], a1 = t->corr[i + 1], a2 = t->corr[i + 2], a3 = t->corr[i + 3];
-        for (size_t j = k >> 4; j > 0; --j) {
+        for (size_t j = blocks; j > 0; --j) {
             const int8x16_t xv = vldrbq_s8(xp);
             xp += 16;
             a0 = vmladavaq_s8(a0, xv, vldrbq_s8(w0));
@@ -133,7 +134,13 @@ static void dot_channels(const int8_t *x, size_t k, const int8_t *filter, const 
         acc = vsetq_lane_s32(a1, acc, 1);
         acc = vsetq_lane_s32(a2, acc, 2);
         acc = vsetq_lane_s32(a3, acc, 3);
-        requant4_store(acc, t->mult + i, t->shift + i, o, out + i, live);
+        const int32x4_t r = requant4_lr(acc, vldrwq_s32(t->mult + i), vldrwq_s32(t->lshift + i),
+                                        vldrwq_s32(t->rshift + i), o);
+        if (live == 4) {
+            vstrbq_s32(out + i, r);
+        } else {
+            vstrbq_p_s32(out + i, r, vctp32q((uint32_t)live));
+        }
     }
 }
 
@@ -238,6 +245,7 @@ typedef struct {
 } dw_block;
 
 #define DW_BLOCKS 32 /* 256 channels per pass */
+#define DW_MAX_TAPS 32
 
 /* Depth multiplier 1: 8 channels per int16 vector, w * x exact in int16 x
  * int16 -> int32 multiplies of the even (VMULLB) and odd (VMULLT) lanes,
@@ -246,7 +254,8 @@ typedef struct {
  * offset * sum w (precomputed), border pixels add it to each in-bounds x. */
 int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
                                 int depth_multiplier) {
-    if (depth_multiplier != 1) {
+    const int taps = g->k_h * g->k_w;
+    if (depth_multiplier != 1 || taps > DW_MAX_TAPS) {
         return 0;
     }
 #ifdef EDLA_MVE_NO_DW
@@ -255,10 +264,16 @@ int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
     const int n = d->c_end - d->c_begin;
     const size_t in_c = (size_t)g->in_c, chunk = (size_t)n;
     const size_t x_step = (size_t)g->dil_w * in_c;
-    const int taps = g->k_h * g->k_w;
     const int16_t offset = (int16_t)d->input_offset;
     const mve_out o = out_params(d);
     dw_block blocks[DW_BLOCKS];
+    /* a pixel's in-bounds taps: input offset from its tap (0, 0), filter offset */
+    int32_t full_x[DW_MAX_TAPS], full_w[DW_MAX_TAPS], part_x[DW_MAX_TAPS], part_w[DW_MAX_TAPS];
+    for (int t = 0; t < taps; ++t) {
+        full_x[t] = (int32_t)((size_t)(t / g->k_w) * (size_t)g->dil_h * g->row_stride +
+                              (size_t)(t % g->k_w) * x_step);
+        full_w[t] = (int32_t)((size_t)t * chunk);
+    }
     for (int c0 = 0; c0 < n; c0 += DW_BLOCKS * 8) {
         const int gn = n - c0 < DW_BLOCKS * 8 ? n - c0 : DW_BLOCKS * 8;
         for (int b = 0; b * 8 < gn; ++b) {
@@ -266,7 +281,7 @@ int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
             for (int i = 0; i < 8; ++i) {
                 const int c = c0 + b * 8 + i, oc = d->c_begin + c;
                 const int in = b * 8 + i < gn;
-                int32_t sum = 0; /* |sum| <= 128 * taps: fits (checked dims) */
+                int32_t sum = 0; /* |sum| <= 128 * taps: fits */
                 for (int t = 0; in && t < taps; ++t) {
                     sum += d->filter[(size_t)t * chunk + (size_t)c];
                 }
@@ -290,53 +305,71 @@ int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
         ku_pixel px;
         ku_pixel_start(g, d->input, &px);
         do {
-            const int taps_x = px.fx_end - px.fx_begin;
             const int interior = px.fy_begin == 0 && px.fy_end == g->k_h && px.fx_begin == 0 &&
                                  px.fx_end == g->k_w;
-            const int8_t *x_first = px.in_b + (size_t)c0 + (size_t)d->c_begin;
-            for (int b = 0; b * 8 < gn; ++b) {
+            const int32_t *tx = full_x, *tw = full_w;
+            int nt = taps;
+            if (!interior) { /* only the in-bounds taps, x + offset each */
+                nt = 0;
+                for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
+                    for (int fx = px.fx_begin; fx < px.fx_end; ++fx) {
+                        part_x[nt] = full_x[fy * g->k_w + fx];
+                        part_w[nt] = full_w[fy * g->k_w + fx];
+                        ++nt;
+                    }
+                }
+                tx = part_x;
+                tw = part_w;
+            }
+            /* the pixel's tap (0, 0) may lie outside the input: offsets are
+             * added to this integer position, pointers formed only in bounds */
+            const ptrdiff_t origin = (ptrdiff_t)px.y0 * (ptrdiff_t)g->row_stride +
+                                     (ptrdiff_t)px.x0 * (ptrdiff_t)in_c;
+            const int8_t *x_base = px.in_b + (size_t)d->c_begin + (size_t)c0;
+            const int8_t *w_base = d->filter + (size_t)c0;
+            int b = 0;
+            for (; b * 8 + 8 <= gn; ++b) { /* 8 channels per pass over the taps */
+                const dw_block *blk = &blocks[b];
+                int32x4_t ae, ao;
+                const int8_t *xb = x_base + origin + b * 8, *wb = w_base + b * 8;
+                if (interior) {
+                    ae = blk->corr[0], ao = blk->corr[1];
+                    for (int t = 0; t < nt; ++t) {
+                        const int16x8_t xv = vldrbq_s16(xb + tx[t]), wv = vldrbq_s16(wb + tw[t]);
+                        ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
+                        ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
+                    }
+                } else {
+                    ae = blk->bias[0], ao = blk->bias[1];
+                    for (int t = 0; t < nt; ++t) {
+                        const int16x8_t xv = vaddq_n_s16(vldrbq_s16(xb + tx[t]), offset);
+                        const int16x8_t wv = vldrbq_s16(wb + tw[t]);
+                        ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
+                        ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
+                    }
+                }
+                const int32x4_t re = requant4_lr(ae, blk->mult[0], blk->lshift[0], blk->rshift[0], o);
+                const int32x4_t ro = requant4_lr(ao, blk->mult[1], blk->lshift[1], blk->rshift[1], o);
+                vstrbq_s16(out + b * 8, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), re), ro));
+            }
+            for (; b * 8 < gn; ++b) { /* the last 8 or fewer channels */
                 const int live = gn - b * 8 < 8 ? gn - b * 8 : 8;
                 const mve_pred16_t p = vctp16q((uint32_t)live);
                 const dw_block *blk = &blocks[b];
                 int32x4_t ae = interior ? blk->corr[0] : blk->bias[0];
                 int32x4_t ao = interior ? blk->corr[1] : blk->bias[1];
-                for (int fy = px.fy_begin; fy < px.fy_end && taps_x > 0; ++fy) {
-                    const int8_t *xp = x_first + (size_t)(px.y0 + fy * g->dil_h) * g->row_stride +
-                                       (size_t)(px.x0 + px.fx_begin * g->dil_w) * in_c + (size_t)b * 8;
-                    const int8_t *wp = d->filter + ((size_t)fy * (size_t)g->k_w + (size_t)px.fx_begin) * chunk +
-                                       (size_t)c0 + (size_t)b * 8;
-                    if (interior && live == 8) {
-                        for (int tap = taps_x; tap > 0; --tap) {
-                            const int16x8_t xv = vldrbq_s16(xp);
-                            const int16x8_t wv = vldrbq_s16(wp);
-                            ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
-                            ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
-                            xp += x_step;
-                            wp += chunk;
-                        }
-                    } else {
-                        for (int tap = taps_x; tap > 0; --tap) {
-                            /* lanes past the chunk: w = 0, so their product is 0 */
-                            int16x8_t xv = vldrbq_z_s16(xp, p);
-                            if (!interior) {
-                                xv = vaddq_n_s16(xv, offset);
-                            }
-                            const int16x8_t wv = vldrbq_z_s16(wp, p);
-                            ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
-                            ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
-                            xp += x_step;
-                            wp += chunk;
-                        }
-                    }
+                const int16_t add = interior ? 0 : offset;
+                for (int t = 0; t < nt; ++t) {
+                    /* lanes past the chunk: w = 0, so their product is 0 */
+                    const int16x8_t xv =
+                        vaddq_n_s16(vldrbq_z_s16(x_base + (origin + tx[t]) + b * 8, p), add);
+                    const int16x8_t wv = vldrbq_z_s16(w_base + tw[t] + b * 8, p);
+                    ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
+                    ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
                 }
                 const int32x4_t re = requant4_lr(ae, blk->mult[0], blk->lshift[0], blk->rshift[0], o);
                 const int32x4_t ro = requant4_lr(ao, blk->mult[1], blk->lshift[1], blk->rshift[1], o);
-                const int16x8_t r16 = vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), re), ro);
-                if (live == 8) {
-                    vstrbq_s16(out + b * 8, r16);
-                } else {
-                    vstrbq_p_s16(out + b * 8, r16, p);
-                }
+                vstrbq_p_s16(out + b * 8, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), re), ro), p);
             }
             out += g->out_c;
         } while (ku_pixel_next(g, &px));
