@@ -68,14 +68,14 @@ def _runner(set_input, invoke, get_output, batch):
     return run
 
 
-def bench_model(path, batch=1, peers=True, min_time=0.3):
+def bench_model(path, batch=1, peers=True, min_time=0.3, weight_format="auto"):
     """{runtime: seconds per inference or None (refused / not installed), 'macs', 'isa'}."""
     import edge_dla
     from edge_dla import _native
     from edge_dla.oracle import litert_interpreter, random_inputs, tflm_interpreter
     with open(path, "rb") as f:
         tflite = f.read()
-    blob = edge_dla.convert(tflite)
+    blob = edge_dla.convert(tflite, weight_format=weight_format)
     it = edge_dla.Interpreter(model_content=blob)
     it.allocate_tensors()
     details, outs = it.get_input_details(), it.get_output_details()
@@ -139,12 +139,13 @@ def format_table(results, batch=1):
     return "\n".join(lines)
 
 
-def run(paths=None, batch=1, peers=True, min_time=0.3, out=print):
+def run(paths=None, batch=1, peers=True, min_time=0.3, out=print, weight_format="auto"):
     """Benchmarks each .tflite (default: the shared models) and prints the table."""
     paths = paths or default_models()
     results = []
     for path in paths:
         name = os.path.basename(path).replace(".tflite", "")
-        results.append((name, bench_model(path, batch=batch, peers=peers, min_time=min_time)))
+        results.append((name, bench_model(path, batch=batch, peers=peers, min_time=min_time,
+                                          weight_format=weight_format)))
     out(format_table(results, batch))
     return results

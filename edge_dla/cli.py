@@ -367,7 +367,7 @@ def cmd_bench(args):
         raise InputError("no models given and none found in ../shared/models (set EDLA_MODELS)")
     for m in models:
         _read(m)  # a clear error for a missing file before any timing
-    bench.run(models, batch=args.batch, peers=not args.no_peers)
+    bench.run(models, batch=args.batch, peers=not args.no_peers, weight_format=args.weight_format)
     return 0
 
 
@@ -436,6 +436,8 @@ def build_parser():
                    help="throughput mode: time batches of N inputs (set, invoke, read) per inference")
     p.add_argument("--no-peers", action="store_true", help="time edge_dla only")
     p.add_argument("--portable", action="store_true", help="edge_dla's portable C kernels only")
+    p.add_argument("--weight-format", choices=["auto", "dense", "sparse"], default="auto",
+                   help="the converter's weight format (default auto)")
     p.set_defaults(func=cmd_bench)
 
     try:

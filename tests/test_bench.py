@@ -8,7 +8,7 @@ from edge_dla.cli import main
 
 
 def test_bench_cli_table(capsys, models_dir):
-    assert main(["bench", "--no-peers", str(MODELS / "hello_world_int8.tflite")]) == 0
+    assert main(["bench", "--no-peers", "--weight-format", "dense", str(MODELS / "hello_world_int8.tflite")]) == 0
     out = capsys.readouterr().out
     assert "CPU:" in out and "hello_world_int8" in out and "edge_dla ms" in out
 

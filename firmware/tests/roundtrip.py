@@ -2,7 +2,7 @@
 
     .venv/bin/python firmware/tests/roundtrip.py [MODEL ...]
     (EDLA_FW_ELF=path/edla_fw.elf picks another build, e.g. make MVE=0 BUILD=build-scalar;
-     EDLA_MODELS=dir the shared models)
+     EDLA_MODELS=dir the shared models; EDLA_WEIGHT_FORMAT=dense|sparse|auto the converter's)
 
 Boots build/edla_fw.elf with run_qemu.sh, speaks the wire protocol with a
 plain socket and edge_dla.board.protocol's codec (not the host client, so it
@@ -141,7 +141,7 @@ def main(models):
 
         for name in models:
             tflite = (SHARED / f"{name}.tflite").read_bytes()
-            blob = edge_dla.convert(tflite)
+            blob = edge_dla.convert(tflite, weight_format=os.environ.get("EDLA_WEIGHT_FORMAT", "auto"))
             dt = link.load(blob)
             print(f"     {name}: blob {len(blob)} B loaded in {dt:.2f} s "
                   f"({len(blob) / dt / 1024:.1f} KiB/s)")
@@ -172,7 +172,8 @@ def main(models):
                   "instruction count deterministic")
 
         # Refusals leave the active model in place.
-        blob = edge_dla.convert((SHARED / f"{models[-1]}.tflite").read_bytes())
+        blob = edge_dla.convert((SHARED / f"{models[-1]}.tflite").read_bytes(),
+                                weight_format=os.environ.get("EDLA_WEIGHT_FORMAT", "auto"))
         bad = bytearray(blob)
         bad[100] ^= 1
         try:
