@@ -280,3 +280,51 @@ def test_convert_options_validated():
         edge_dla.convert(model, sparsity_block=0)
     with pytest.raises(ValueError):
         edge_dla.convert(model, weight_format="bogus")
+
+
+def _convert_forced(model, stage):
+    """Convert with every weighted layer replaced by stage(layer) (converter internals)."""
+    from edge_dla.converter import blob_writer, driver, lower
+    from edge_dla.converter.memory_plan import assign_lifetimes, plan
+    from edge_dla.converter.tflite_reader import read_tflite
+    _, npu = driver._npu_record({})
+    graph = read_tflite(model)
+    lower.apply_rewrites(graph)
+    layers, inputs, outputs = lower.lower(graph)
+    out = []
+    for layer in layers:
+        out += stage(layer) if layer.kind in weights.SPARSE_KINDS else [layer]
+    p = plan(assign_lifetimes(out, inputs, outputs))
+    meta = {"inputs": [{"name": "x", "index": 0, "shape": list(inputs[0].shape), "dtype": "int8",
+                        "quantization": inputs[0].quantization}],
+            "outputs": [{"name": "y", "index": 1, "shape": list(outputs[0].shape), "dtype": "int8",
+                         "quantization": outputs[0].quantization}]}
+    return blob_writer.write_blob(out, inputs, outputs, p["peak"], npu, meta), out, npu
+
+
+@pytest.mark.parametrize("kind", ["conv", "conv_strided", "depthwise", "fc", "fc_nobias"])
+@pytest.mark.parametrize("pattern", ["no_zero", "random_half", "all_zero"])
+def test_packed_dense_layers_vs_tflm(kind, pattern):
+    """Packed-dense layout (weights + tables in one stream, dense loops) is bit-exact."""
+    from dataclasses import replace
+    from edge_dla.converter import tiling
+    rng = np.random.default_rng(zlib.crc32(f"packed/{kind}/{pattern}".encode()))
+    model = with_pattern(_models(rng)[kind], pattern, rng)
+
+    def stage(layer):
+        sw, why = weights._layer_weights(layer, 1)
+        assert sw is not None, why
+        kind_ = weights.SPARSE_KINDS[layer.kind]
+        params = list(layer.params)
+        params = params[:7] + [sw.w.shape[2]] if kind_ == "FULLY_CONNECTED_SPARSE" else \
+            params[:13] + list(layer.inputs[1].shape[1:3])
+        return weights.stage_packed_dense(replace(layer, kind=kind_, params=params, sparse=sw))
+
+    blob, layers, npu = _convert_forced(model, stage)
+    assert [l.kind for l in layers].count("DMA_DECODE") == 1
+    inputs = [np.asarray(rng.integers(-128, 128, size=s), d) for s, d in tb.input_shapes(model)]
+    got, prof = run_blob(blob, inputs)
+    for a, e in zip(got, tb.run_tflm(model, inputs)):
+        np.testing.assert_array_equal(a, e)
+    t = totals(prof)
+    assert t["macs_skipped"] == 0 and t["cycles"] == tiling.estimate_cycles(layers, npu)

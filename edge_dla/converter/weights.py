@@ -24,11 +24,12 @@ import numpy as np
 SPARSE_KINDS = {"CONV_2D": "CONV_2D_SPARSE", "DEPTHWISE_CONV_2D": "DEPTHWISE_CONV_2D_SPARSE",
                 "FULLY_CONNECTED": "FULLY_CONNECTED_SPARSE"}
 DENSE_KINDS = {v: k for k, v in SPARSE_KINDS.items()}
+PACK_DENSE_LAYERS = True   # sparse-pack dense layers for flash (slower on the host: scalar loops)
 SPARSE_MAX_EXEC = 0.8          # sparse when it executes at most this fraction of the dense MACs
 SPARSE_HEADER = 16             # EDLA_SPARSE_HEADER
 DECODE_BYTES_PER_CYCLE = 8     # EDLA_DECODE_BYTES_PER_CYCLE
 FORMATS = ("auto", "dense", "sparse")
-DEC_MODE_DENSE, DEC_MODE_SPARSE = 0, 1
+DEC_MODE_DENSE, DEC_MODE_SPARSE, DEC_MODE_PACKED_DENSE = 0, 1, 2
 
 
 @lru_cache(maxsize=4096)
@@ -265,14 +266,21 @@ def _packings(layer, block, allow_sparse=True):
         sparse = replace(layer, kind=kind, params=params, sparse=sw, info={**layer.info, "weights": sw.info})
         step = layer.params[10] if kind == "DEPTHWISE_CONV_2D_SPARSE" else 1
         seen = set()
-        for budget in SPARSE_CHUNK_BUDGETS:
+        if not faster:  # packed for flash: the dense loops over weights decoded with their tables
+            sw.info = {**sw.info, "format": "packed", "executed_fraction": 1.0,
+                       "reason": "packed for flash: weights and tables compressed together, dense loops"}
+            staged = stage_packed_dense(replace(sparse, info={**layer.info, "weights": sw.info}))
+            saving = raw - sum(_flash_bytes(l) for l in staged) - RECORD_BYTES
+            if saving > 0 and PACK_DENSE_LAYERS:
+                options.append((False, saving, staged))
+        for budget in SPARSE_CHUNK_BUDGETS if faster else ():
             ranges = tuple(_channel_ranges(sw, budget, step))
             if ranges in seen or (budget is None and sw.decoded_bytes(0, sw.w.shape[0]) > 4 * SPARSE_MIN_CHUNK):
                 continue
             seen.add(ranges)
             staged = stage_sparse(sparse, list(ranges))
             saving = raw - sum(_flash_bytes(l) for l in staged) - RECORD_BYTES * len(ranges)
-            if faster or saving > 0:
+            if faster or (saving > 0 and PACK_DENSE_LAYERS):
                 options.append((faster, saving, staged))
     from . import tiling
     seen = set()
@@ -326,7 +334,63 @@ def pack_for_flash(layers, inputs, outputs, npu, plan, block=1, weight_format="a
                     break
         if best is not None:
             layers, cycles = best[2], best[1]
+    layers, cycles = _hoist_transfers(layers, inputs, outputs, npu, aliases, peak, cycles)
     buffers = memory_plan.assign_lifetimes(layers, inputs, outputs, aliases)
     new = memory_plan.plan(buffers)
     plan = {**plan, **new, "cycles_estimate": cycles, "live": memory_plan.live_bytes(buffers, len(layers))}
     return tiling.Built(layers, aliases), plan
+
+
+HOIST_DISTANCE = 6             # layers a weight transfer may move ahead of its consumer
+
+
+def _hoist_transfers(layers, inputs, outputs, npu, aliases, peak, cycles):
+    """Start weight transfers (DMA, DMA_DECODE) earlier, behind a layer that hides more of
+    them (the cycle model hides a transfer behind the op before it), where the plan's
+    peak does not grow. The buffer is live from one step before its transfer on."""
+    from . import memory_plan, tiling
+    layers = list(layers)
+    k = len(layers) - 1
+    while k > 0:
+        layer = layers[k]
+        if layer.kind not in ("DMA", "DMA_DECODE") or not layer.inputs[0].buffer.is_const:
+            k -= 1
+            continue
+        rest = layers[:k] + layers[k + 1:]
+        best = None
+        for j in range(k - 1, max(k - 1 - HOIST_DISTANCE, 0), -1):
+            if rest[j - 1].kind in ("DMA", "DMA_DECODE"):
+                continue  # behind another transfer nothing is hidden
+            trial = rest[:j] + [layer] + rest[j:]
+            c = tiling.estimate_cycles(trial, npu)
+            if c >= (best[0] if best else cycles):
+                continue
+            p = memory_plan.plan(memory_plan.assign_lifetimes(trial, inputs, outputs, aliases))["peak"]
+            if p <= peak:
+                best = (c, trial)
+        if best is not None:
+            cycles, layers = best
+        k -= 1
+    return layers, cycles
+
+
+def stage_packed_dense(layer):
+    """DMA_DECODE (packed dense) + the layer on the dense loops, whole (CHANNEL_BEGIN 0)."""
+    from .layers import Buffer, Layer, View
+    sw = layer.sparse
+    co, taps, inner = sw.w.shape
+    depthwise = layer.kind == "DEPTHWISE_CONV_2D_SPARSE"
+    tables = [t for t in (sw.bias, sw.mult, sw.shift) if t is not None]
+    packed = encode(np.stack(tables), sw.w.reshape(-1))
+    name = layer.inputs[1].name
+    size = SPARSE_HEADER + 12 * co + co * taps * inner
+    src = View(name + "#rc", (len(packed),), "int8", 0, Buffer(name + "#rc", len(packed), packed))
+    staged = View(name + "@sram", (size,), "int8", 0, Buffer(name + "@sram", size, prefetch=True))
+    raw = co * taps * inner + 4 * co * len(tables)
+    dec = Layer("DMA_DECODE", [src], [staged],
+                [DEC_MODE_PACKED_DENSE, co, taps, inner, 0, int(sw.bias is not None), int(depthwise)],
+                layer.source, 0, {"dma_for": layer.kind, "codec": "range", "raw_bytes": raw,
+                                  "compressed_bytes": len(packed), "decoded_bytes": size})
+    params = list(layer.params) + [1]  # SPARSE_P_DENSE / SPFC_P_DENSE
+    dense_macs = pixels_of(layer) * co * taps * inner
+    return [dec, replace(layer, inputs=[layer.inputs[0], staged], params=params, macs=dense_macs, sparse=None)]

@@ -235,14 +235,19 @@ enum {
  * FULLY_CONNECTED_SPARSE
  *   in: 0 input, 1 packed weights (taps 1, inner = depth); out: 0 [rows, Co].
  *   p: FC_P_* (FC_P_FILTER_OFFSET must be 0) then SPFC_P_DEPTH.
+ * Packed dense (DEC_MODE_PACKED_DENSE, and SPARSE_P_DENSE / SPFC_P_DENSE = 1 on
+ * the layer): the same header and tables, then the dense filter in the dense
+ * kernel's layout (depthwise [taps][Co]: DEC_P_BLOCK_AXIS = 1 transposes the
+ * coded [Co][taps] order); CHANNEL_BEGIN must be 0. The layer then runs the
+ * dense loops (every MAC executed): tables compressed with the weights, for flash.
  * Only non-zero weights are visited; macs counts the executed MACs (pixels x
  * the packed count, padding taps counted as the dense kernels count them) and
  * macs_skipped the rest of the dense count.
  */
 enum { DEC_P_MODE, DEC_P_CO, DEC_P_TAPS, DEC_P_INNER, DEC_P_NNZ, DEC_P_HAS_BIAS, DEC_P_BLOCK_AXIS };
-enum { DEC_MODE_DENSE = 0, DEC_MODE_SPARSE = 1 };
-enum { SPARSE_P_KH = 13, SPARSE_P_KW = 14 };
-enum { SPFC_P_DEPTH = 7 };
+enum { DEC_MODE_DENSE = 0, DEC_MODE_SPARSE = 1, DEC_MODE_PACKED_DENSE = 2 };
+enum { SPARSE_P_KH = 13, SPARSE_P_KW = 14, SPARSE_P_DENSE = 15 };
+enum { SPFC_P_DEPTH = 7, SPFC_P_DENSE = 8 };
 #define EDLA_SPARSE_HEADER 16u
 #define EDLA_DECODE_BYTES_PER_CYCLE 8u
 #define EDLA_MAX_SPARSITY_BLOCK 4096u

@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "kernel_util.h"
+#include "host_fast.h"
 
 #define RC_BITS 11u
 #define RC_ONE (1u << RC_BITS)
@@ -224,7 +224,7 @@ static void sp_layout_get(const uint8_t *base, uint32_t bytes, int co, int taps,
     l->value = (const int8_t *)(base + fixed + 2u * l->nnz);
 }
 
-static int8_t sp_output(const sp_layout *l, int c, uint32_t acc, int32_t output_offset,
+static inline int8_t sp_output(const sp_layout *l, int c, uint32_t acc, int32_t output_offset,
                         int32_t act_min, int32_t act_max) {
     int32_t mult = l->mult[c], shift = l->shift[c];
     if (mult < 0 || shift < -31 || shift > 31) { /* tables the decoder did not write */
@@ -261,7 +261,7 @@ edla_status edla_check_dma_decode(const edla_model *model, const edla_op *op) {
         return EDLA_ERR_OPERAND;
     const int32_t *p = op->p;
     if (p[DEC_P_MODE] == DEC_MODE_DENSE) return EDLA_OK;
-    if (p[DEC_P_MODE] != DEC_MODE_SPARSE) return EDLA_ERR_PARAM;
+    if (p[DEC_P_MODE] != DEC_MODE_SPARSE && p[DEC_P_MODE] != DEC_MODE_PACKED_DENSE) return EDLA_ERR_PARAM;
     const int64_t co = p[DEC_P_CO], taps = p[DEC_P_TAPS], inner = p[DEC_P_INNER];
     if (co < 1 || taps < 1 || inner < 1 || inner > 65535 || co * taps > (1 << 24) ||
         co * taps * inner > INT32_MAX || p[DEC_P_NNZ] < 0 || p[DEC_P_NNZ] > co * taps * inner ||
@@ -269,6 +269,9 @@ edla_status edla_check_dma_decode(const edla_model *model, const edla_op *op) {
         (p[DEC_P_BLOCK_AXIS] != 0 && (p[DEC_P_BLOCK_AXIS] != 1 || inner != 1)) ||
         (dst->offset & 3u) != 0)
         return EDLA_ERR_PARAM;
+    if (p[DEC_P_MODE] == DEC_MODE_PACKED_DENSE)
+        return EDLA_SPARSE_HEADER + 12u * (uint64_t)co + (uint64_t)(co * taps * inner) == dst->bytes
+                   ? EDLA_OK : EDLA_ERR_PARAM;
     const uint64_t need = sp_fixed_bytes((uint64_t)co, (uint64_t)taps) + 3u * (uint64_t)p[DEC_P_NNZ];
     return need == dst->bytes ? EDLA_OK : EDLA_ERR_PARAM;
 }
@@ -312,6 +315,38 @@ static uint32_t sp_exec(const uint8_t *base, int co, int taps, int inner, int ax
     return (uint32_t)exec; /* <= co * taps * inner <= INT32_MAX */
 }
 
+/* Header (nnz, every MAC executed), tables, then the dense filter (depthwise: [taps][co]). */
+static void decode_packed_dense(rc_dec *d, uint8_t *out, int co, int taps, int inner, int has_bias,
+                                int transpose) {
+    rc_model m;
+    unsigned history = 0;
+    uint8_t *tables = out + EDLA_SPARSE_HEADER;
+    int8_t *w = (int8_t *)(out + EDLA_SPARSE_HEADER + 12u * (uint32_t)co);
+    uint32_t nnz = 0;
+    const uint32_t total = (uint32_t)co * (uint32_t)taps * (uint32_t)inner;
+    memset(out, 0, EDLA_SPARSE_HEADER);
+    if (!has_bias) {
+        memset(tables, 0, 4u * (uint32_t)co);
+    }
+    for (int t = has_bias ? 0 : 1; t < 3; ++t) {
+        rc_model_init(&m);
+        dec_table(d, &m, tables + 4u * (uint32_t)co * (uint32_t)t, (size_t)co);
+    }
+    rc_model_init(&m);
+    for (int c = 0; c < co; ++c) {
+        for (int t = 0; t < taps; ++t) {
+            for (int g = 0; g < inner; ++g) {
+                const int8_t v = dec_weight(d, &m, &history);
+                nnz += v != 0;
+                w[transpose ? (size_t)t * (size_t)co + (size_t)c
+                            : ((size_t)c * (size_t)taps + (size_t)t) * (size_t)inner + (size_t)g] = v;
+            }
+        }
+    }
+    memcpy(out, &nnz, 4);
+    memcpy(out + 4, &total, 4);
+}
+
 void edla_eval_dma_decode(const edla_model *model, const edla_op *op, uint8_t *scratch,
                           edla_counters *counters) {
     (void)counters; /* sim.c counts the compressed bytes and models the decode */
@@ -331,6 +366,10 @@ void edla_eval_dma_decode(const edla_model *model, const edla_op *op, uint8_t *s
         return;
     }
     const int co = (int)p[DEC_P_CO], taps = (int)p[DEC_P_TAPS], inner = (int)p[DEC_P_INNER];
+    if (p[DEC_P_MODE] == DEC_MODE_PACKED_DENSE) {
+        decode_packed_dense(&d, out, co, taps, inner, (int)p[DEC_P_HAS_BIAS], (int)p[DEC_P_BLOCK_AXIS]);
+        return;
+    }
     const uint32_t nnz = (uint32_t)p[DEC_P_NNZ];
     const uint32_t fixed = (uint32_t)sp_fixed_bytes((uint64_t)co, (uint64_t)taps);
     uint8_t *tables = out + EDLA_SPARSE_HEADER;
@@ -398,7 +437,14 @@ static edla_status check_conv_sparse(const edla_model *model, const edla_op *op,
     } else if (inner > 65535) {
         return EDLA_ERR_PARAM;
     }
-    if (!sp_packed_ok(packed, end - begin, (int64_t)kh * kw)) return EDLA_ERR_OPERAND;
+    if (packed->dtype != EDLA_INT8 || (packed->offset & 3u) != 0) return EDLA_ERR_OPERAND;
+    if (p[SPARSE_P_DENSE] == 0 && !sp_packed_ok(packed, end - begin, (int64_t)kh * kw))
+        return EDLA_ERR_OPERAND;
+    if (p[SPARSE_P_DENSE] != 0 &&
+        (p[SPARSE_P_DENSE] != 1 || begin != 0 ||
+         (uint64_t)packed->bytes < EDLA_SPARSE_HEADER + 12u * (uint64_t)(end - begin) +
+                                       (uint64_t)(end - begin) * (uint64_t)kh * (uint64_t)kw * (uint64_t)inner))
+        return EDLA_ERR_PARAM;
     if (!ku_axis_ok(p[CONV_P_STRIDE_H], p[CONV_P_DILATION_H], p[CONV_P_PAD_TOP], kh, out->dims[1]) ||
         !ku_axis_ok(p[CONV_P_STRIDE_W], p[CONV_P_DILATION_W], p[CONV_P_PAD_LEFT], kw,
                     out->dims[2]) ||
@@ -407,6 +453,61 @@ static edla_status check_conv_sparse(const edla_model *model, const edla_op *op,
         !ku_act_range_ok(p[CONV_P_ACT_MIN], p[CONV_P_ACT_MAX]))
         return EDLA_ERR_PARAM;
     return EDLA_OK;
+}
+
+/* Operand data of a packed-dense layer for the dense loops; 0 if its tables are
+ * not ones the decoder writes (a buffer no decoder filled). */
+static int packed_dense_data(const uint8_t *base, int co, const int32_t *p, unsigned p_in,
+                             unsigned p_out, unsigned p_min, unsigned p_max, const int8_t *input,
+                             int8_t *out, ku_channel_op_data *d) {
+    d->input = input;
+    d->out = out;
+    d->bias = (const int32_t *)(const void *)(base + EDLA_SPARSE_HEADER);
+    d->mult = d->bias + co;
+    d->shift = d->mult + co;
+    d->filter = (const int8_t *)(base + EDLA_SPARSE_HEADER + 12u * (uint32_t)co);
+    d->input_offset = p[p_in];
+    d->output_offset = p[p_out];
+    d->act_min = p[p_min];
+    d->act_max = p[p_max];
+    d->c_begin = 0;
+    d->c_end = co;
+    return requant_table_ok(d->mult, d->shift, co);
+}
+
+static void eval_conv_packed_dense(const ku_channel_op_data *d, const ku_window *g, int depthwise,
+                                   int dm) {
+#if EDLA_FAST_KERNELS
+    if (depthwise ? edla_fast_depthwise_conv_2d(d, g, dm) : edla_fast_conv_2d(d, g)) {
+        return;
+    }
+#endif
+    const size_t in_c = (size_t)g->in_c, co = (size_t)d->c_end;
+    const size_t row = depthwise ? (size_t)g->k_w * co : (size_t)g->k_w * in_c;
+    int8_t *out = d->out;
+    ku_pixel px;
+    ku_pixel_start(g, d->input, &px);
+    do {
+        for (int oc = 0; oc < d->c_end; ++oc) {
+            uint32_t acc = 0;
+            for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
+                const int8_t *in_row = px.in_b + (size_t)(px.y0 + fy * g->dil_h) * g->row_stride;
+                for (int fx = px.fx_begin; fx < px.fx_end; ++fx) {
+                    const int8_t *x = in_row + (size_t)(px.x0 + fx * g->dil_w) * in_c;
+                    if (depthwise) {
+                        acc += (uint32_t)(d->filter[(size_t)fy * row + (size_t)fx * co + (size_t)oc] *
+                                          (x[oc / dm] + d->input_offset));
+                    } else {
+                        acc += ku_dot(x, 1, d->filter + (size_t)oc * (size_t)g->k_h * row +
+                                               (size_t)fy * row + (size_t)fx * in_c,
+                                      1, g->in_c, d->input_offset, 0);
+                    }
+                }
+            }
+            out[oc] = ku_channel_output(d, acc, oc);
+        }
+        out += g->out_c;
+    } while (ku_pixel_next(g, &px));
 }
 
 static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t *scratch,
@@ -423,11 +524,21 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
     const int taps = g.k_h * g.k_w, inner = depthwise ? 1 : g.in_c;
     const int dm = depthwise ? (int)p[CONV_P_DEPTH_MULTIPLIER] : 1;
     const int32_t input_offset = p[CONV_P_INPUT_OFFSET];
+    int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
+    if (p[SPARSE_P_DENSE]) {
+        ku_channel_op_data d;
+        ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)co * (uint64_t)taps * (uint64_t)inner);
+        if (packed_dense_data((const uint8_t *)edla_in_data(model, op, scratch, 1), co, p,
+                              CONV_P_INPUT_OFFSET, CONV_P_OUTPUT_OFFSET, CONV_P_ACT_MIN, CONV_P_ACT_MAX,
+                              (const int8_t *)edla_in_data(model, op, scratch, 0), out, &d)) {
+            eval_conv_packed_dense(&d, &g, depthwise, dm);
+        }
+        return;
+    }
     sp_layout l;
     sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), packed->bytes, co, taps, &l);
     sp_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner,
              l.exec);
-    int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
     ku_pixel px;
     ku_pixel_start(&g, (const int8_t *)edla_in_data(model, op, scratch, 0), &px);
     do {
@@ -497,7 +608,15 @@ edla_status edla_check_fully_connected_sparse(const edla_model *model, const edl
     if (out_elems < 1 || out_elems % rows != 0 || out_elems / rows > INT32_MAX) return EDLA_ERR_PARAM;
     const int64_t out_c = out_elems / rows, begin = p[FC_P_CHANNEL_BEGIN], end = p[FC_P_CHANNEL_END];
     if (begin < 0 || begin >= end || end > out_c) return EDLA_ERR_PARAM;
-    if (!sp_packed_ok(edla_in(model, op, 1), end - begin, 1)) return EDLA_ERR_OPERAND;
+    if (edla_in(model, op, 1)->dtype != EDLA_INT8 || (edla_in(model, op, 1)->offset & 3u) != 0)
+        return EDLA_ERR_OPERAND;
+    if (p[SPFC_P_DENSE] == 0 && !sp_packed_ok(edla_in(model, op, 1), end - begin, 1))
+        return EDLA_ERR_OPERAND;
+    if (p[SPFC_P_DENSE] != 0 &&
+        (p[SPFC_P_DENSE] != 1 || begin != 0 ||
+         (uint64_t)edla_in(model, op, 1)->bytes <
+             EDLA_SPARSE_HEADER + 12u * (uint64_t)(end - begin) + (uint64_t)(end - begin) * (uint64_t)depth))
+        return EDLA_ERR_PARAM;
     if (!ku_input_offset_ok(p[FC_P_INPUT_OFFSET]) || p[FC_P_FILTER_OFFSET] != 0 ||
         !ku_output_offset_ok(p[FC_P_OUTPUT_OFFSET]) || !ku_act_range_ok(p[FC_P_ACT_MIN], p[FC_P_ACT_MAX]))
         return EDLA_ERR_PARAM;
@@ -512,12 +631,34 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
     const size_t out_c = ku_element_count(edla_out(model, op, 0)) / rows;
     const int begin = (int)p[FC_P_CHANNEL_BEGIN], co = (int)p[FC_P_CHANNEL_END] - begin;
     const int32_t input_offset = p[FC_P_INPUT_OFFSET];
+    const int8_t *input = (const int8_t *)edla_in_data(model, op, scratch, 0);
+    int8_t *output = (int8_t *)edla_out_data(model, op, scratch, 0);
+    if (p[SPFC_P_DENSE]) {
+        ku_channel_op_data d;
+        ku_add_macs(counters, (uint64_t)rows * (uint64_t)co * depth);
+        if (!packed_dense_data((const uint8_t *)edla_in_data(model, op, scratch, 1), co, p,
+                               FC_P_INPUT_OFFSET, FC_P_OUTPUT_OFFSET, FC_P_ACT_MIN, FC_P_ACT_MAX, input,
+                               output, &d)) {
+            return;
+        }
+#if EDLA_FAST_KERNELS
+        if (edla_fast_fully_connected(&d, rows, out_c, (int)depth, 0)) {
+            return;
+        }
+#endif
+        for (size_t r = 0; r < rows; ++r) {
+            for (int oc = 0; oc < co; ++oc) {
+                const uint32_t acc = ku_dot(input + r * depth, 1, d.filter + (size_t)oc * depth, 1,
+                                            (int)depth, input_offset, 0);
+                output[r * out_c + (size_t)oc] = ku_channel_output(&d, acc, oc);
+            }
+        }
+        return;
+    }
     sp_layout l;
     sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), edla_in(model, op, 1)->bytes,
                   co, 1, &l);
     sp_count(counters, rows, (uint64_t)co * depth, l.exec);
-    const int8_t *input = (const int8_t *)edla_in_data(model, op, scratch, 0);
-    int8_t *output = (int8_t *)edla_out_data(model, op, scratch, 0);
     for (size_t r = 0; r < rows; ++r) {
         const int8_t *x = input + r * depth;
         uint32_t e = 0;
