@@ -1,0 +1,70 @@
+"""Sparse, packed-dense and compressed weights on the emulated board: decode and
+skip logic on generated patterns, board == TFLM == host, same counters."""
+import zlib
+
+import numpy as np
+import pytest
+
+import edge_dla
+from edge_dla.board import Board
+from edge_dla.board import protocol as p
+from edge_dla.errors import BoardError
+from edge_dla.testing import tflite_builder as tb
+from test_sparse import _convert_forced, _models, with_pattern
+from edge_dla.converter import weights
+
+pytestmark = pytest.mark.board
+
+
+@pytest.fixture(scope="module")
+def board():
+    try:
+        b = Board.launch(timeout=5.0)
+    except BoardError as e:
+        pytest.fail(f"emulated board unavailable ({e}); tools/setup.sh installs QEMU and "
+                    "builds the firmware")
+    with b:
+        yield b
+
+
+def _packed(model):
+    from dataclasses import replace
+
+    def stage(layer):
+        sw, _ = weights._layer_weights(layer, 1)
+        kind = weights.SPARSE_KINDS[layer.kind]
+        params = list(layer.params)
+        params = params[:7] + [sw.w.shape[2]] if kind == "FULLY_CONNECTED_SPARSE" else \
+            params[:13] + list(layer.inputs[1].shape[1:3])
+        return weights.stage_packed_dense(replace(layer, kind=kind, params=params, sparse=sw))
+    return _convert_forced(model, stage)[0]
+
+
+def _check(board, model, blob, rng):
+    board.load(blob, progress=False)
+    host = edge_dla.Interpreter(model_content=blob)
+    host.allocate_tensors()
+    for _ in range(2):
+        inputs = [np.asarray(rng.integers(-128, 128, size=s), d) for s, d in tb.input_shapes(model)]
+        got, want = board.invoke(inputs), tb.run_tflm(model, inputs)
+        for d, x in zip(host.get_input_details(), inputs):
+            host.set_tensor(d["index"], x)
+        host.invoke()
+        for k, (y, w) in enumerate(zip(got, want)):
+            np.testing.assert_array_equal(y.reshape(w.shape), w)
+            np.testing.assert_array_equal(y.reshape(w.shape),
+                                          host.get_tensor(host.get_output_details()[k]["index"]).reshape(w.shape))
+        assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
+
+
+@pytest.mark.parametrize("form", ["sparse1", "sparse4", "packed"])
+@pytest.mark.parametrize("pattern", ["all_zero", "single", "edge_blocks", "random_half"])
+@pytest.mark.parametrize("kind", ["conv_strided", "depthwise", "fc"])
+def test_sparse_weights_on_board(board, kind, pattern, form):
+    rng = np.random.default_rng(zlib.crc32(f"board/{kind}/{pattern}/{form}".encode()))
+    model = with_pattern(_models(rng)[kind], pattern, rng)
+    if form == "packed":
+        blob = _packed(model)
+    else:
+        blob = edge_dla.convert(model, weight_format="sparse", sparsity_block=int(form[-1]))
+    _check(board, model, blob, rng)
