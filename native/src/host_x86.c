@@ -402,11 +402,19 @@ AVX2 static int conv_avx2(const ku_channel_op_data *d, const ku_window *g, size_
     return 1;
 }
 
+VNNI static int conv_vnni_rows(const ku_channel_op_data *d, const ku_window *g, size_t k);
+
+#define FEW_PIXELS 32 /* below this, weight packing costs more than it saves */
+
 /* Filter element (oc, kk) at filter[oc * oc_stride + kk * k_stride]. */
 static int conv_any(const ku_channel_op_data *d, const ku_window *g, size_t oc_stride,
                     size_t k_stride) {
     switch (isa_level()) {
     case EDLA_ISA_AVX512_VNNI:
+        if (k_stride == 1 && oc_stride == (size_t)g->k_h * (size_t)g->k_w * (size_t)g->in_c &&
+            ku_window_pixels(g) < FEW_PIXELS && conv_vnni_rows(d, g, oc_stride)) {
+            return 1; /* contiguous filter rows of K = oc_stride */
+        }
         return conv_vnni(d, g, oc_stride, k_stride);
     case EDLA_ISA_AVX2:
         return conv_avx2(d, g, oc_stride, k_stride);
@@ -645,6 +653,47 @@ VNNI static int fc_vnni(const ku_channel_op_data *d, size_t rows, size_t out_c, 
             requant8_store(v, &t, c0, d, out + c0, n - c0 < 8 ? n - c0 : 8);
         }
     }
+    return 1;
+}
+
+/* Few output pixels: packing the weights would cost more than it saves, so
+ * each pixel's patch is dotted with the filter rows as they are (8 channels
+ * at a time, horizontal sums), the (offset - 128) * sum w term in t.corr. */
+VNNI static int conv_vnni_rows(const ku_channel_op_data *d, const ku_window *g, size_t k) {
+    const int n = d->c_end - d->c_begin;
+    const size_t k64 = (k + 63) / 64 * 64;
+    if (n > MAX_C || k64 > MAX_K) {
+        return 0;
+    }
+    ep_tables t;
+    ep_init(&t, d, d->filter, k, k, 1, d->input_offset - 128);
+    uint8_t xs[MAX_K] __attribute__((aligned(64)));
+    const __mmask64 tail = (k & 63) ? (((__mmask64)1 << (k & 63)) - 1) : ~(__mmask64)0;
+    const size_t last = k64 - 64;
+    int8_t *out = d->out + d->c_begin;
+    ku_pixel px;
+    ku_pixel_start(g, d->input, &px);
+    do {
+        build_patch_u8(g, &px, d->input_offset, xs, k64);
+        for (int c0 = 0; c0 < n; c0 += 8) {
+            __m256i acc[8];
+            for (int j = 0; j < 8; ++j) {
+                __m512i a = _mm512_setzero_si512();
+                if (c0 + j < n) {
+                    const int8_t *w = d->filter + (size_t)(c0 + j) * k;
+                    for (size_t q = 0; q < k64; q += 64) {
+                        const __m512i wv = q == last ? _mm512_maskz_loadu_epi8(tail, w + q)
+                                                     : _mm512_loadu_si512((const void *)(w + q));
+                        a = _mm512_dpbusd_epi32(a, _mm512_load_si512((const void *)(xs + q)), wv);
+                    }
+                }
+                acc[j] = _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
+            }
+            const __m256i v = _mm256_add_epi32(hsum8(acc), _mm256_loadu_si256((const __m256i *)(t.corr + c0)));
+            requant8_store(v, &t, c0, d, out + c0, n - c0 < 8 ? n - c0 : 8);
+        }
+        out += g->out_c;
+    } while (ku_pixel_next(g, &px));
     return 1;
 }
 
