@@ -180,7 +180,8 @@ def choose_formats(layers, block=1, weight_format="auto"):
             reason = (f"{zeros:.0%} zero weights: sparse would execute {ratio:.0%} of the MACs"
                       if weight_format == "auto" else "forced")
             if weight_format == "auto" and ratio <= SPARSE_MAX_EXEC:
-                reason += " but its weight buffer does not fit beside the activations"
+                reason += (", but no sparse staging of it lowered the cycles within the scratchpad"
+                           " peak (optimise=\"performance\" may allow it)")
             out.append(replace(layer, info={**layer.info, "weights": {
                 "format": "dense", "zero_weights": round(zeros, 4), "reason": reason}}))
     return out
