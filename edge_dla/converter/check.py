@@ -41,6 +41,25 @@ HINT_OPERANDS = {("RESHAPE", 1)}
 INT32_ONLY_PARAMS = {("PAD", 1), ("PADV2", 1), ("EXPAND_DIMS", 1), ("TRANSPOSE", 1), ("STRIDED_SLICE", 1),
                      ("STRIDED_SLICE", 2), ("STRIDED_SLICE", 3), ("SPLIT", 0), ("GATHER", 1),
                      ("RESIZE_NEAREST_NEIGHBOR", 1), ("RESIZE_BILINEAR", 1)}
+# (required inputs, most inputs) per op; one output (MULTI_OUTPUT ops: one or more). An omitted optional
+# operand is -1 (TFLite's convention); a required one may not be.
+ARITY = {
+    "CONV_2D": (2, 3), "DEPTHWISE_CONV_2D": (2, 3), "FULLY_CONNECTED": (2, 3), "AVERAGE_POOL_2D": (1, 1),
+    "MAX_POOL_2D": (1, 1), "ADD": (2, 2), "SOFTMAX": (1, 1), "RESHAPE": (1, 2),
+    "RELU": (1, 1), "RELU6": (1, 1), "RELU_N1_TO_1": (1, 1),
+}
+ARITY.update({
+    "PAD": (2, 2), "PADV2": (2, 3), "CONCATENATION": (1, 1 << 16), "PACK": (1, 1 << 16), "UNPACK": (1, 1),
+    "EXPAND_DIMS": (2, 2), "SQUEEZE": (1, 1), "TRANSPOSE": (2, 2), "STRIDED_SLICE": (4, 4), "SLICE": (3, 3),
+    "SPLIT": (2, 2), "SPLIT_V": (3, 3), "GATHER": (2, 2), "RESIZE_NEAREST_NEIGHBOR": (2, 2),
+    "RESIZE_BILINEAR": (2, 2), "TRANSPOSE_CONV": (3, 4), "BATCH_MATMUL": (2, 2),
+})
+ARITY.update({  # element-wise, activation and reduction ops
+    "MUL": (2, 2), "SUB": (2, 2), "SQUARED_DIFFERENCE": (2, 2), "MAXIMUM": (2, 2), "MINIMUM": (2, 2),
+    "PRELU": (2, 2), "LOGISTIC": (1, 1), "TANH": (1, 1), "HARD_SWISH": (1, 1), "LEAKY_RELU": (1, 1),
+    "QUANTIZE": (1, 1), "DEQUANTIZE": (1, 1), "MEAN": (2, 2), "SUM": (2, 2), "REDUCE_MAX": (2, 2),
+})
+MULTI_OUTPUT = {"SPLIT", "SPLIT_V", "UNPACK"}  # one or more outputs
 FUSABLE_ACTIVATIONS = {"NONE", "RELU", "RELU6", "RELU_N1_TO_1"}
 # (constant int8 weights slot, int32 bias slot or None) of the weighted ops.
 WEIGHTS = {"CONV_2D": (1, 2), "DEPTHWISE_CONV_2D": (1, 2), "FULLY_CONNECTED": (1, 2),
@@ -82,6 +101,20 @@ def check_quantization(tensor):
         if len(scales) > 1 and len(scales) != tensor.shape[qdim]:
             raise QuantizationError(f"{len(scales)} per-channel scales but dimension {qdim} has "
                                     f"{tensor.shape[qdim]} channels", where=where)
+
+
+def check_operands(op):
+    """Raise ModelError when an op has the wrong operand count or omits a required operand
+    (lowering indexes operands by position, and Python would read tensors[-1])."""
+    low, high = ARITY.get(op.kind, (0, len(op.inputs)))
+    multi = op.kind in MULTI_OUTPUT
+    if not low <= len(op.inputs) <= high or not (len(op.outputs) >= 1 if multi else len(op.outputs) == 1):
+        raise ModelError(f"has {len(op.inputs)} inputs and {len(op.outputs)} outputs; {op.kind} takes "
+                         f"{low} to {high} inputs and {'1 or more outputs' if multi else '1 output'}",
+                         where=op.describe())
+    for slot in range(low):
+        if op.inputs[slot] < 0:
+            raise ModelError(f"input {slot} is omitted (-1) but {op.kind} requires it", where=op.describe())
 
 
 def _float_edge(graph, op, pos, t):
@@ -181,6 +214,8 @@ def check_model(graph, supported):
     for the first invalid quantization."""
     problems = []
     for op in graph.operators:
+        if op.kind in supported:
+            check_operands(op)
         problems += [f"{op.describe()}: {p}" for p in _op_problems(graph, op, supported)]
     for role, idx in [("input", t) for t in graph.inputs] + [("output", t) for t in graph.outputs]:
         tensor = graph.tensors[idx]

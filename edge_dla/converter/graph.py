@@ -8,7 +8,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..errors import GraphError
+from ..errors import GraphError, QuantizationError
 
 
 @dataclass
@@ -28,7 +28,10 @@ class Tensor:
 
     @property
     def scale(self):
-        """Per-tensor scale as float32 (the first one for per-channel tensors)."""
+        """Per-tensor scale as float32 (the first one for per-channel tensors). Graph rewrites
+        read it before check_model has validated quantization: no scale is a typed error."""
+        if self.scales is None or len(self.scales) == 0:
+            raise QuantizationError("has no quantization scale", where=self.describe())
         return np.float32(self.scales[0])
 
     @property
@@ -80,10 +83,14 @@ class Graph:
 
 
 def check_health(graph):
-    """Structural checks between stages: indices, single writers, no cycles, order.
+    """Structural checks between stages: indices, operand counts, single writers, no
+    cycles, order.
 
-    Raises GraphError naming the first offending op or tensor.
+    Raises GraphError naming the first offending op or tensor (ModelError from
+    check_operands for a known op with the wrong operand count or a required operand
+    omitted: graph rewrites index operands by position, before check_model runs).
     """
+    from .check import ARITY, check_operands
     n = len(graph.tensors)
     for t in graph.inputs + graph.outputs:
         if not 0 <= t < n:
@@ -95,6 +102,8 @@ def check_health(graph):
                 raise GraphError(f"tensor index {t} out of range [0, {n})", where=op.describe())
         if any(t < 0 for t in op.outputs):
             raise GraphError("output tensor index -1", where=op.describe())
+        if op.kind in ARITY:
+            check_operands(op)
         both = set(op.inputs) & set(op.outputs) - {-1}
         if both:
             raise GraphError(f"tensor {sorted(both)[0]} is both input and output", where=op.describe())

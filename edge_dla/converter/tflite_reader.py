@@ -5,6 +5,7 @@ raise anything from struct.error to IndexError. Every read here goes through
 `_guard`, which turns such failures into a ModelError naming the field.
 """
 import re
+import struct
 from contextlib import contextmanager
 
 import numpy as np
@@ -29,6 +30,35 @@ def _guard(what):
         raise
     except Exception as exc:  # the flatbuffer accessors raise many kinds
         raise ModelError(f"malformed flatbuffer while reading {what} ({type(exc).__name__}: {exc})") from None
+
+
+# vtable slots (4 + 2 * schema field id) of the scalar vectors read below.
+SLOT_TENSOR_SHAPE, SLOT_QUANT_SCALE, SLOT_QUANT_ZERO_POINT = 4, 8, 10
+SLOT_INPUTS, SLOT_OUTPUTS = 6, 8  # the same in SubGraph and Operator
+MAX_ELEMENTS = 0x7FFFFFFF  # the blob's dims are int32 and the C core bounds counts by 2^31 - 1
+
+
+def _vector(obj, slot, dtype, what):
+    """A scalar vector field as numpy (None when absent), with the checks a flatbuffer
+    verifier makes and the generated accessors skip: the vector lies inside the file,
+    its length word is 4-byte aligned and its elements are aligned to their size."""
+    tab = obj._tab
+    o = tab.Offset(slot)
+    if o == 0:
+        return None
+    start, n = tab.Vector(o), tab.VectorLen(o)
+    dtype = np.dtype(dtype).newbyteorder("<")
+    if start % 4 or start % dtype.itemsize:
+        raise ModelError(f"{what} vector at byte {start} is not {max(4, dtype.itemsize)}-byte aligned")
+    if start + n * dtype.itemsize > len(tab.Bytes):
+        raise ModelError(f"{what} vector at byte {start} ({n} elements) runs past the end of the file "
+                         f"({len(tab.Bytes)} bytes)")
+    return np.frombuffer(tab.Bytes, dtype, n, start)
+
+
+def _index_list(obj, slot, what):
+    values = _vector(obj, slot, np.int32, what)
+    return [] if values is None else [int(v) for v in values]
 
 
 def _snake(name):
@@ -88,14 +118,15 @@ def _read_tensor(model, sub, i, raw):
     dtype = _TYPE_NAMES.get(type_code)
     if dtype is None:
         raise ModelError(f"unknown tensor type code {type_code}", where=where)
-    shape = tuple(int(d) for d in t.ShapeAsNumpy()) if not t.ShapeIsNone() else ()
+    shape = _vector(t, SLOT_TENSOR_SHAPE, np.int32, f"{where}: shape")
+    shape = () if shape is None else tuple(int(d) for d in shape)
     scales = zero_points = None
     qdim = 0
     q = t.Quantization()
     if q is not None and not q.ScaleIsNone() and q.ScaleLength() > 0:
-        scales = np.asarray(q.ScaleAsNumpy(), dtype=np.float32).copy()
-        zero_points = (np.asarray(q.ZeroPointAsNumpy(), dtype=np.int64).copy()
-                       if not q.ZeroPointIsNone() else np.zeros(0, np.int64))
+        scales = _vector(q, SLOT_QUANT_SCALE, np.float32, f"{where}: quantization scale").astype(np.float32)
+        zero_points = _vector(q, SLOT_QUANT_ZERO_POINT, np.int64, f"{where}: quantization zero_point")
+        zero_points = np.zeros(0, np.int64) if zero_points is None else zero_points.astype(np.int64)
         qdim = int(q.QuantizedDimension())
     n_buffers = model.BuffersLength()
     buf_index = t.Buffer()
@@ -104,12 +135,14 @@ def _read_tensor(model, sub, i, raw):
     data = _buffer_data(model, buf_index, raw, where) if buf_index else None
     if any(d <= 0 for d in shape):
         raise ModelError(f"dimension <= 0 in shape {list(shape)}", where=where)
+    count = int(np.prod(shape, dtype=object)) if shape else 1
+    if count > MAX_ELEMENTS:
+        raise ModelError(f"shape {list(shape)} has {count} elements, more than 2^31 - 1", where=where)
     if data is not None:
         itemsize = np.dtype(dtype).itemsize if dtype in ("int8", "uint8", "int16", "int32", "int64",
                                                           "float32", "float16", "float64") else None
         if itemsize is None:
             raise ModelError(f"constant of unsupported type {dtype}", where=where)
-        count = int(np.prod(shape, dtype=object)) if shape else 1
         if count * itemsize != data.size:
             raise ModelError(f"buffer {buf_index} holds {data.size} bytes but shape {list(shape)} x "
                              f"{dtype} needs {count * itemsize}", where=where)
@@ -137,6 +170,10 @@ def read_tflite(data):
         raise ModelError(f"not a TFLite model: {len(raw)} bytes is too short for a flatbuffer")
     if raw[4:8] != b"TFL3":
         raise ModelError("not a TFLite model: missing the 'TFL3' flatbuffer identifier at byte 4")
+    root = struct.unpack_from("<I", raw, 0)[0]
+    if root % 4 or root + 4 > len(raw):
+        raise ModelError(f"root table offset {root} points past the end of the file ({len(raw)} bytes)"
+                         if root + 4 > len(raw) else f"root table offset {root} is not 4-byte aligned")
     with _guard("the model table"):
         model = tflite.Model.GetRootAsModel(raw, 0)
         version = model.Version()
@@ -150,8 +187,8 @@ def read_tflite(data):
     with _guard("subgraph 0"):
         sub = model.Subgraphs(0)
         n_tensors = sub.TensorsLength()
-        inputs = [int(i) for i in sub.InputsAsNumpy()] if not sub.InputsIsNone() else []
-        outputs = [int(i) for i in sub.OutputsAsNumpy()] if not sub.OutputsIsNone() else []
+        inputs = _index_list(sub, SLOT_INPUTS, "subgraph 0: inputs")
+        outputs = _index_list(sub, SLOT_OUTPUTS, "subgraph 0: outputs")
         description = (model.Description() or b"").decode("utf-8", "replace")
     tensors = []
     for i in range(n_tensors):
@@ -165,8 +202,8 @@ def read_tflite(data):
         with _guard(where):
             op = sub.Operators(i)
             kind, version = _opcode_name(model, op.OpcodeIndex(), where)
-            ins = [int(x) for x in op.InputsAsNumpy()] if not op.InputsIsNone() else []
-            outs = [int(x) for x in op.OutputsAsNumpy()] if not op.OutputsIsNone() else []
+            ins = _index_list(op, SLOT_INPUTS, f"{where}: inputs")
+            outs = _index_list(op, SLOT_OUTPUTS, f"{where}: outputs")
             options = _read_options(op)
         operators.append(Operator(i, kind, version, ins, outs, options))
     if not inputs or not outputs:
