@@ -328,3 +328,17 @@ def test_packed_dense_layers_vs_tflm(kind, pattern):
         np.testing.assert_array_equal(a, e)
     t = totals(prof)
     assert t["macs_skipped"] == 0 and t["cycles"] == tiling.estimate_cycles(layers, npu)
+
+
+def test_vww_performance_and_forced_sparse(models_dir):
+    """optimise="performance" makes faster layers sparse up front (the peak may grow);
+    weight_format="sparse" keeps chunks large enough to stay small and fast."""
+    data = model_bytes("vww_96_int8")
+    golden = np.load(MODELS / "golden" / "vww_96_int8.npz")
+    for options in ({"optimise": "performance"}, {"weight_format": "sparse"}):
+        blob = edge_dla.convert(data, **options)
+        got, prof = run_blob(blob, [golden["input_0"].reshape(1, 96, 96, 3)])
+        np.testing.assert_array_equal(got[0].reshape(-1), golden["output_0"].reshape(-1))
+        t = totals(prof)
+        assert t["macs"] <= 0.55 * (t["macs"] + t["macs_skipped"]), options
+        assert len(blob) <= 90000, options

@@ -83,7 +83,7 @@ def convert(model, optimise="balanced", sparsity_block=1, weight_format="auto", 
     check_health(graph)
     check_model(graph, lower.SUPPORTED_OPS)
     layers, inputs, outputs = lower.lower(graph)
-    layers = weights.choose_formats(layers, sparsity_block, weight_format)
+    layers = weights.choose_formats(layers, sparsity_block, weight_format, optimise)
     layers, plan = tiling.fit_to_scratchpad(layers, inputs, outputs, npu, npu["scratchpad_capacity"],
                                             optimise)
     layers, plan = weights.pack_for_flash(layers, inputs, outputs, npu, plan, sparsity_block, weight_format,

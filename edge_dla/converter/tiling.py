@@ -81,7 +81,7 @@ def stage_weights(layers, budget):
             out.append(layer)
             continue
         if layer.sparse:  # sparse weights always go through the decoder (budget 0: small chunks)
-            out += weights.stage_sparse(layer, _chunks(layer, budget or weights.SPARSE_MIN_CHUNK))
+            out += weights.stage_sparse(layer, _chunks(layer, weights.sparse_budget(budget)))
             continue
         slot = WEIGHTED[layer.kind]
         filt = layer.inputs[slot]

@@ -142,8 +142,10 @@ def _pixels(layer):
     return layer.macs // max(1, int(np.prod(layer.inputs[1].shape)))
 
 
-def choose_formats(layers, block=1, weight_format="auto"):
-    """Give each weighted layer its weight format; sparse layers change kind."""
+def choose_formats(layers, block=1, weight_format="auto", optimise="balanced"):
+    """Give each weighted layer its weight format; sparse layers change kind. With
+    optimise="performance" (the scratchpad peak may grow), "auto" makes sparse up
+    front every layer that executes at most SPARSE_MAX_EXEC of its MACs that way."""
     if weight_format not in FORMATS:
         raise ValueError(f"weight_format must be one of {', '.join(FORMATS)}, got {weight_format!r}")
     out = []
@@ -161,7 +163,8 @@ def choose_formats(layers, block=1, weight_format="auto"):
         dense = sw.w.size
         executed = sw.exec_per_pixel(0, sw.w.shape[0])
         ratio = executed / dense if dense else 1.0
-        if weight_format == "sparse":
+        if weight_format == "sparse" or (weight_format == "auto" and optimise == "performance"
+                                         and ratio <= SPARSE_MAX_EXEC):
             reason = (f"{zeros:.0%} zero weights: executes {ratio:.0%} of the MACs"
                       + (f" (blocks of {block})" if block > 1 else "")
                       + ("" if weight_format == "auto" else "; forced"))
@@ -194,6 +197,16 @@ def dense_stream(data):
 
 
 SPARSE_MIN_CHUNK = 16384       # weight-buffer budget of sparse layers when nothing is staged
+
+
+SPARSE_CHUNK_FLOOR = 4096      # smaller packed chunks cost more in records and coder restarts
+
+
+def sparse_budget(budget):
+    """Weight-buffer budget of a sparse layer under the fitter's chunk budget."""
+    if budget is None:
+        return None
+    return SPARSE_MIN_CHUNK if budget == 0 else max(budget, SPARSE_CHUNK_FLOOR)
 
 
 def pixels_of(layer):
