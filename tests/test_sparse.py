@@ -91,14 +91,17 @@ def _models(rng):
     }
 
 
+# border_taps (zero filter rows/columns) needs a 4-D filter: FC has none.
+CASES = [(kind, pattern) for kind in ["conv", "conv_strided", "depthwise", "fc", "fc_nobias"]
+         for pattern in PATTERNS if not (kind.startswith("fc") and pattern == "border_taps")]
+
+
 @pytest.mark.parametrize("block", [1, 4])
-@pytest.mark.parametrize("pattern", PATTERNS)
-@pytest.mark.parametrize("kind", ["conv", "conv_strided", "depthwise", "fc", "fc_nobias"])
+@pytest.mark.parametrize("kind, pattern", CASES)
 def test_sparse_patterns_vs_tflm(kind, pattern, block):
     rng = np.random.default_rng(zlib.crc32(f"{kind}/{pattern}/{block}".encode()))
     model = with_pattern(_models(rng)[kind], pattern, rng)
-    if model is None:
-        pytest.skip("pattern does not apply")
+    assert model is not None
     blob, t, d = check_against_tflm(model, rng, weight_format="sparse", sparsity_block=block)
     info = edge_dla.inspect(blob)
     assert info["npu"]["sparsity_block"] == block
