@@ -73,7 +73,7 @@ def _aligned(nbytes):
 class NativeModel:
     """A blob validated by the C loader, with its own scratchpad."""
 
-    def __init__(self, blob, scratchpad_capacity):
+    def __init__(self, blob, scratchpad_capacity, decode_cache=True):
         blob = bytes(blob)
         self._blob_owner, self._blob = _aligned(len(blob))
         ffi.memmove(self._blob, blob, len(blob))
@@ -88,13 +88,20 @@ class NativeModel:
         # External memory (DDR) for plans that spill activations out of the scratchpad.
         self._ext_owner, self._ext = _aligned(self._model.ext_required) if self._model.ext_required \
             else (None, ffi.NULL)
+        # Compressed weights decode to the same bytes every inference: on the host,
+        # decode them once (the counters still model the NPU's decoder).
+        cache_bytes = lib.edla_decode_cache_bytes(self._model) if decode_cache else 0
+        self._cache_owner, self._cache = (None, ffi.NULL)
+        if cache_bytes:
+            self._cache_owner, self._cache = _aligned(cache_bytes)
+            lib.edla_decode_cache_fill(self._model, self._scratch, self._cache)
 
     @staticmethod
     def _scratch_required(blob):
         return int.from_bytes(blob[20:24], "little")
 
-    def invoke(self, _invoke=lib.edla_invoke_ext):
-        status = _invoke(self._model, self._scratch, self._ext, self._counters)
+    def invoke(self, _invoke=lib.edla_invoke_cached):
+        status = _invoke(self._model, self._scratch, self._ext, self._cache, self._counters)
         if status:  # EDLA_OK is 0
             _check(status, "invoke failed")
 

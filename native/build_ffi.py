@@ -26,6 +26,10 @@ edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_siz
 edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_counters *counters);
 edla_status edla_invoke_ext(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
                             edla_counters *counters);
+uint32_t edla_decode_cache_bytes(const edla_model *model);
+void edla_decode_cache_fill(const edla_model *model, uint8_t *scratchpad, uint8_t *cache);
+edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
+                               const uint8_t *cache, edla_counters *counters);
 void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index);
 const char *edla_status_name(edla_status status);
 int32_t edla_requantize(int32_t acc, int32_t multiplier, int32_t shift);

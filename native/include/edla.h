@@ -431,6 +431,19 @@ edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_count
 edla_status edla_invoke_ext(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
                             edla_counters *counters);
 
+/*
+ * Host speed-up for blobs with compressed weights: the decoded weight streams
+ * are the same on every inference, so a host may decode them once into a
+ * cache of edla_decode_cache_bytes() bytes (edla_decode_cache_fill, any
+ * scratchpad as work space) and then run edla_invoke_cached, which copies
+ * from the cache instead of decoding. Outputs and counters are identical: the
+ * counters model the NPU's decoder, not the host's work. The firmware decodes.
+ */
+uint32_t edla_decode_cache_bytes(const edla_model *model);
+void edla_decode_cache_fill(const edla_model *model, uint8_t *scratchpad, uint8_t *cache);
+edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
+                               const uint8_t *cache, edla_counters *counters);
+
 /* Address of a tensor's data (scratchpad or constant), NULL if out of range. */
 void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index);
 

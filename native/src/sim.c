@@ -28,6 +28,8 @@
  * arithmetic, requantization as ~4 cycles, store); an op code without an
  * entry costs EDLA_CPU_DEFAULT_CYCLES (a copy).
  */
+#include <string.h>
+
 #include "edla.h"
 #include "kernels.h"
 
@@ -195,7 +197,31 @@ edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_count
 
 edla_status edla_invoke_ext(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
                             edla_counters *counters) {
-    uint32_t i, previous_cycles = 0;
+    return edla_invoke_cached(model, scratchpad, external, (const uint8_t *)0, counters);
+}
+
+uint32_t edla_decode_cache_bytes(const edla_model *model) {
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; model && i < model->n_ops; i++)
+        if (model->ops[i].opcode == EDLA_OP_DMA_DECODE) bytes += model->tensors[model->ops[i].out[0]].bytes;
+    return bytes > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)bytes;
+}
+
+void edla_decode_cache_fill(const edla_model *model, uint8_t *scratchpad, uint8_t *cache) {
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < model->n_ops; i++) {
+        const edla_op *op = &model->ops[i];
+        if (op->opcode != EDLA_OP_DMA_DECODE) continue;
+        const edla_tensor *dst = &model->tensors[op->out[0]];
+        op_evals[EDLA_OP_DMA_DECODE](model, op, scratchpad, (edla_counters *)0); /* reads flash only */
+        memcpy(cache + at, edla_tensor_data(model, scratchpad, op->out[0]), dst->bytes);
+        at += dst->bytes;
+    }
+}
+
+edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
+                               const uint8_t *cache, edla_counters *counters) {
+    uint32_t i, previous_cycles = 0, cached = 0;
     edla_counters scratch_counter;
     if (!model || !model->header || !scratchpad || (model->ext_required && !external))
         return EDLA_ERR_NULL;
@@ -209,6 +235,10 @@ edla_status edla_invoke_ext(const edla_model *model, uint8_t *scratchpad, uint8_
         if (op->opcode == EDLA_OP_DMA) {
             edla_dma_copy(model, op, scratchpad, external);
             c->dma_bytes = model->tensors[op->in[0]].bytes;
+        } else if (op->opcode == EDLA_OP_DMA_DECODE && cache) {
+            const uint32_t bytes = model->tensors[op->out[0]].bytes;
+            memcpy(edla_tensor_data(model, scratchpad, op->out[0]), cache + cached, bytes);
+            cached += bytes;
         } else {
             op_evals[op->opcode](model, op, scratchpad, c);
         }
