@@ -17,3 +17,17 @@ def models_dir():
 
 def model_bytes(name):
     return (MODELS / f"{name}.tflite").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def board():
+    """One emulated board (QEMU) per test module; fails, never skips, without QEMU or firmware."""
+    from edge_dla.board import Board
+    from edge_dla.errors import BoardError
+    try:
+        b = Board.launch(timeout=5.0)
+    except BoardError as e:
+        pytest.fail(f"emulated board unavailable ({e}); tools/setup.sh installs QEMU and "
+                    "builds the firmware")
+    with b:
+        yield b

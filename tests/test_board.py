@@ -38,17 +38,6 @@ def golden(name):
     return np.load(MODELS / "golden" / f"{name}.npz")
 
 
-@pytest.fixture(scope="module")
-def board():
-    try:
-        b = Board.launch(timeout=5.0)
-    except BoardError as e:
-        pytest.fail(f"emulated board unavailable ({e}); tools/setup.sh installs QEMU and "
-                    "builds the firmware")
-    with b:
-        yield b
-
-
 @contextlib.contextmanager
 def through_proxy(board, timeout=0.25, retries=10, **faults):
     """A second Board on the same QEMU, through a FaultProxy; the module's board

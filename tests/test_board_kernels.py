@@ -5,8 +5,6 @@ import numpy as np
 import pytest
 
 import edge_dla
-from edge_dla.board import Board
-from edge_dla.errors import BoardError
 from edge_dla.board import protocol as p
 from edge_dla.testing import tflite_builder as tb
 from edge_dla.testing.tflite_builder import run_tflm
@@ -45,17 +43,6 @@ def all_cases():
 
 
 CASES = all_cases()
-
-
-@pytest.fixture(scope="module")
-def board():
-    try:
-        b = Board.launch(timeout=5.0)
-    except BoardError as e:
-        pytest.fail(f"emulated board unavailable ({e}); tools/setup.sh installs QEMU and "
-                    "builds the firmware")
-    with b:
-        yield b
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -6,25 +6,12 @@ import numpy as np
 import pytest
 
 import edge_dla
-from edge_dla.board import Board
 from edge_dla.board import protocol as p
-from edge_dla.errors import BoardError
 from edge_dla.testing import tflite_builder as tb
 from test_sparse import _convert_forced, _models, with_pattern
 from edge_dla.converter import weights
 
 pytestmark = pytest.mark.board
-
-
-@pytest.fixture(scope="module")
-def board():
-    try:
-        b = Board.launch(timeout=5.0)
-    except BoardError as e:
-        pytest.fail(f"emulated board unavailable ({e}); tools/setup.sh installs QEMU and "
-                    "builds the firmware")
-    with b:
-        yield b
 
 
 def _packed(model):

@@ -17,6 +17,11 @@ import numpy as np
 from ..errors import ModelError
 from .ops.slicing import slice_for, strided_slice_ranges
 
+
+class CannotFold(Exception):
+    """A folder declines an op it cannot evaluate exactly; the op then stays in the graph."""
+
+
 FOLDERS = {}  # TFLite op name -> fn(op, graph, [input arrays or None]) -> [output arrays]
 
 
@@ -86,7 +91,7 @@ def _concat(op, graph, args):
 @folder("GATHER")
 def _gather(op, graph, args):
     if op.options.get("batch_dims", 0):
-        raise NotImplementedError
+        raise CannotFold
     return [np.take(args[0], args[1], axis=_axis(op.options.get("axis", 0), args[0].ndim))]
 
 
@@ -103,7 +108,7 @@ def _cast(op, graph, args):
 def _arith(fn):
     def fold(op, graph, args):
         if op.options.get("fused_activation_function", 0):
-            raise NotImplementedError
+            raise CannotFold
         return [fn(*args)]
     return fold
 
@@ -160,7 +165,7 @@ def fold_constants(graph):
         args = [graph.tensors[i].data if i >= 0 else None for i in op.inputs]
         try:
             results = FOLDERS[op.kind](op, graph, args)
-        except NotImplementedError:
+        except CannotFold:
             continue
         except (ValueError, IndexError, TypeError) as exc:
             raise ModelError(f"cannot evaluate on its constant inputs: {exc}", where=op.describe()) from None
