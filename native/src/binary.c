@@ -94,16 +94,8 @@ edla_status edla_check_mul(const edla_model *model, const edla_op *op) {
 }
 
 edla_status edla_check_sub(const edla_model *model, const edla_op *op) {
-    const edla_status st = ku_check_broadcast_op(model, op);
-    if (st != EDLA_OK) {
-        return st;
-    }
-    /* left_shift <= 22 as for ADD: both scaled inputs and their difference fit int32 */
-    if (!ku_add_params_ok(op->p, 22) ||
-        !ku_scale_below_one_ok(op->p[ADD_P_OUTPUT_MULTIPLIER], op->p[ADD_P_OUTPUT_SHIFT])) {
-        return EDLA_ERR_PARAM;
-    }
-    return EDLA_OK;
+    /* ADD's parameters and bounds: the difference fits int32 as the sum does */
+    return edla_check_add(model, op);
 }
 
 edla_status edla_check_squared_difference(const edla_model *model, const edla_op *op) {

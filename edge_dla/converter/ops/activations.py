@@ -49,8 +49,9 @@ def _q4_input_scaling(scale, op):
     return multiplier, left_shift, radius
 
 
-def logistic_table(scale, zero_point, op):
-    """reference_integer_ops::Logistic (output scale 1/256, zero point -128)."""
+def _q4_table(scale, zero_point, op, function, output_shift, output_offset):
+    """The int8 LOGISTIC/TANH reference: saturate beyond the input radius, else the Q4
+    fixed-point function, divided down to int8 and offset."""
     multiplier, left_shift, radius = _q4_input_scaling(scale, op)
     table = []
     for x in VALUES:
@@ -60,25 +61,19 @@ def logistic_table(scale, zero_point, op):
         elif v >= radius:
             table.append(127)
         else:
-            q0 = fx.logistic(fx.requantize(v, multiplier, left_shift), 4)
-            table.append(_clamp8(fx.rdbpot(q0, 23) - 128))
+            q0 = function(fx.requantize(v, multiplier, left_shift), 4)
+            table.append(_clamp8(fx.rdbpot(q0, output_shift) + output_offset))
     return table
+
+
+def logistic_table(scale, zero_point, op):
+    """reference_integer_ops::Logistic (output scale 1/256, zero point -128)."""
+    return _q4_table(scale, zero_point, op, fx.logistic, 23, -128)
 
 
 def tanh_table(scale, zero_point, op):
     """reference_integer_ops::Tanh (output scale 1/128, zero point 0)."""
-    multiplier, left_shift, radius = _q4_input_scaling(scale, op)
-    table = []
-    for x in VALUES:
-        v = x - zero_point
-        if v <= -radius:
-            table.append(-128)
-        elif v >= radius:
-            table.append(127)
-        else:
-            q0 = fx.tanh(fx.requantize(v, multiplier, left_shift), 4)
-            table.append(_clamp8(fx.rdbpot(q0, 24)))
-    return table
+    return _q4_table(scale, zero_point, op, fx.tanh, 24, 0)
 
 
 def hard_swish_table(in_scale, in_zp, out_scale, out_zp, op):
