@@ -13,7 +13,7 @@ Every weighted layer (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) gets one of
 
 Sparse is chosen where it is faster: when it executes at most SPARSE_MAX_EXEC
 of the dense MACs. `weight_format` "dense" / "sparse" forces one (sparse only
-where the layer allows it). The range coder (sparse.c's edla_encode_stream)
+where the layer allows it). The range coder (codec.c's edla_encode_stream)
 is run by the native core itself, so encoder and decoder cannot disagree.
 """
 from dataclasses import dataclass, field, replace

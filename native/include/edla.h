@@ -254,7 +254,7 @@ enum { SPFC_P_DEPTH = 7, SPFC_P_DENSE = 8 };
 
 /*
  * Range coder of the weight streams, exported for the converter (the encoder
- * is the decoder's mirror; both in sparse.c). Encodes `n` int8 weights
+ * is the decoder's mirror; both in codec.c). Encodes `n` int8 weights
  * (after `n_tables` int32 table values) into out (capacity cap); returns the
  * encoded size, or 0 if cap is too small.
  */
