@@ -63,17 +63,22 @@ def join(low, op, parts, y, axis4, name):
         parts = [(tmp, None)] + rest
 
 
+def _output_axis(op, y):
+    """(rank, axis) of output y, the op's axis option normalised, both checked."""
+    rank = len(y.shape)
+    require(1 <= rank <= 4, f"output rank {rank} is not supported (1 to 4)", op)
+    axis = op.options.get("axis", 0)
+    require(-rank <= axis < rank, f"axis {axis} out of range for output rank {rank}", op)
+    return rank, axis % rank
+
+
 @lowering("CONCATENATION")
 def lower_concatenation(low, op):
     g = low.graph
     y = g.tensors[op.outputs[0]]
-    rank = len(y.shape)
-    require(1 <= rank <= 4, f"rank {rank} is not supported (1 to 4)", op)
     require(op.options.get("fused_activation_function", 0) == 0,
             "a fused activation is not supported (TFLM refuses it)", op)
-    axis = op.options.get("axis", 0)
-    require(-rank <= axis < rank, f"axis {axis} out of range for rank {rank}", op)
-    axis %= rank
+    rank, axis = _output_axis(op, y)
     parts = []
     for idx in op.inputs:
         x = g.tensors[idx]
@@ -90,11 +95,7 @@ def lower_concatenation(low, op):
 def lower_pack(low, op):
     g = low.graph
     y = g.tensors[op.outputs[0]]
-    rank = len(y.shape)
-    require(1 <= rank <= 4, f"output rank {rank} is not supported (1 to 4)", op)
-    axis = op.options.get("axis", 0)
-    require(-rank <= axis < rank, f"axis {axis} out of range for output rank {rank}", op)
-    axis %= rank
+    rank, axis = _output_axis(op, y)
     parts = []
     for idx in op.inputs:
         x = g.tensors[idx]
