@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .errors import BlobError
 
 MAGIC = b"EDLA"
-VERSION_MAJOR, VERSION_MINOR = 1, 0
+VERSION_MAJOR, VERSION_MINOR = 2, 0  # 2: the weight stream of codec.c
 ALIGN = 16
 HEADER = struct.Struct("<4sHHIIIIII6III")        # edla_header, 64 bytes
 SECTION = struct.Struct("<IIII")                  # edla_section
@@ -58,7 +58,7 @@ def read_header(blob):
         raise BlobError(f"not an edge_dla blob: magic {f[0]!r} != {MAGIC!r}", "MAGIC")
     if f[1] != VERSION_MAJOR:
         raise BlobError(f"blob format version {f[1]}.{f[2]} is not supported (this edge_dla reads "
-                        f"{VERSION_MAJOR}.x)", "VERSION")
+                        f"{VERSION_MAJOR}.x; convert the model again)", "VERSION")
     header = Header((f[1], f[2]), f[3], f[4], f[5], f[6], f[7], f[8], {**dict(zip(NPU_FIELDS, f[9:15])), "sparsity_block": max(1, f[16])}, f[15])
     if header.total_size > len(blob) or header.total_size < HEADER.size:
         raise BlobError(f"blob truncated: header says {header.total_size} bytes, got {len(blob)}", "TRUNCATED")

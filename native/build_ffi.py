@@ -35,7 +35,10 @@ const char *edla_status_name(edla_status status);
 int32_t edla_requantize(int32_t acc, int32_t multiplier, int32_t shift);
 int edla_set_isa(int level);
 size_t edla_encode_stream(const int32_t *tables, size_t n_tables, size_t table_len,
-                          const int8_t *weights, size_t n, uint8_t *out, size_t cap);
+                          const int8_t *weights, size_t n, uint32_t taps, uint32_t inner,
+                          uint32_t kw, uint8_t *out, size_t cap);
+void edla_decode_stream(const uint8_t *stream, size_t size, int32_t *tables, size_t n_tables,
+                        size_t table_len, int8_t *weights, size_t n);
 """
 
 ffibuilder = FFI()

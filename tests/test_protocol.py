@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from edge_dla.blob import VERSION_MAJOR
 from edge_dla.board import protocol as p
 from edge_dla.board.client import Board, ModelIO, TensorSpec
 from edge_dla.errors import BlobError, BoardError, BoardTimeout, InputError, ProtocolError
@@ -142,7 +143,7 @@ def make_blob(in_shape=(1, 4), out_shape=(1, 4), out_dtype=1, scratch=64, npu=NP
     body = (struct.pack("<4I", 1, t_off, len(tensors), 2) + struct.pack("<4I", 2, io_off, 0, 0)
             + struct.pack("<4I", 3, io_off, 8, 2) + tensors + io + bytes(pad))
     total = 64 + len(body)
-    head = struct.pack("<IHHIIIIII6III", 0x414C4445, 1, 0, total, 0, 64, scratch, 1, 1,
+    head = struct.pack("<IHHIIIIII6III", 0x414C4445, VERSION_MAJOR, 0, total, 0, 64, scratch, 1, 1,
                        *npu.values(), 3, 0)
     blob = bytearray(head + body)
     struct.pack_into("<I", blob, 12, zlib.crc32(blob[16:]))
@@ -315,7 +316,7 @@ def test_host_refuses_bad_blobs_before_upload():
         return bytes(b)
     cases = {
         "MAGIC": patched(0, "<I", 0x12345678),
-        "VERSION": patched(4, "<H", 2),
+        "VERSION": patched(4, "<H", 1),
         "CRC": patched(100, "<B", 0x55, fix_crc=False),
         "TOO_LARGE": make_blob(pad=5000),
         "SCRATCH": make_blob(scratch=NPU["scratchpad_capacity"] + 16),

@@ -96,7 +96,7 @@ def stage_weights(layers, budget):
             src = View(f"{filt.name}[{begin}:{end}]", shape, "int8", 0, Buffer(filt.name, len(data), data))
             staged = View(src.name + "@sram", shape, "int8", 0,
                           Buffer(src.name + "@sram", len(data), prefetch=True))
-            packed = weights.dense_stream(data)
+            packed = weights.dense_stream(data, weights.filter_geometry(shape))
             if packed is None:
                 out.append(Layer("DMA", [src], [staged], [], layer.source, 0, {"dma_for": layer.kind}))
             else:

@@ -33,24 +33,47 @@ DEC_MODE_DENSE, DEC_MODE_SPARSE, DEC_MODE_PACKED_DENSE = 0, 1, 2
 
 
 @lru_cache(maxsize=4096)
-def _encode_cached(tables_bytes, n_tables, table_len, weight_bytes):
+def _encode_cached(tables_bytes, n_tables, table_len, weight_bytes, geometry):
     from .._native import ffi, lib
     n = len(weight_bytes)
     cap = 64 + 2 * n + 8 * n_tables * table_len
     out = ffi.new("uint8_t[]", cap)
     tables = ffi.from_buffer("int32_t[]", tables_bytes) if tables_bytes else ffi.NULL
     weights = ffi.from_buffer("int8_t[]", weight_bytes) if weight_bytes else ffi.NULL
-    size = lib.edla_encode_stream(tables, n_tables, table_len, weights, n, out, cap)
+    size = lib.edla_encode_stream(tables, n_tables, table_len, weights, n, *geometry, out, cap)
     assert size > 0, "range coder output overflow"
     return bytes(ffi.buffer(out, size))
 
 
-def encode(tables, weights):
-    """Range-code int32 tables ([n_tables, len]) then int8 weights (flat)."""
+def encode(tables, weights, geometry=(0, 0, 0)):
+    """Code int32 tables ([n_tables, len]: the last n_tables of bias, mult, shift)
+    then int8 weights (flat) into a weight stream (edla.h). geometry (taps, inner,
+    kw) places each weight in its kernel so that its left and up neighbours
+    predict it; (0, 0, 0): no neighbours."""
     tables = np.ascontiguousarray(tables, dtype="<i4")
     n_tables, table_len = (tables.shape if tables.size else (0, 0))
     return _encode_cached(tables.tobytes(), int(n_tables), int(table_len),
-                          np.ascontiguousarray(weights, np.int8).tobytes())
+                          np.ascontiguousarray(weights, np.int8).tobytes(), tuple(int(g) for g in geometry))
+
+
+def decode(stream, n_tables, table_len, n):
+    """The tables ([n_tables, table_len] int32) and n int8 weights of a weight stream."""
+    from .._native import ffi, lib
+    tables = np.zeros((n_tables, table_len), "<i4")
+    w = np.zeros(n, np.int8)
+    lib.edla_decode_stream(ffi.from_buffer("uint8_t[]", stream) if stream else ffi.new("uint8_t[1]"), len(stream),
+                           ffi.from_buffer("int32_t[]", tables, require_writable=True) if tables.size else ffi.NULL,
+                           n_tables, table_len,
+                           ffi.from_buffer("int8_t[]", w, require_writable=True) if n else ffi.NULL, n)
+    return tables, w
+
+
+def filter_geometry(shape):
+    """(taps, inner, kw) of a filter as the dense kernels store it: conv OHWI
+    rows; depthwise [1, Kh, Kw, C] one row of C-wide taps; FC [Co, depth] rows."""
+    if len(shape) == 4:
+        return shape[1] * shape[2], shape[3], shape[2]
+    return 1, int(np.prod(shape[1:])) if len(shape) > 1 else 1, 1
 
 
 @dataclass(eq=False)
@@ -63,6 +86,10 @@ class SparseWeights:
     block: int
     axis: int                   # 0: blocks along inner, 1: along channels (depthwise)
     info: dict = field(default_factory=dict)
+    kw: int = 1                 # kernel width: taps run in rows of kw (the coder's neighbours)
+
+    def geometry(self):
+        return self.w.shape[1], self.w.shape[2], self.kw
 
     def exec_per_pixel(self, begin, end):
         """MACs executed per output pixel for channels [begin, end) (sparse.c's sp_exec)."""
@@ -98,7 +125,7 @@ class SparseWeights:
 
     def stream(self, begin, end):
         tables = [t[begin:end] for t in (self.bias, self.mult, self.shift) if t is not None]
-        return encode(np.stack(tables), self.w[begin:end].reshape(-1))
+        return encode(np.stack(tables), self.w[begin:end].reshape(-1), self.geometry())
 
     def decode_params(self, begin, end):
         co, taps, inner = self.w[begin:end].shape
@@ -134,7 +161,8 @@ def _layer_weights(layer, block):
         return None, "too many channel taps"
     bias = None if layer.inputs[2] is None else _const_array(layer.inputs[2], "<i4")
     mult, shift = _const_array(layer.inputs[3], "<i4"), _const_array(layer.inputs[4], "<i4")
-    return SparseWeights(w3, bias, mult, shift, block, axis), None
+    kw = w.shape[2] if w.ndim == 4 else 1
+    return SparseWeights(w3, bias, mult, shift, block, axis, kw=kw), None
 
 
 def _pixels(layer):
@@ -190,9 +218,9 @@ def choose_formats(layers, block=1, weight_format="auto", optimise="balanced"):
     return out
 
 
-def dense_stream(data):
+def dense_stream(data, geometry=(0, 0, 0)):
     """The compressed filter of a dense layer, or None when compression does not pay."""
-    packed = encode(np.zeros((0, 0), np.int32), np.frombuffer(data, np.int8))
+    packed = encode(np.zeros((0, 0), np.int32), np.frombuffer(data, np.int8), geometry)
     return packed if len(packed) < len(data) else None
 
 
@@ -395,7 +423,7 @@ def stage_packed_dense(layer):
     co, taps, inner = sw.w.shape
     depthwise = layer.kind == "DEPTHWISE_CONV_2D_SPARSE"
     tables = [t for t in (sw.bias, sw.mult, sw.shift) if t is not None]
-    packed = encode(np.stack(tables), sw.w.reshape(-1))
+    packed = encode(np.stack(tables), sw.w.reshape(-1), sw.geometry())
     name = layer.inputs[1].name
     size = SPARSE_HEADER + 12 * co + co * taps * inner
     src = View(name + "#rc", (len(packed),), "int8", 0, Buffer(name + "#rc", len(packed), packed))

@@ -40,7 +40,7 @@ typedef enum {
 
 /* ---- blob format ------------------------------------------------------- */
 #define EDLA_MAGIC 0x414C4445u /* "EDLA" read as little-endian u32 */
-#define EDLA_VERSION_MAJOR 1u
+#define EDLA_VERSION_MAJOR 2u /* 2: the weight stream of codec.c (1: old coder) */
 #define EDLA_VERSION_MINOR 0u
 #define EDLA_ALIGN 16u
 #define EDLA_MAX_SECTIONS 8u
@@ -211,7 +211,7 @@ enum {
  * Sparse weights and weight compression (sparse.c, docs/sparsity.md).
  *
  * DMA_DECODE
- *   in: 0 int8 constant: a range-coded weight stream; out: 0 int8 scratchpad
+ *   in: 0 int8 constant: a weight stream (below); out: 0 int8 scratchpad
  *   tensor; p: DEC_P_*. Streams the compressed bytes from flash and decodes
  *   them into the weight buffer. MODE_DENSE writes out.bytes filter bytes in
  *   their stored order; MODE_SPARSE writes the packed layout below for
@@ -253,13 +253,34 @@ enum { SPFC_P_DEPTH = 7, SPFC_P_DENSE = 8 };
 #define EDLA_MAX_SPARSITY_BLOCK 4096u
 
 /*
- * Range coder of the weight streams, exported for the converter (the encoder
- * is the decoder's mirror; both in codec.c). Encodes `n` int8 weights
- * (after `n_tables` int32 table values) into out (capacity cap); returns the
- * encoded size, or 0 if cap is too small.
+ * Weight stream (DMA_DECODE's input; codec.c, docs/sparsity.md), since format 2:
+ *   three LEB128 varints taps, inner, kw: the geometry of the coded weights
+ *   (a row is taps x inner weights, taps in rows of kw; a weight's left
+ *   neighbour is inner weights back, its up neighbour kw * inner back; all
+ *   zero: no neighbours), then a binary range code (LZMA's carry handling,
+ *   16-bit probabilities, each the mean of two estimates at rates 1/16 and
+ *   1/128, all starting at 1/2) of the tables, then the weights.
+ *   Table value (kind 0 bias, 1 multiplier, 2 shift; a stream of k tables
+ *   holds the last k kinds): bit length n of |v| (6-bit tree), then if n > 0
+ *   the sign and bits n-2..0 of |v|, one probability per kind and bit position.
+ *   Weight: residual r = int8(w - p), p = floor((2 left + 2 up - up_left) / 4)
+ *   over the neighbours that exist (missing ones count 0); class 0 without
+ *   neighbours, else 1 or 2 by |left| + |up| (doubled with one neighbour)
+ *   below 60 or not; a non-zero flag per class and count of zeros among the
+ *   two previous weights (before the first: zeros), then the sign (per class and
+ *   sign of p) and |r| - 1 through a 7-bit tree per class. Geometries whose
+ *   up-left distance (kw + 1) * inner exceeds 1024, or taps not a multiple of
+ *   kw, code without neighbours. edla_encode_stream writes it (encoder and
+ *   decoder share the model): `n` int8 weights after `n_tables` <= 3 int32
+ *   tables of table_len values; returns the size, or 0 if cap is too small.
  */
 size_t edla_encode_stream(const int32_t *tables, size_t n_tables, size_t table_len,
-                          const int8_t *weights, size_t n, uint8_t *out, size_t cap);
+                          const int8_t *weights, size_t n, uint32_t taps, uint32_t inner,
+                          uint32_t kw, uint8_t *out, size_t cap);
+/* Its mirror (tests, tools): decodes `size` stream bytes into the tables and
+ * weights; reads never pass stream + size (a short stream decodes to some values). */
+void edla_decode_stream(const uint8_t *stream, size_t size, int32_t *tables, size_t n_tables,
+                        size_t table_len, int8_t *weights, size_t n);
 
 enum {
     FC_P_INPUT_OFFSET, FC_P_FILTER_OFFSET, FC_P_OUTPUT_OFFSET, FC_P_ACT_MIN, FC_P_ACT_MAX,

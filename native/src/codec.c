@@ -1,41 +1,136 @@
 /*
- * codec.c - the weight-stream coder (codec.h): an adaptive binary range coder
- * (LZMA's, 11-bit probabilities); per int32 table value (delta from the
- * previous one, zigzagged) four bytes through one bit-tree per byte lane; per
- * weight a zero flag in the context of the two previous weights, then the
- * non-zero byte through a bit-tree. The encoder is here too so that converter
- * and core can never disagree.
+ * codec.c - the weight-stream coder (codec.h; the format is in edla.h).
+ *
+ * A binary range coder (LZMA's carry handling) over adaptive probabilities,
+ * each the mean of a fast and a slow estimate (rates 1/16, 1/128): the fast
+ * one follows small layers, the slow one settles on large ones.
+ *
+ * Tables: per value a bit length (6-bit tree), a sign and the bits below the
+ * leading one, each bit position with its own probability (per table kind):
+ * multipliers all share their top bit and often their low zero bits; shifts
+ * are tiny; biases are small against 32 bits.
+ *
+ * Weights: spatial neighbours of conv filters are correlated (resnet's 3x3
+ * filters: 0.3-0.6 between taps), so a weight is coded as its residual from
+ * floor((2 * left + 2 * up - up_left) / 4), wrapped to int8 (the decoder
+ * unwraps, no range growth), under contexts of the neighbours' magnitude.
+ * Layers without neighbours (1x1, fully connected) see the plain weight in one
+ * context: there is little else to exploit (inner and channel neighbours are
+ * uncorrelated on the shared models). The encoder is here too so converter and
+ * core can never disagree: both call the same context function.
  */
 #include <string.h>
 
 #include "codec.h"
 #include "edla.h"
 
-#define RC_BITS 11u
-#define RC_ONE (1u << RC_BITS)
-#define RC_MOVE 5u
+#define P_BITS 16u
+#define P_HALF (1u << (P_BITS - 1u))
+#define RATE_FAST 4u
+#define RATE_SLOW 7u
 #define RC_TOP (1u << 24)
+#define MAG_SPLIT 60 /* |left| + |up| below: class 1, else class 2 */
 
-typedef codec_model rc_model;
-
-static void rc_model_init(rc_model *m) {
-    uint16_t *p = &m->lane[0][0];
+static void model_init(codec_model *m) {
+    codec_prob *p = (codec_prob *)(void *)m;
     for (size_t i = 0; i < sizeof *m / sizeof *p; ++i) {
-        p[i] = RC_ONE / 2u;
+        p[i].fast = p[i].slow = (uint16_t)P_HALF;
     }
+}
+
+/* Probability of a 0, in (0, 2^16): the rates keep both estimates off the ends. */
+static uint32_t prob_get(const codec_prob *p) {
+    return ((uint32_t)p->fast + p->slow) >> 1;
+}
+
+static void prob_update(codec_prob *p, unsigned bit) {
+    if (bit) {
+        p->fast = (uint16_t)(p->fast - (p->fast >> RATE_FAST));
+        p->slow = (uint16_t)(p->slow - (p->slow >> RATE_SLOW));
+    } else {
+        p->fast = (uint16_t)(p->fast + ((65536u - p->fast) >> RATE_FAST));
+        p->slow = (uint16_t)(p->slow + ((65536u - p->slow) >> RATE_SLOW));
+    }
+}
+
+/* ---- geometry and contexts (shared by encoder and decoder) ------------------- */
+
+/* Neighbours only when every distance fits the ring; otherwise none. */
+static void pos_init(codec_pos *q, uint32_t taps, uint32_t inner, uint32_t kw) {
+    memset(q, 0, sizeof *q);
+    if (taps >= 1 && inner >= 1 && kw >= 1 && taps % kw == 0 &&
+        ((uint64_t)kw + 1u) * inner <= CODEC_RING) {
+        q->taps = taps;
+        q->inner = inner;
+        q->kw = kw;
+    }
+}
+
+static int8_t ring_back(const codec_pos *q, uint32_t dist) {
+    return q->ring[(q->n - dist) & (CODEC_RING - 1u)];
+}
+
+/* The neighbour class (0: none) of the next weight; *pred its prediction. */
+static unsigned weight_ctx(const codec_pos *q, int *pred) {
+    const int has_left = q->tx > 0, has_up = q->t >= q->kw && q->inner != 0;
+    if (!has_left && !has_up) {
+        *pred = 0;
+        return 0;
+    }
+    const int left = has_left ? ring_back(q, q->inner) : 0;
+    const int up = has_up ? ring_back(q, q->kw * q->inner) : 0;
+    const int up_left = has_left && has_up ? ring_back(q, (q->kw + 1u) * q->inner) : 0;
+    /* floor((2l + 2u - ul) / 4) without shifting a negative: the sum is > -640 */
+    *pred = ((2 * left + 2 * up - up_left + 640) >> 2) - 160;
+    int mag = (left < 0 ? -left : left) + (up < 0 ? -up : up);
+    if (!has_left || !has_up) mag *= 2;
+    return mag < MAG_SPLIT ? 1u : 2u;
+}
+
+static void pos_push(codec_pos *q, int8_t w) {
+    q->ring[q->n & (CODEC_RING - 1u)] = w;
+    q->n++;
+    if (q->inner != 0 && ++q->g == q->inner) {
+        q->g = 0;
+        if (++q->tx == q->kw) q->tx = 0;
+        if (++q->t == q->taps) {
+            q->t = 0;
+            q->tx = 0;
+        }
+    }
+}
+
+static unsigned sign_ctx(int pred) {
+    return pred > 0 ? 1u : pred < 0 ? 2u : 0u;
+}
+
+/* Zeros among the two previous weights of the stream: pruned layers run in zeros. */
+static unsigned zero_ctx(const codec_pos *q) {
+    return (ring_back(q, 1) == 0) + (ring_back(q, 2) == 0);
 }
 
 /* ---- decoder ---------------------------------------------------------------- */
 
-typedef codec_dec rc_dec;
-
-static uint32_t rc_in(rc_dec *d) {
+static uint32_t rc_in(codec_dec *d) {
     return d->p < d->end ? *d->p++ : 0u; /* past the end: zeros (a corrupt stream stays defined) */
 }
 
-static void rc_dec_init(rc_dec *d, const uint8_t *p, size_t n) {
+static uint32_t read_varint(codec_dec *d) {
+    uint32_t v = 0;
+    for (unsigned shift = 0; shift < 35u; shift += 7u) {
+        const uint32_t b = rc_in(d);
+        v |= (b & 0x7Fu) << shift; /* bits past 32 drop: a corrupt header is just a bad geometry */
+        if ((b & 0x80u) == 0) break;
+    }
+    return v;
+}
+
+void codec_dec_init(codec_dec *d, const uint8_t *p, size_t n) {
     d->p = p;
     d->end = p + n;
+    const uint32_t taps = read_varint(d), inner = read_varint(d), kw = read_varint(d);
+    pos_init(&d->pos, taps, inner, kw);
+    model_init(&d->m);
     d->range = 0xFFFFFFFFu;
     d->code = 0;
     for (int i = 0; i < 5; ++i) {
@@ -43,62 +138,63 @@ static void rc_dec_init(rc_dec *d, const uint8_t *p, size_t n) {
     }
 }
 
-static unsigned rc_dec_bit(rc_dec *d, uint16_t *prob) {
-    const uint32_t bound = (d->range >> RC_BITS) * *prob;
+static unsigned dec_bit(codec_dec *d, codec_prob *prob) {
+    const uint32_t bound = (d->range >> P_BITS) * prob_get(prob);
     unsigned bit;
     if (d->code < bound) {
         d->range = bound;
-        *prob = (uint16_t)(*prob + ((RC_ONE - *prob) >> RC_MOVE));
         bit = 0;
     } else {
         d->range -= bound;
         d->code -= bound;
-        *prob = (uint16_t)(*prob - (*prob >> RC_MOVE));
         bit = 1;
     }
-    if (d->range < RC_TOP) {
+    prob_update(prob, bit);
+    while (d->range < RC_TOP) { /* a bit of probability 2^-16 shrinks the range by 16 bits */
         d->range <<= 8;
         d->code = (d->code << 8) | rc_in(d);
     }
     return bit;
 }
 
-static unsigned rc_dec_byte(rc_dec *d, uint16_t *tree) {
-    unsigned ctx = 1;
-    while (ctx < 256u) {
-        ctx = (ctx << 1) | rc_dec_bit(d, &tree[ctx]);
+static unsigned dec_tree(codec_dec *d, codec_prob *tree, unsigned bits) {
+    unsigned node = 1;
+    for (unsigned i = 0; i < bits; ++i) {
+        node = (node << 1) | dec_bit(d, &tree[node]);
     }
-    return ctx - 256u;
+    return node - (1u << bits);
 }
 
-void codec_dec_init(codec_dec *d, const uint8_t *p, size_t n) {
-    rc_dec_init(d, p, n);
-    rc_model_init(&d->m);
-    d->history = 0;
-}
-
-/* Each table starts from fresh byte-lane statistics. */
-void codec_dec_table(codec_dec *d, uint8_t *dst, size_t len) {
-    rc_model *m = &d->m;
-    uint32_t prev = 0;
-    for (size_t i = 0; i < sizeof m->lane / sizeof m->lane[0][0]; ++i) {
-        (&m->lane[0][0])[i] = RC_ONE / 2u;
-    }
+void codec_dec_table(codec_dec *d, unsigned kind, uint8_t *dst, size_t len) {
+    kind = kind < 3u ? kind : 2u;
     for (size_t i = 0; i < len; ++i) {
-        uint32_t z = 0;
-        for (unsigned b = 0; b < 4; ++b) {
-            z |= (uint32_t)rc_dec_byte(d, m->lane[b]) << (8 * b);
+        unsigned n = dec_tree(d, d->m.t_len[kind], 6);
+        uint32_t v = 0;
+        if (n != 0) {
+            n = n < 32u ? n : 32u; /* a corrupt length stays a defined shift */
+            const unsigned negative = dec_bit(d, &d->m.t_sign[kind]);
+            v = 1u << (n - 1u);
+            for (unsigned b = n - 1u; b-- > 0;) {
+                v |= (uint32_t)dec_bit(d, &d->m.t_bit[kind][b]) << b;
+            }
+            if (negative) v = 0u - v;
         }
-        prev += (z >> 1) ^ (0u - (z & 1u)); /* un-zigzag the delta */
-        memcpy(dst + 4 * i, &prev, 4);
+        memcpy(dst + 4 * i, &v, 4);
     }
 }
 
 int8_t codec_dec_weight(codec_dec *d) {
-    const unsigned ctx = (d->history & 1u) + ((d->history >> 1) & 1u);
-    const unsigned zero = rc_dec_bit(d, &d->m.zero[ctx]);
-    d->history = ((d->history << 1) | zero) & 3u;
-    return zero ? 0 : (int8_t)(uint8_t)rc_dec_byte(d, d->m.value);
+    int pred;
+    const unsigned cls = weight_ctx(&d->pos, &pred);
+    unsigned r = 0;
+    if (dec_bit(d, &d->m.zero[cls][zero_ctx(&d->pos)])) {
+        const unsigned negative = dec_bit(d, &d->m.sign[sign_ctx(pred)][cls]);
+        const unsigned mag = dec_tree(d, d->m.mag[cls], 7) + 1u;
+        r = negative ? 0u - mag : mag;
+    }
+    const int8_t w = (int8_t)(uint8_t)(r + (unsigned)pred);
+    pos_push(&d->pos, w);
+    return w;
 }
 
 /* ---- encoder (converter side; the mirror of the decoder) -------------------- */
@@ -110,21 +206,31 @@ typedef struct {
     uint64_t cache_size;
     uint8_t *out;
     size_t n, cap;
+    codec_model m;
+    codec_pos pos;
 } rc_enc;
 
-static void rc_put(rc_enc *e, uint8_t byte) {
+static void enc_put(rc_enc *e, uint8_t byte) {
     if (e->n < e->cap) {
         e->out[e->n] = byte;
     }
     e->n++;
 }
 
-static void rc_shift_low(rc_enc *e) {
+static void enc_varint(rc_enc *e, uint32_t v) {
+    while (v >= 0x80u) {
+        enc_put(e, (uint8_t)(v | 0x80u));
+        v >>= 7;
+    }
+    enc_put(e, (uint8_t)v);
+}
+
+static void enc_shift_low(rc_enc *e) {
     if ((uint32_t)e->low < 0xFF000000u || (e->low >> 32) != 0) {
         const uint8_t carry = (uint8_t)(e->low >> 32);
         uint8_t temp = e->cache;
         do {
-            rc_put(e, (uint8_t)(temp + carry));
+            enc_put(e, (uint8_t)(temp + carry));
             temp = 0xFF;
         } while (--e->cache_size != 0);
         e->cache = (uint8_t)(e->low >> 24);
@@ -133,61 +239,96 @@ static void rc_shift_low(rc_enc *e) {
     e->low = (e->low & 0x00FFFFFFu) << 8;
 }
 
-static void rc_enc_bit(rc_enc *e, uint16_t *prob, unsigned bit) {
-    const uint32_t bound = (e->range >> RC_BITS) * *prob;
+static void enc_bit(rc_enc *e, codec_prob *prob, unsigned bit) {
+    const uint32_t bound = (e->range >> P_BITS) * prob_get(prob);
     if (!bit) {
         e->range = bound;
-        *prob = (uint16_t)(*prob + ((RC_ONE - *prob) >> RC_MOVE));
     } else {
         e->low += bound;
         e->range -= bound;
-        *prob = (uint16_t)(*prob - (*prob >> RC_MOVE));
     }
+    prob_update(prob, bit);
     while (e->range < RC_TOP) {
         e->range <<= 8;
-        rc_shift_low(e);
+        enc_shift_low(e);
     }
 }
 
-static void rc_enc_byte(rc_enc *e, uint16_t *tree, unsigned byte) {
-    unsigned ctx = 1;
-    for (int i = 7; i >= 0; --i) {
-        const unsigned bit = (byte >> i) & 1u;
-        rc_enc_bit(e, &tree[ctx], bit);
-        ctx = (ctx << 1) | bit;
+static void enc_tree(rc_enc *e, codec_prob *tree, unsigned bits, unsigned value) {
+    unsigned node = 1;
+    for (unsigned i = bits; i-- > 0;) {
+        const unsigned bit = (value >> i) & 1u;
+        enc_bit(e, &tree[node], bit);
+        node = (node << 1) | bit;
     }
+}
+
+static void enc_table_value(rc_enc *e, unsigned kind, int32_t value) {
+    const uint32_t u = value < 0 ? 0u - (uint32_t)value : (uint32_t)value;
+    unsigned n = 0;
+    while (n < 32u && (u >> n) != 0) ++n;
+    enc_tree(e, e->m.t_len[kind], 6, n);
+    if (n == 0) return;
+    enc_bit(e, &e->m.t_sign[kind], value < 0);
+    for (unsigned b = n - 1u; b-- > 0;) {
+        enc_bit(e, &e->m.t_bit[kind][b], (u >> b) & 1u);
+    }
+}
+
+static void enc_weight(rc_enc *e, int8_t w) {
+    int pred;
+    const unsigned cls = weight_ctx(&e->pos, &pred);
+    const int8_t r = (int8_t)(uint8_t)((unsigned)w - (unsigned)pred);
+    enc_bit(e, &e->m.zero[cls][zero_ctx(&e->pos)], r != 0);
+    if (r != 0) {
+        enc_bit(e, &e->m.sign[sign_ctx(pred)][cls], r < 0);
+        enc_tree(e, e->m.mag[cls], 7, (unsigned)(r < 0 ? -r : r) - 1u);
+    }
+    pos_push(&e->pos, w);
 }
 
 size_t edla_encode_stream(const int32_t *tables, size_t n_tables, size_t table_len,
-                          const int8_t *weights, size_t n, uint8_t *out, size_t cap) {
-    rc_model m;
-    rc_enc e = {0, 0xFFFFFFFFu, 0, 1, out, 0, cap};
+                          const int8_t *weights, size_t n, uint32_t taps, uint32_t inner,
+                          uint32_t kw, uint8_t *out, size_t cap) {
+    rc_enc e;
+    if (n_tables > 3) return 0;
+    memset(&e, 0, sizeof e);
+    e.range = 0xFFFFFFFFu;
+    e.cache_size = 1;
+    e.out = out;
+    e.cap = cap;
+    pos_init(&e.pos, taps, inner, kw);
+    enc_varint(&e, e.pos.taps); /* the geometry as the decoder will use it */
+    enc_varint(&e, e.pos.inner);
+    enc_varint(&e, e.pos.kw);
+    e.cache_size = 1;
+    model_init(&e.m);
     for (size_t t = 0; t < n_tables; ++t) {
-        uint32_t prev = 0;
-        rc_model_init(&m);
+        const unsigned kind = (unsigned)(t + 3u - n_tables); /* the last n of bias, mult, shift */
         for (size_t i = 0; i < table_len; ++i) {
-            const uint32_t v = (uint32_t)tables[t * table_len + i], delta = v - prev;
-            const uint32_t z = (delta << 1) ^ (0u - (delta >> 31));
-            prev = v;
-            for (unsigned b = 0; b < 4; ++b) {
-                rc_enc_byte(&e, m.lane[b], (z >> (8 * b)) & 0xFFu);
-            }
+            enc_table_value(&e, kind, tables[t * table_len + i]);
         }
     }
-    rc_model_init(&m);
-    unsigned history = 0;
     for (size_t i = 0; i < n; ++i) {
-        const unsigned ctx = (history & 1u) + ((history >> 1) & 1u);
-        const unsigned zero = weights[i] == 0;
-        rc_enc_bit(&e, &m.zero[ctx], zero);
-        history = ((history << 1) | zero) & 3u;
-        if (!zero) {
-            rc_enc_byte(&e, m.value, (uint8_t)weights[i]);
-        }
+        enc_weight(&e, weights[i]);
     }
     for (int i = 0; i < 5; ++i) {
-        rc_shift_low(&e);
+        enc_shift_low(&e);
     }
     return e.n <= cap ? e.n : 0;
 }
 
+/* The mirror of edla_encode_stream, for tests and tools (the core decodes
+ * through codec_dec_* straight into the layouts of sparse.c). */
+void edla_decode_stream(const uint8_t *stream, size_t size, int32_t *tables, size_t n_tables,
+                        size_t table_len, int8_t *weights, size_t n) {
+    codec_dec d;
+    codec_dec_init(&d, stream, size);
+    for (size_t t = 0; t < n_tables && n_tables <= 3; ++t) {
+        codec_dec_table(&d, (unsigned)(t + 3u - n_tables), (uint8_t *)(void *)(tables + t * table_len),
+                        table_len);
+    }
+    for (size_t i = 0; i < n; ++i) {
+        weights[i] = codec_dec_weight(&d);
+    }
+}

@@ -146,7 +146,7 @@ static void decode_packed_dense(codec_dec *d, uint8_t *out, int co, int taps, in
         memset(tables, 0, 4u * (uint32_t)co);
     }
     for (int t = has_bias ? 0 : 1; t < 3; ++t) {
-        codec_dec_table(d, tables + 4u * (uint32_t)co * (uint32_t)t, (size_t)co);
+        codec_dec_table(d, (unsigned)t, tables + 4u * (uint32_t)co * (uint32_t)t, (size_t)co);
     }
     for (int c = 0; c < co; ++c) {
         for (int t = 0; t < taps; ++t) {
@@ -193,7 +193,7 @@ void edla_eval_dma_decode(const edla_model *model, const edla_op *op, uint8_t *s
         memset(tables, 0, 4u * (uint32_t)co);
     }
     for (int t = p[DEC_P_HAS_BIAS] ? 0 : 1; t < 3; ++t) {
-        codec_dec_table(&d, tables + 4u * (uint32_t)co * (uint32_t)t, (size_t)co);
+        codec_dec_table(&d, (unsigned)t, tables + 4u * (uint32_t)co * (uint32_t)t, (size_t)co);
     }
     uint32_t e = 0;
     for (int c = 0; c < co; ++c) {
