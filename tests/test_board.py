@@ -272,7 +272,7 @@ def test_refusals_keep_the_previous_model(board):
     cases = {  # expected status: (blob, status the board gives with host checks off)
         "CRC": (patched(small, (200, "<B", small[200] ^ 0x5A), fix_crc=False), "CRC"),
         "MAGIC": (patched(small, (0, "<I", 0x12345678)), "MAGIC"),
-        "VERSION": (patched(small, (4, "<H", 2)), "VERSION"),
+        "VERSION": (patched(small, (4, "<H", 1)), "VERSION"),  # format 1: the old weight coder
         "TOO_LARGE": (patched(big, (8, "<I", len(big))), "TOO_LARGE"),
         "SCRATCH": (patched(small, (20, "<I", info["scratchpad_capacity"] + 16)), "SCRATCH"),
         "CONFIG_MISMATCH": (patched(small, (32, "<I", 2 * info["scratchpad_capacity"])),

@@ -45,16 +45,25 @@ def encode(tables, w, geometry):
 
 
 def main(paths):
-    print(f"{'model':34s} {'weights':>8s} {'tables':>7s} {'raw':>8s} {'coded':>8s} {'coded w only':>12s}")
+    print(f"{'model':34s} {'weights':>8s} {'tables':>7s} {'raw':>8s} {'coded':>8s} {'coded w only':>12s}"
+          f" {'decode MB/s':>11s}")
     for path in paths:
         raw = coded = coded_w = n_w = n_t = 0
+        seconds = 0.0
         for sw in layer_streams(path):
             tables = np.stack([t for t in (sw.bias, sw.mult, sw.shift) if t is not None])
-            coded += len(encode(tables, sw.w.reshape(-1), sw.geometry()))
+            stream = encode(tables, sw.w.reshape(-1), sw.geometry())
+            coded += len(stream)
+            if hasattr(weights, "decode"):
+                t0 = time.perf_counter()
+                for _ in range(5):
+                    weights.decode(stream, tables.shape[0], tables.shape[1], sw.w.size)
+                seconds += (time.perf_counter() - t0) / 5
             coded_w += len(encode(np.zeros((0, 0), np.int32), sw.w.reshape(-1), sw.geometry()))
             n_w += sw.w.size
             n_t += 4 * tables.size
-        print(f"{os.path.basename(path):34s} {n_w:8d} {n_t:7d} {n_w + n_t:8d} {coded:8d} {coded_w:12d}")
+        rate = f"{(n_w + n_t) / seconds / 1e6:11.1f}" if seconds else f"{'-':>11s}"
+        print(f"{os.path.basename(path):34s} {n_w:8d} {n_t:7d} {n_w + n_t:8d} {coded:8d} {coded_w:12d} {rate}")
 
 
 if __name__ == "__main__":
