@@ -368,6 +368,10 @@ def cmd_bench(args):
     for m in models:
         _read(m)  # a clear error for a missing file before any timing
     bench.run(models, batch=args.batch, peers=not args.no_peers, weight_format=args.weight_format)
+    if args.firmware:
+        from . import bench_firmware
+        print()
+        bench_firmware.run(models, weight_format=args.weight_format)
     return 0
 
 
@@ -430,7 +434,8 @@ def build_parser():
     p.add_argument("model")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("bench", help="host latency of edge_dla vs LiteRT (XNNPACK, reference) and TFLM")
+    p = sub.add_parser("bench", help="host latency of edge_dla vs LiteRT (XNNPACK, reference) and TFLM; "
+                                      "--firmware: instructions on the emulated M55")
     p.add_argument("models", nargs="*", help=".tflite models (default: the shared models)")
     p.add_argument("--batch", type=int, default=1, metavar="N",
                    help="throughput mode: time batches of N inputs (set, invoke, read) per inference")
@@ -438,6 +443,9 @@ def build_parser():
     p.add_argument("--portable", action="store_true", help="edge_dla's portable C kernels only")
     p.add_argument("--weight-format", choices=["auto", "dense", "sparse"], default="auto",
                    help="the converter's weight format (default auto)")
+    p.add_argument("--firmware", action="store_true",
+                   help="also firmware instructions per inference and per MAC on the emulated "
+                        "Cortex-M55, scalar vs MVE (builds the firmware, runs QEMU)")
     p.set_defaults(func=cmd_bench)
 
     try:

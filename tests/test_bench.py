@@ -1,5 +1,6 @@
 """edge-dla bench / tools/bench.py: the table, the throughput mode and the invoke fast path."""
 import numpy as np
+import pytest
 
 import edge_dla
 from conftest import MODELS, model_bytes
@@ -47,3 +48,17 @@ def test_invoke_reuses_views_and_copies_outputs(models_dir):
     it.set_tensor(inp["index"], xs[0])
     it.invoke()
     np.testing.assert_array_equal(ys[0], it.get_tensor(out["index"]))
+
+
+@pytest.mark.board
+def test_bench_firmware_scalar_vs_mve(capsys, models_dir):
+    """edge-dla bench --firmware: both firmware builds on the emulated board, counts
+    from the firmware's own SysTick under -icount (repeatable: measure() checks)."""
+    assert main(["bench", "--no-peers", "--firmware", str(MODELS / "kws_ref_model.tflite")]) == 0
+    out = capsys.readouterr().out
+    assert "scalar instr" in out and "MVE instr" in out
+    row = next(line for line in out.splitlines()[::-1] if line.startswith("kws_ref_model"))
+    cells = row.split()
+    macs, scalar, mve = (int(cells[i].replace(",", "")) for i in (1, 3, 5))
+    assert macs == edge_dla.inspect(edge_dla.convert(model_bytes("kws_ref_model")))["macs"]
+    assert scalar > 4 * mve > 0  # the Helium kernels run kws' convolutions

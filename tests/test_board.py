@@ -295,6 +295,36 @@ def test_refusals_keep_the_previous_model(board):
         assert_runs(board, "kws_ref_model")
 
 
+def test_decode_cache_belongs_to_the_active_model(board):
+    """Compressed weights are decoded once, at LOAD_COMMIT, into the board's DDR; INVOKE
+    copies them and reports the counters of the NPU's decoder. A refused upload keeps
+    the active model's cache, a committed one replaces it."""
+    vww, resnet = blob_of("vww_96_int8"), blob_of("pretrainedResnet_quant")
+    for blob in (vww, resnet):
+        assert any(layer["op"] == "DMA_DECODE" for layer in edge_dla.inspect(blob)["layers"])
+
+    def run(name, blob, k):
+        board.load(blob, progress=False)
+        (y,) = board.invoke([golden(name)[f"input_{k}"]])
+        np.testing.assert_array_equal(y, golden(name)[f"output_{k}"])
+        host = edge_dla.Interpreter(model_content=blob)
+        host.set_tensor(host.get_input_details()[0]["index"], golden(name)[f"input_{k}"])
+        host.invoke()
+        assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
+        return board.last_instructions
+
+    first = run("vww_96_int8", vww, 0)
+    # Decoding vww's 71 KB of weight streams on every inference took ~16M of 29.9M.
+    assert first < 20_000_000
+    with pytest.raises(BlobError):
+        board.load(patched(resnet, (300, "<B", resnet[300] ^ 1), fix_crc=False), check=False,
+                   progress=False)
+    assert run("vww_96_int8", vww, 0) == first
+    run("pretrainedResnet_quant", resnet, 1)
+    assert run("vww_96_int8", vww, 2) > 0
+    assert run("vww_96_int8", vww, 0) == first
+
+
 def test_fault_injection_200_kws_inferences(board, capsys):
     blob, g = blob_of("kws_ref_model"), golden("kws_ref_model")
     # Per-byte rates: 1 flip, 0.5 drop, 0.5 insert per 10 kB, both ways;

@@ -11,6 +11,7 @@
 #include "board.h"
 #include "edla.h"
 #include "frame.h"
+#include "profile.h"
 #include "uart.h"
 
 #define PROTOCOL_VERSION 1u
@@ -44,6 +45,12 @@ static uint8_t scratch[SCRATCH_BYTES] __attribute__((section(".scratch"), aligne
 /* External memory for plans that spill: the board's DDR (2 GiB at 0x60000000). */
 #define EXT_MEMORY ((uint8_t *)0x60000000u)
 #define EXT_BYTES (64u * 1024u * 1024u)
+/* The active model's decoded weight streams (edla_decode_cache_fill), right
+ * after the spill area: INVOKE copies them instead of running the range
+ * decoder each time (a model with more decodes each time). The counters
+ * still model the NPU's decoder. */
+#define DECODE_CACHE ((uint8_t *)0x64000000u)
+#define DECODE_CACHE_BYTES (64u * 1024u * 1024u)
 static uint8_t slots[2][SLOT_BYTES] __attribute__((section(".slots"), aligned(16)));
 static uint8_t rx_buf[FRAME_BUF_SIZE] __attribute__((section(".frames"), aligned(16)));
 static uint8_t tx_buf[FRAME_BUF_SIZE] __attribute__((section(".frames"), aligned(16)));
@@ -55,6 +62,7 @@ static struct {
     edla_model model;
     uint32_t crc, bytes;       /* CRC32 and size of the whole blob */
     uint32_t in_bytes;         /* sum of the input tensors' bytes */
+    const uint8_t *cache;      /* DECODE_CACHE once filled for this model, else NULL */
 } active;
 
 static struct {
@@ -228,6 +236,13 @@ static uint32_t commit(void) {
     active.crc = crc;
     active.bytes = total;
     active.in_bytes = in_bytes;
+    /* Only now, with the old model gone: the cache belongs to the active one. */
+    const uint32_t cache_bytes = edla_decode_cache_bytes(&active.model);
+    active.cache = 0;
+    if (cache_bytes > 0 && cache_bytes <= DECODE_CACHE_BYTES) {
+        edla_decode_cache_fill(&active.model, scratch, DECODE_CACHE);
+        active.cache = DECODE_CACHE;
+    }
     return put32(0, crc);
 }
 
@@ -263,8 +278,15 @@ static uint32_t do_invoke(const uint8_t *p, uint32_t n) {
         p += bytes;
     }
     board_stopwatch_start();
-    edla_status st = edla_invoke_ext(m, scratch, EXT_MEMORY, counters);
-    uint64_t instructions = ticks_to_instructions(board_stopwatch_ticks());
+#ifdef EDLA_PROFILE
+    profile_start();
+#endif
+    edla_status st = edla_invoke_cached(m, scratch, EXT_MEMORY, active.cache, counters);
+    const uint64_t ticks = board_stopwatch_ticks();
+    const uint64_t instructions = ticks_to_instructions(ticks);
+#ifdef EDLA_PROFILE
+    profile_report(m, ticks);
+#endif
     if (st != EDLA_OK)
         return fail(st, "invoke failed: %s", edla_status_name(st));
     stats.invokes++;

@@ -458,7 +458,8 @@ edla_status edla_invoke_ext(const edla_model *model, uint8_t *scratchpad, uint8_
  * cache of edla_decode_cache_bytes() bytes (edla_decode_cache_fill, any
  * scratchpad as work space) and then run edla_invoke_cached, which copies
  * from the cache instead of decoding. Outputs and counters are identical: the
- * counters model the NPU's decoder, not the host's work. The firmware decodes.
+ * counters model the NPU's decoder, not the host's work. The board firmware
+ * does the same after each LOAD_COMMIT (firmware/src/main.c).
  */
 uint32_t edla_decode_cache_bytes(const edla_model *model);
 void edla_decode_cache_fill(const edla_model *model, uint8_t *scratchpad, uint8_t *cache);
