@@ -28,7 +28,8 @@ STATUS_MESSAGES = {
     "IO": "blob input/output table is invalid",
 }
 
-COUNTER_DTYPE = np.dtype([("macs", "<u4"), ("macs_skipped", "<u4"), ("dma_bytes", "<u4"), ("cycles", "<u4")])
+COUNTER_DTYPE = np.dtype([("macs", "<u4"), ("macs_skipped", "<u4"), ("dma_bytes", "<u4"), ("cycles", "<u4"),
+                          ("macs_skipped_act", "<u4")])
 assert COUNTER_DTYPE.itemsize == ffi.sizeof("edla_counters")
 
 

@@ -14,7 +14,7 @@ from .errors import BlobError
 MAGIC = b"EDLA"
 VERSION_MAJOR, VERSION_MINOR = 2, 0  # 2: the weight stream of codec.c
 ALIGN = 16
-HEADER = struct.Struct("<4sHHIIIIII6III")        # edla_header, 64 bytes
+HEADER = struct.Struct("<4sHHIIIIII6IIHH")       # edla_header, 64 bytes
 SECTION = struct.Struct("<IIII")                  # edla_section
 TENSOR = struct.Struct("<BBBB4iIIi")              # edla_tensor, 32 bytes
 OP = struct.Struct("<HBB6H2HI18i")                # edla_op, 96 bytes
@@ -26,6 +26,8 @@ DTYPE_CODES = {v: k for k, v in DTYPES.items()}
 LOC_SCRATCH, LOC_CONST, LOC_EXT = 0, 1, 2
 NO_TENSOR = 0xFFFF
 OP_FLAG_CPU = 1                                   # edla_op.flags: runs on the CPU
+OP_FLAG_ACT_SPARSE = 2                            # edla_op.flags: skips zero-point activations
+NPU_ACT_SPARSITY = 1                              # edla_header.npu_flags
 NPU_FIELDS = ("scratchpad_capacity", "macs_per_cycle", "flash_bytes_per_cycle_q8",
               "ext_bytes_per_cycle_q8", "clock_khz", "op_overhead_cycles")
 
@@ -59,7 +61,9 @@ def read_header(blob):
     if f[1] != VERSION_MAJOR:
         raise BlobError(f"blob format version {f[1]}.{f[2]} is not supported (this edge_dla reads "
                         f"{VERSION_MAJOR}.x; convert the model again)", "VERSION")
-    header = Header((f[1], f[2]), f[3], f[4], f[5], f[6], f[7], f[8], {**dict(zip(NPU_FIELDS, f[9:15])), "sparsity_block": max(1, f[16])}, f[15])
+    npu = {**dict(zip(NPU_FIELDS, f[9:15])), "sparsity_block": max(1, f[16]),
+           "activation_sparsity": bool(f[17] & NPU_ACT_SPARSITY)}
+    header = Header((f[1], f[2]), f[3], f[4], f[5], f[6], f[7], f[8], npu, f[15])
     if header.total_size > len(blob) or header.total_size < HEADER.size:
         raise BlobError(f"blob truncated: header says {header.total_size} bytes, got {len(blob)}", "TRUNCATED")
     if crc32(blob[16:header.total_size]) != header.crc32:

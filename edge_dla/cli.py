@@ -50,7 +50,8 @@ def cmd_convert(args):
     from .converter import convert
     from .inspect import inspect
     blob = convert(args.model, optimise=args.optimise, sparsity_block=args.sparsity_block,
-                   weight_format=args.weight_format, **_npu_options(args))
+                   weight_format=args.weight_format, activation_sparsity=args.activation_sparsity,
+                   **_npu_options(args))
     out = args.output or re.sub(r"\.tflite$", "", args.model) + ".edla"
     _write(out, blob)
     info = inspect(blob)
@@ -99,6 +100,10 @@ def format_inspect(info):
         f"flash DMA, {npu['clock_khz'] / 1000:g} MHz",
         f"compute       {info['macs']:,} MACs",
     ]
+    flagged = [layer for layer in info["layers"] if layer.get("act_sparse")]
+    if npu.get("activation_sparsity"):
+        lines.append(f"act sparsity  on: {len(flagged)} layer(s) fed by a ReLU skip zero-point activations "
+                     f"(blocks of {npu.get('sparsity_block', 1)}; cycles above assume none)")
     cpu = [layer for layer in info["layers"] if layer.get("unit") == "CPU"]
     if cpu:
         lines.append(f"CPU layers    {len(cpu)} of {len(info['layers'])} run on the CPU (no NPU fit): "
@@ -249,11 +254,14 @@ def cmd_run(args):
 
 
 def format_profile(profile):
-    header = f"{'#':>3}  {'op':<18} {'unit':<4} {'MACs':>11} {'skipped':>9} {'DMA bytes':>10} {'cycles':>9}"
+    """skipped: MACs of zero weights; act skip: MACs of zero-point activations."""
+    header = (f"{'#':>3}  {'op':<18} {'unit':<4} {'MACs':>11} {'skipped':>9} {'act skip':>9} {'DMA bytes':>10} "
+              f"{'cycles':>9}")
     lines = [header, "-" * len(header)]
     for i, row in enumerate(profile["layers"]):
         lines.append(f"{i:>3}  {_op_name({'op': row.get('op', '?'), **row}):<18} {row.get('unit', 'NPU'):<4} "
-                     f"{row['macs']:>11,} {row['macs_skipped']:>9,} {row['dma_bytes']:>10,} {row['cycles']:>9,}")
+                     f"{row['macs']:>11,} {row['macs_skipped']:>9,} {row.get('macs_skipped_act', 0):>9,} "
+                     f"{row['dma_bytes']:>10,} {row['cycles']:>9,}")
     lines.append("-" * len(header))
     totals = [("total", "", profile["total"])]
     if profile.get("cpu", {}).get("layers"):  # CPU fallbacks apart from the NPU, as Vela reports them
@@ -261,7 +269,7 @@ def format_profile(profile):
                    (f"CPU ({profile['cpu']['layers']} layers)", "CPU", profile["cpu"])]
     for name, unit, t in totals:
         lines.append(f"{'':>3}  {name:<18} {unit:<4} {t['macs']:>11,} {t['macs_skipped']:>9,} "
-                     f"{t['dma_bytes']:>10,} {t['cycles']:>9,}")
+                     f"{t.get('macs_skipped_act', 0):>9,} {t['dma_bytes']:>10,} {t['cycles']:>9,}")
     return "\n".join(lines)
 
 
@@ -390,6 +398,9 @@ def build_parser():
                    help="the MAC array skips zero weights in blocks of N (default 1: every zero weight)")
     p.add_argument("--weight-format", choices=["auto", "dense", "sparse"], default="auto",
                    help="auto: sparse where it is faster, packed where it is smaller (default)")
+    p.add_argument("--activation-sparsity", action=argparse.BooleanOptionalAction, default=True,
+                   help="the MAC array skips zero-point activations in layers fed by a ReLU "
+                        "(default on; --no-activation-sparsity: a NPU without the skip)")
     _add_npu_args(p)
     p.set_defaults(func=cmd_convert)
 

@@ -151,7 +151,7 @@ class Interpreter:
             row["unit"] = layer.get("unit", "NPU")
             if "tflite_op" in layer:
                 row["tflite_op"] = layer["tflite_op"]
-        keys = ("macs", "macs_skipped", "dma_bytes", "cycles")
+        keys = ("macs", "macs_skipped", "macs_skipped_act", "dma_bytes", "cycles")
 
         def totals(selected):
             return {"layers": len(selected), **{k: sum(r[k] for r in selected) for k in keys}}

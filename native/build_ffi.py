@@ -19,6 +19,7 @@ typedef enum { EDLA_OK, EDLA_ERR_NULL, EDLA_ERR_ALIGN, EDLA_ERR_TRUNCATED, EDLA_
 typedef struct { uint32_t n_tensors; uint32_t n_ops; uint32_t ext_required; ...; } edla_model;
 typedef struct {
     uint32_t macs; uint32_t macs_skipped; uint32_t dma_bytes; uint32_t cycles;
+    uint32_t macs_skipped_act;
 } edla_counters;
 uint32_t edla_crc32(uint32_t crc, const void *data, size_t size);
 edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,

@@ -31,3 +31,24 @@ def board():
                     "builds the firmware")
     with b:
         yield b
+
+
+def assert_cycles_vs_estimate(profile, info):
+    """The converter's cycle estimate assumes no zero activations: with activation
+    sparsity off it is exactly what the core measures; on, the layers flagged to skip
+    zero-point activations measure at most their estimate, every other layer but a
+    weight transfer measures exactly it, and the total is an upper bound (a transfer
+    hidden behind a flagged layer may show what that layer no longer hides)."""
+    estimate = info["plan"]["cycles_estimate"]
+    if not info["npu"].get("activation_sparsity"):
+        assert profile["total"]["cycles"] == estimate
+        assert profile["total"]["macs_skipped_act"] == 0
+        return
+    assert profile["total"]["cycles"] <= estimate
+    for row, layer in zip(profile["layers"], info["layers"]):
+        if layer.get("act_sparse"):
+            assert row["cycles"] <= layer["cycles"]
+        else:
+            assert row["macs_skipped_act"] == 0
+            if layer["op"] not in ("DMA", "DMA_DECODE"):
+                assert row["cycles"] == layer["cycles"]

@@ -55,3 +55,40 @@ def test_sparse_weights_on_board(board, kind, pattern, form):
     else:
         blob = edge_dla.convert(model, weight_format="sparse", sparsity_block=int(form[-1]))
     _check(board, model, blob, rng)
+
+
+@pytest.mark.parametrize("form", ["dense", "sparse1", "sparse4", "packed"])
+@pytest.mark.parametrize("kind", ["conv_strided", "depthwise", "fc"])
+def test_activation_sparsity_on_board(board, kind, form):
+    """Zero-point activations skipped (every MAC layer flagged): board == TFLM == host, and
+    the same counters, macs_skipped_act included, on inputs full of zero points."""
+    from test_act_sparsity import _pattern, flag_mac_ops
+    rng = np.random.default_rng(zlib.crc32(f"board-act/{kind}/{form}".encode()))
+    zp = -128
+    model = tb.conv2d_model(rng, [1, 9, 8, 12], 5, kernel=(3, 2), stride=(2, 2), padding="SAME",
+                            input_zero_point=zp) if kind == "conv_strided" else \
+        tb.depthwise_model(rng, [1, 8, 7, 6], depth_multiplier=2, input_zero_point=zp) if kind == "depthwise" else \
+        tb.fully_connected_model(rng, [2, 24], 10, input_zero_point=zp)
+    model = with_pattern(model, "random_half", rng)
+    if form == "packed":
+        blob = _packed(model)
+    elif form == "dense":
+        blob = edge_dla.convert(model, weight_format="dense")
+    else:
+        blob = edge_dla.convert(model, weight_format="sparse", sparsity_block=int(form[-1]))
+    blob = flag_mac_ops(blob)
+    board.load(blob, progress=False)
+    host = edge_dla.Interpreter(model_content=blob)
+    host.allocate_tensors()
+    (shape, _), = tb.input_shapes(model)
+    skipped = 0
+    for pattern in ("relu_like", "all_zero", "single", "edge_rows", "none"):
+        x = _pattern(shape, zp, pattern, rng)
+        (got,), want = board.invoke([x]), tb.run_tflm(model, [x])
+        host.set_tensor(host.get_input_details()[0]["index"], x)
+        host.invoke()
+        np.testing.assert_array_equal(got.reshape(want[0].shape), want[0])
+        np.testing.assert_array_equal(got.reshape(-1), host.get_tensor(host.get_output_details()[0]["index"]).reshape(-1))
+        assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
+        skipped += sum(c["macs_skipped_act"] for c in board.last_counters)
+    assert skipped > 0

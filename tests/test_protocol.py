@@ -115,10 +115,10 @@ def test_info_and_invoke_payloads():
     info = p.unpack_info(struct.pack(f"<{len(vals)}I", *vals))
     assert info["firmware_version_str"] == "1.2.3" and info["npu"]["macs_per_cycle"] == 64
     assert info["model_loaded"] and info["n_outputs"] == 1
-    reply = struct.pack("<IIQ", 2, 2, 12345) + b"abc" + b"de" + struct.pack("<8I", *range(8))
+    reply = struct.pack("<IIQ", 2, 2, 12345) + b"abc" + b"de" + struct.pack("<10I", *range(10))
     outs, counters, instr = p.unpack_invoke(reply, [3, 2])
     assert outs == [b"abc", b"de"] and instr == 12345
-    assert counters[1] == {"macs": 4, "macs_skipped": 5, "dma_bytes": 6, "cycles": 7}
+    assert counters[1] == {"macs": 5, "macs_skipped": 6, "dma_bytes": 7, "cycles": 8, "macs_skipped_act": 9}
     with pytest.raises(ValueError):
         p.unpack_invoke(reply, [4, 2])
     assert p.unpack_error(struct.pack("<I", 106) + b"bad") == (106, "CRC_MISMATCH", "bad")
@@ -237,7 +237,7 @@ class FakeBoard:
             if self.active is None:
                 return error(102, "no model")
             out = bytes((b + 1) & 0xFF for b in f.payload)
-            return reply(struct.pack("<IIQ", 1, 1, 999) + out + struct.pack("<4I", 1, 2, 3, 4))
+            return reply(struct.pack("<IIQ", 1, 1, 999) + out + struct.pack("<5I", 1, 2, 3, 4, 5))
         return error(100, "unknown")
 
 
@@ -259,7 +259,7 @@ def test_engine_recovers_and_runs_each_request_once(fault):
     assert port.executed.count(p.INVOKE) == 1  # a resend is answered from the stored reply
     assert board.host_stats["resends"] == (2 if fault in ("drop", "corrupt") else 0)
     assert board.host_stats["stale_replies"] == (1 if fault == "stale" else 0)
-    assert board.last_counters == [{"macs": 1, "macs_skipped": 2, "dma_bytes": 3, "cycles": 4}]
+    assert board.last_counters == [{"macs": 1, "macs_skipped": 2, "dma_bytes": 3, "cycles": 4, "macs_skipped_act": 5}]
     assert board.last_instructions == 999
     (y,) = board.invoke([x])  # a late duplicate reply of the last call is not taken for this one
     np.testing.assert_array_equal(y, x + 1)

@@ -72,7 +72,8 @@ def check_against_tflm(model, rng, **options):
     for a, e in zip(got, expected):
         np.testing.assert_array_equal(a, e)
     t, d = totals(prof), totals(dense_prof)
-    assert t["macs"] + t["macs_skipped"] == d["macs"] + d["macs_skipped"]
+    assert t["macs"] + t["macs_skipped"] + t["macs_skipped_act"] == \
+        d["macs"] + d["macs_skipped"] + d["macs_skipped_act"]
     assert edge_dla.inspect(blob)["plan"]["cycles_estimate"] == t["cycles"]
     return blob, t, d
 
@@ -202,7 +203,8 @@ def test_vww_sparse_golden_macs_cycles_size(models_dir):
     data = model_bytes(name)
     golden = np.load(MODELS / "golden" / f"{name}.npz")
     blob = edge_dla.convert(data)
-    dense_blob = edge_dla.convert(data, weight_format="dense")
+    # our own dense run: dense weights on an NPU without the zero-activation skip
+    dense_blob = edge_dla.convert(data, weight_format="dense", activation_sparsity=False)
     it = edge_dla.Interpreter(model_content=blob)
     it.allocate_tensors()
     inp, out = it.get_input_details()[0], it.get_output_details()[0]
@@ -214,14 +216,12 @@ def test_vww_sparse_golden_macs_cycles_size(models_dir):
     t = totals(it.profile())
     _, dp = run_blob(dense_blob, [golden["input_0"].reshape(inp["shape"])])
     d = totals(dp)
-    dense_macs = t["macs"] + t["macs_skipped"]
-    assert dense_macs == d["macs"]
-    # Weight sparsity alone: the first 14 layers of vww are dense and hold 46% of its MACs,
-    # so 0.2x (the issue's target) is out of reach without activation sparsity.
-    assert t["macs"] <= 0.55 * dense_macs
-    # The issue asks <= 0.5x; the dense run itself got faster with compressed, double-buffered
-    # weight streams (79,723 -> 71,083 cycles), the sparse one reaches 40,671 (0.57x).
-    assert t["cycles"] <= 0.6 * d["cycles"]
+    dense_macs = t["macs"] + t["macs_skipped"] + t["macs_skipped_act"]
+    assert dense_macs == d["macs"] and d["macs_skipped"] == d["macs_skipped_act"] == 0
+    # Zero weights (first 14 layers dense: 46% of the MACs) and zero-point activations after
+    # ReLU6: 0.31x on the last golden input (the issue asks 0.2x; tools/bench_sparsity.py).
+    assert t["macs"] <= 0.35 * dense_macs
+    assert t["cycles"] <= 0.5 * d["cycles"]
     assert len(blob) <= 76000
     assert edge_dla.inspect(blob)["scratchpad_bytes"] <= edge_dla.inspect(dense_blob)["scratchpad_bytes"]
 

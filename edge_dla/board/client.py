@@ -363,7 +363,7 @@ class Board:
             parts.append(np.ascontiguousarray(x, spec.dtype.newbyteorder("<")).tobytes())
         out_sizes = [s.nbytes for s in io.outputs]
         reply = self.request(p.INVOKE, b"".join(parts), timeout=timeout,
-                             reply_bytes=16 + sum(out_sizes) + 16 * 64)
+                             reply_bytes=16 + sum(out_sizes) + p.COUNTER_BYTES * 64)
         try:
             outs, counters, instructions = p.unpack_invoke(reply, out_sizes)
         except ValueError as e:

@@ -13,7 +13,7 @@ ESC = 0x7D
 MAX_PAYLOAD = 65536
 HEADER = struct.Struct("<BBHI")  # type, flags, seq, payload length
 OVERHEAD = HEADER.size + 4  # header + CRC32
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: edla_counters gained macs_skipped_act (5 x u32 per layer)
 
 # Request types; a reply is type | REPLY, or ERROR.
 HELLO = 0x01
@@ -43,7 +43,8 @@ STATUS_NAMES = {
 
 NPU_FIELDS = ("scratchpad_capacity", "macs_per_cycle", "flash_bytes_per_cycle_q8",
               "ext_bytes_per_cycle_q8", "clock_khz", "op_overhead_cycles")
-COUNTER_FIELDS = ("macs", "macs_skipped", "dma_bytes", "cycles")
+COUNTER_FIELDS = ("macs", "macs_skipped", "dma_bytes", "cycles", "macs_skipped_act")  # edla_counters
+COUNTER_BYTES = 4 * len(COUNTER_FIELDS)
 
 
 def status_name(code):
@@ -212,7 +213,7 @@ def unpack_invoke(payload, output_sizes=None):
     if len(payload) < 16:
         raise ValueError(f"INVOKE reply has {len(payload)} bytes, expected at least 16")
     n_outputs, n_layers, instructions = struct.unpack_from("<IIQ", payload)
-    out_bytes = len(payload) - 16 - 16 * n_layers
+    out_bytes = len(payload) - 16 - COUNTER_BYTES * n_layers
     if out_bytes < 0:
         raise ValueError(f"INVOKE reply of {len(payload)} bytes cannot hold {n_layers} layers")
     data = payload[16:16 + out_bytes]
@@ -226,8 +227,9 @@ def unpack_invoke(payload, output_sizes=None):
         for size in output_sizes:
             outputs.append(data[pos:pos + size])
             pos += size
-    raw = struct.unpack_from(f"<{4 * n_layers}I", payload, 16 + out_bytes)
-    counters = [dict(zip(COUNTER_FIELDS, raw[i:i + 4])) for i in range(0, len(raw), 4)]
+    n = len(COUNTER_FIELDS)
+    raw = struct.unpack_from(f"<{n * n_layers}I", payload, 16 + out_bytes)
+    counters = [dict(zip(COUNTER_FIELDS, raw[i:i + n])) for i in range(0, len(raw), n)]
     return outputs, counters, instructions
 
 

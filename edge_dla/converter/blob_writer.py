@@ -67,7 +67,8 @@ def write_blob(layers, inputs, outputs, peak, npu, meta):
         params = list(layer.params) + [0] * (18 - len(layer.params))
         ops += fmt.OP.pack(layer.opcode, len(ins), len(outs), *(ins + [fmt.NO_TENSOR] * (6 - len(ins))),
                            *(outs + [fmt.NO_TENSOR] * (2 - len(outs))),
-                           fmt.OP_FLAG_CPU if layer.cpu else 0, *params)
+                           (fmt.OP_FLAG_CPU if layer.cpu else 0) |
+                           (fmt.OP_FLAG_ACT_SPARSE if layer.act_sparse else 0), *params)
     # zlib-compressed (the core ignores META; blob.read_meta inflates it)
     meta_bytes = zlib.compress(json.dumps(meta, separators=(",", ":")).encode("utf-8"), 9)
     sections = [
@@ -93,7 +94,8 @@ def write_blob(layers, inputs, outputs, peak, npu, meta):
     npu_values = [int(npu[k]) for k in fmt.NPU_FIELDS]
     header = fmt.HEADER.pack(fmt.MAGIC, fmt.VERSION_MAJOR, fmt.VERSION_MINOR, total, 0, fmt.HEADER.size,
                              peak, len(inputs), len(outputs), *npu_values, len(sections),
-                             int(npu.get("sparsity_block", 1)))
+                             int(npu.get("sparsity_block", 1)),
+                             fmt.NPU_ACT_SPARSITY if npu.get("activation_sparsity") else 0)
     blob = bytearray(header + head_rest + body)
     struct.pack_into("<I", blob, 12, fmt.crc32(bytes(blob[16:])))
     return bytes(blob)

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import ModelError
-from . import blob_writer, lower, tiling, weights
+from . import act_sparsity, blob_writer, lower, tiling, weights
 from .check import check_model
 from .graph import check_health
 from .tflite_reader import read_tflite
@@ -60,7 +60,8 @@ def _io_meta(views, first_index):
              "quantization": v.quantization} for i, v in enumerate(views)]
 
 
-def convert(model, optimise="balanced", sparsity_block=1, weight_format="auto", **options):
+def convert(model, optimise="balanced", sparsity_block=1, weight_format="auto", activation_sparsity=True,
+            **options):
     """Convert a .tflite int8 model (path or bytes) into an edge_dla blob (bytes).
 
     Options (all optional) describe the target NPU: scratchpad_bytes,
@@ -68,7 +69,9 @@ def convert(model, optimise="balanced", sparsity_block=1, weight_format="auto", 
     op_overhead_cycles; sparsity_block: the MAC array skips zero weights in
     blocks of this many (1: every zero weight; recorded in the blob header);
     weight_format: "auto" (sparse where it is faster), "dense" or "sparse"
-    (converter/weights.py). `optimise` picks among plans that fit the scratchpad:
+    (converter/weights.py); activation_sparsity: the MAC array also skips
+    zero-point activations, in the layers fed by a ReLU (converter/act_sparsity.py;
+    outputs are the same, only the measured MACs and cycles drop). `optimise` picks among plans that fit the scratchpad:
     "balanced" (smallest without recomputation), "performance" (fewest
     cycles) or "size" (smallest scratchpad, tiling as far as it goes).
     """
@@ -76,6 +79,9 @@ def convert(model, optimise="balanced", sparsity_block=1, weight_format="auto", 
     if not (isinstance(sparsity_block, int) and 1 <= sparsity_block <= 4096):
         raise ValueError(f"sparsity_block must be an integer in [1, 4096], got {sparsity_block!r}")
     npu["sparsity_block"] = cfg["sparsity_block"] = sparsity_block
+    if not isinstance(activation_sparsity, bool):
+        raise ValueError(f"activation_sparsity must be True or False, got {activation_sparsity!r}")
+    npu["activation_sparsity"] = cfg["activation_sparsity"] = activation_sparsity
     data, source = _load_bytes(model)
     graph = read_tflite(data)
     check_health(graph)
@@ -83,6 +89,8 @@ def convert(model, optimise="balanced", sparsity_block=1, weight_format="auto", 
     check_health(graph)
     check_model(graph, lower.SUPPORTED_OPS)
     layers, inputs, outputs = lower.lower(graph)
+    if activation_sparsity:
+        layers = act_sparsity.flag_layers(layers)
     layers = weights.choose_formats(layers, sparsity_block, weight_format, optimise)
     layers, plan = tiling.fit_to_scratchpad(layers, inputs, outputs, npu, npu["scratchpad_capacity"],
                                             optimise)

@@ -77,6 +77,7 @@ class Layer:
     macs: int = 0
     info: dict = field(default_factory=dict)
     cpu: bool = False           # no MAC-array fit: runs on the CPU (EDLA_OP_FLAG_CPU)
+    act_sparse: bool = False    # skips zero-point activations (EDLA_OP_FLAG_ACT_SPARSE)
     sparse: object = None       # weights.SparseWeights of a *_SPARSE layer (before staging)
 
     @property

@@ -1,5 +1,5 @@
 /*
- * main.c - the board's command loop (docs/protocol.md, protocol version 1).
+ * main.c - the board's command loop (docs/protocol.md, protocol version 2).
  *
  * One request in, one reply out. The reply is built unstuffed in tx_buf and
  * stays there as the duplicate cache: a retried request (same seq, type and
@@ -14,13 +14,13 @@
 #include "profile.h"
 #include "uart.h"
 
-#define PROTOCOL_VERSION 1u
+#define PROTOCOL_VERSION 2u /* 2: edla_counters gained macs_skipped_act */
 #define FW_VERSION ((0u << 16) | (1u << 8) | 0u)
 #define FW_VERSION_STR "0.1.0"
 
 #define SCRATCH_BYTES (256u * 1024u) /* the NPU's SRAM, reported as scratchpad_capacity */
 #define SLOT_BYTES (1536u * 1024u)   /* per blob slot; two fit the 4 MiB ISRAM */
-#define MAX_OPS 512u                 /* counters array size; 16 B each in the INVOKE reply */
+#define MAX_OPS 512u                 /* counters array size; 20 B each in the INVOKE reply */
 
 /* The NPU configuration INFO reports: the converter's default (DEFAULT_NPU in
  * edge_dla/converter/driver.py), since the host refuses a blob built for any
@@ -226,7 +226,7 @@ static uint32_t commit(void) {
                     m.ext_required, EXT_BYTES);
     uint32_t in_bytes = io_bytes(&m, 0, h->n_inputs);
     uint32_t out_bytes = io_bytes(&m, h->n_inputs, h->n_outputs);
-    if (in_bytes > FRAME_MAX_PAYLOAD || out_bytes > FRAME_MAX_PAYLOAD - 16u - 16u * m.n_ops)
+    if (in_bytes > FRAME_MAX_PAYLOAD || out_bytes > FRAME_MAX_PAYLOAD - 16u - 20u * m.n_ops)
         return fail(TOO_LARGE, "inputs (%u bytes) or outputs (%u bytes) exceed one frame",
                     in_bytes, out_bytes);
     stats.loads_committed++;
@@ -304,6 +304,7 @@ static uint32_t do_invoke(const uint8_t *p, uint32_t n) {
         at = put32(at, counters[i].macs_skipped);
         at = put32(at, counters[i].dma_bytes);
         at = put32(at, counters[i].cycles);
+        at = put32(at, counters[i].macs_skipped_act);
     }
     return at;
 }

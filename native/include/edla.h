@@ -72,9 +72,21 @@ typedef struct {
     uint32_t n_outputs;      /* next n_outputs entries */
     edla_npu_config npu;
     uint32_t n_sections;
-    uint32_t sparsity_block; /* MAC-skip granularity of the sparse ops: 0 or 1 = per weight,
-                                N = per block of N weights (SPARSE_* below); was reserved */
+    uint16_t sparsity_block; /* MAC-skip granularity: 0 or 1 = per weight (activation), N = per
+                                block of N (SPARSE_* below); was the low half of a reserved u32 */
+    uint16_t npu_flags;      /* EDLA_NPU_* below; was the high half of that u32 (0) */
 } edla_header; /* 64 bytes, followed by n_sections edla_section */
+
+/*
+ * edla_header.npu_flags. ACT_SPARSITY: the MAC array skips blocks whose
+ * activations are all the zero point (x + input_offset == 0 adds nothing, so
+ * outputs are unchanged), in the layers flagged EDLA_OP_FLAG_ACT_SPARSE. A
+ * block is sparsity_block MACs along the inner axis as for zero weights (conv:
+ * input channels of one tap, FC: depth, depthwise: channels of one tap);
+ * padding taps read the zero point. Skipped blocks are counted in
+ * macs_skipped_act and cost no compute cycles.
+ */
+#define EDLA_NPU_ACT_SPARSITY 1u
 
 typedef enum {
     EDLA_SEC_TENSORS = 1, /* edla_tensor[count] */
@@ -155,6 +167,11 @@ typedef enum {
 /* edla_op.flags: the layer runs on the CPU beside the NPU (no MAC-array fit),
  * as Vela reports CPU fallbacks; counters and cycles are reported apart. */
 #define EDLA_OP_FLAG_CPU 1u
+/* The layer's input is expected to hold many zero points (it comes from a ReLU
+ * clamped at the zero point): the MAC array skips zero activations there. Only
+ * on CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and their *_SPARSE forms, and
+ * only in blobs with EDLA_NPU_ACT_SPARSITY set. */
+#define EDLA_OP_FLAG_ACT_SPARSE 2u
 
 /*
  * Operands (in[]) and parameters (p[]) per op:
@@ -422,9 +439,11 @@ typedef struct {
 /* Measured per layer by the core during edla_invoke. */
 typedef struct {
     uint32_t macs;         /* multiply-accumulates executed */
-    uint32_t macs_skipped; /* MACs skipped (zero weights/activations) */
+    uint32_t macs_skipped; /* MACs skipped for zero weights (sparse layers) */
     uint32_t dma_bytes;    /* bytes moved from flash or external memory */
     uint32_t cycles;       /* modeled NPU cycles */
+    uint32_t macs_skipped_act; /* MACs skipped for zero-point activations (EDLA_OP_FLAG_ACT_SPARSE);
+                                  macs + macs_skipped + macs_skipped_act = the dense count */
 } edla_counters;
 
 /* IEEE CRC32 (the zlib polynomial), chainable: crc = edla_crc32(crc, p, n). */

@@ -32,7 +32,8 @@ static edla_status check_header(const edla_header *h, size_t blob_size, uint32_t
     if (h->npu.macs_per_cycle == 0 || h->npu.flash_bytes_per_cycle_q8 == 0 ||
         h->npu.ext_bytes_per_cycle_q8 == 0 || h->npu.scratchpad_capacity > capacity)
         return EDLA_ERR_CONFIG;
-    if (h->sparsity_block > EDLA_MAX_SPARSITY_BLOCK) return EDLA_ERR_CONFIG;
+    if (h->sparsity_block > EDLA_MAX_SPARSITY_BLOCK || (h->npu_flags & ~EDLA_NPU_ACT_SPARSITY) != 0)
+        return EDLA_ERR_CONFIG;
     if (h->scratchpad_required > h->npu.scratchpad_capacity) return EDLA_ERR_SCRATCH;
     if (h->n_inputs == 0 || h->n_outputs == 0 || h->n_inputs > 0xFFFFu || h->n_outputs > 0xFFFFu)
         return EDLA_ERR_IO;
@@ -116,11 +117,26 @@ static edla_status check_tensor(const edla_model *m, const edla_tensor *t) {
     return EDLA_OK;
 }
 
+/* EDLA_OP_FLAG_ACT_SPARSE: only on the MAC layers that skip zero activations,
+ * and only when the NPU configuration has the zero-activation skip. */
+static int act_sparse_ok(const edla_model *m, const edla_op *op) {
+    if (!(op->flags & EDLA_OP_FLAG_ACT_SPARSE)) return 1;
+    if (!(m->header->npu_flags & EDLA_NPU_ACT_SPARSITY) || (op->flags & EDLA_OP_FLAG_CPU)) return 0;
+    switch (op->opcode) {
+    case EDLA_OP_CONV_2D: case EDLA_OP_DEPTHWISE_CONV_2D: case EDLA_OP_FULLY_CONNECTED:
+    case EDLA_OP_CONV_2D_SPARSE: case EDLA_OP_DEPTHWISE_CONV_2D_SPARSE:
+    case EDLA_OP_FULLY_CONNECTED_SPARSE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static edla_status check_op_operands(const edla_model *m, const edla_op *op) {
     unsigned i;
     if (op->opcode >= EDLA_OP_COUNT_ || !edla_op_checks[op->opcode]) return EDLA_ERR_OP;
     if (op->n_in > EDLA_MAX_OP_INPUTS || op->n_out == 0 || op->n_out > EDLA_MAX_OP_OUTPUTS ||
-        (op->flags & ~EDLA_OP_FLAG_CPU) != 0)
+        (op->flags & ~(EDLA_OP_FLAG_CPU | EDLA_OP_FLAG_ACT_SPARSE)) != 0 || !act_sparse_ok(m, op))
         return EDLA_ERR_OP;
     for (i = 0; i < EDLA_MAX_OP_INPUTS; i++) {
         if (op->in[i] == EDLA_NO_TENSOR) continue;

@@ -4,8 +4,10 @@
  * acc = sum over in-bounds taps of filter * (input + input_offset), + bias,
  * requantized per output channel, + output_offset, clamped. Taps outside the
  * input (padding) are skipped, not added. The int32 accumulator wraps like
- * TFLM's does in practice (it is kept in uint32 to stay defined).
+ * TFLM's does in practice (it is kept in uint32 to stay defined). Layers
+ * flagged EDLA_OP_FLAG_ACT_SPARSE skip zero-point activations (act_sparse.h).
  */
+#include "act_sparse.h"
 #include "host_fast.h"
 
 edla_status edla_check_conv_2d(const edla_model *model, const edla_op *op) {
@@ -17,8 +19,11 @@ void edla_eval_conv_2d(const edla_model *model, const edla_op *op, uint8_t *scra
     ku_channel_op_data d;
     ku_window g;
     ku_conv_setup(model, op, scratch, &d, &g);
-    ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)(d.c_end - d.c_begin) * (uint64_t)g.k_h *
-                              (uint64_t)g.k_w * (uint64_t)g.in_c);
+    const int act = edla_act_flagged(op);
+    const uint64_t dense = ku_window_pixels(&g) * (uint64_t)(d.c_end - d.c_begin) * (uint64_t)g.k_h *
+                           (uint64_t)g.k_w * (uint64_t)g.in_c;
+    edla_act_count(counters, dense,
+                   act ? (uint64_t)(d.c_end - d.c_begin) * edla_act_zero_conv(&d, &g, edla_act_block(model)) : 0);
 #if EDLA_FAST_KERNELS
     if (edla_fast_conv_2d(&d, &g)) {
         return;
@@ -39,8 +44,9 @@ void edla_eval_conv_2d(const edla_model *model, const edla_op *op, uint8_t *scra
                 const int8_t *in_row = px.in_b + (size_t)(px.y0 + fy * g.dil_h) * g.row_stride;
                 const int8_t *f_row = f_oc + (size_t)fy * filter_row_stride;
                 for (int fx = px.fx_begin; fx < px.fx_end; ++fx) {
-                    acc += ku_dot(in_row + (size_t)(px.x0 + fx * g.dil_w) * in_c, 1,
-                                  f_row + (size_t)fx * in_c, 1, g.in_c, d.input_offset, 0);
+                    const int8_t *x = in_row + (size_t)(px.x0 + fx * g.dil_w) * in_c;
+                    acc += act ? edla_act_dot(x, 1, f_row + (size_t)fx * in_c, 1, g.in_c, d.input_offset, 0)
+                               : ku_dot(x, 1, f_row + (size_t)fx * in_c, 1, g.in_c, d.input_offset, 0);
                 }
             }
             out[oc] = ku_channel_output(&d, acc, oc);

@@ -6,8 +6,10 @@
  * filter channel oc (filter [1, Kh, Kw, Co]). Per output channel: sum over
  * in-bounds taps of filter * (input + input_offset), + bias, requantize,
  * + output_offset, clamp. Padding taps are skipped; the int32 accumulator wraps
- * like TFLM's (kept in uint32 to stay defined).
+ * like TFLM's (kept in uint32 to stay defined). Layers flagged
+ * EDLA_OP_FLAG_ACT_SPARSE skip zero-point activations (act_sparse.h).
  */
+#include "act_sparse.h"
 #include "host_fast.h"
 
 edla_status edla_check_depthwise_conv_2d(const edla_model *model, const edla_op *op) {
@@ -25,8 +27,9 @@ void edla_eval_depthwise_conv_2d(const edla_model *model, const edla_op *op, uin
     const size_t filter_row_stride = (size_t)g.k_w * chunk_c;
     const size_t x_step = (size_t)g.dil_w * in_c; /* input elements between filter columns */
     int8_t *out = d.out;
-    ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)chunk_c * (uint64_t)g.k_h *
-                              (uint64_t)g.k_w);
+    const int act = edla_act_flagged(op);
+    edla_act_count(counters, ku_window_pixels(&g) * (uint64_t)chunk_c * (uint64_t)g.k_h * (uint64_t)g.k_w,
+                   act ? edla_act_zero_depthwise(&d, &g, depth_multiplier, edla_act_block(model)) : 0);
 #if EDLA_FAST_KERNELS
     if (edla_fast_depthwise_conv_2d(&d, &g, depth_multiplier)) {
         return;
@@ -47,9 +50,10 @@ void edla_eval_depthwise_conv_2d(const edla_model *model, const edla_op *op, uin
                 for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
                     const int8_t *in_row = px.in_b + (size_t)(px.y0 + fy * g.dil_h) * g.row_stride;
                     const int8_t *f_row = d.filter + (size_t)fy * filter_row_stride;
-                    acc += ku_dot(in_row + x_first + (size_t)ic, x_step,
-                                  f_row + f_first + (size_t)(oc - d.c_begin), chunk_c, taps_x,
-                                  d.input_offset, 0);
+                    const int8_t *x = in_row + x_first + (size_t)ic;
+                    const int8_t *w = f_row + f_first + (size_t)(oc - d.c_begin);
+                    acc += act ? edla_act_dot(x, x_step, w, chunk_c, taps_x, d.input_offset, 0)
+                               : ku_dot(x, x_step, w, chunk_c, taps_x, d.input_offset, 0);
                 }
                 out[oc] = ku_channel_output(&d, acc, oc);
             }

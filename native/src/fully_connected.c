@@ -6,8 +6,10 @@
  * out[r][oc] = clamp(requant(sum_d (f[oc][d] + filter_offset) *
  *                            (x[r][d] + input_offset) + bias[oc]) + output_offset)
  * with rows = input elements / depth. The int32 accumulator wraps like TFLM's
- * (kept in uint32 to stay defined).
+ * (kept in uint32 to stay defined). Layers flagged EDLA_OP_FLAG_ACT_SPARSE
+ * skip zero-point activations (act_sparse.h).
  */
+#include "act_sparse.h"
 #include "host_fast.h"
 
 static int dims_positive(const edla_tensor *t) {
@@ -63,7 +65,11 @@ void edla_eval_fully_connected(const edla_model *model, const edla_op *op, uint8
     const size_t rows = ku_element_count(edla_in(model, op, KU_IN_INPUT)) / (size_t)depth;
     const size_t out_c = ku_element_count(edla_out(model, op, 0)) / rows; /* all units */
     const int32_t filter_offset = op->p[FC_P_FILTER_OFFSET];
-    ku_add_macs(counters, (uint64_t)rows * (uint64_t)(d.c_end - d.c_begin) * (uint64_t)depth);
+    const int act = edla_act_flagged(op);
+    const uint64_t co = (uint64_t)(d.c_end - d.c_begin);
+    edla_act_count(counters, (uint64_t)rows * co * (uint64_t)depth,
+                   act ? co * edla_act_zero_fc(d.input, rows, (size_t)depth, d.input_offset,
+                                               edla_act_block(model)) : 0);
 #if EDLA_FAST_KERNELS
     if (edla_fast_fully_connected(&d, rows, out_c, depth, filter_offset)) {
         return;
@@ -74,8 +80,9 @@ void edla_eval_fully_connected(const edla_model *model, const edla_op *op, uint8
         const int8_t *x = d.input + r * (size_t)depth;
         int8_t *out = d.out + r * out_c;
         for (int oc = d.c_begin; oc < d.c_end; ++oc) {
-            const uint32_t acc = ku_dot(x, 1, d.filter + (size_t)(oc - d.c_begin) * (size_t)depth, 1,
-                                        depth, d.input_offset, filter_offset);
+            const int8_t *w = d.filter + (size_t)(oc - d.c_begin) * (size_t)depth;
+            const uint32_t acc = act ? edla_act_dot(x, 1, w, 1, depth, d.input_offset, filter_offset)
+                                     : ku_dot(x, 1, w, 1, depth, d.input_offset, filter_offset);
             out[oc] = ku_channel_output(&d, acc, oc);
         }
     }

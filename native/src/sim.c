@@ -15,7 +15,13 @@
  * DMA_DECODE command is one too; its transfer takes
  *   max(ceil(compressed bytes / flash rate), ceil(decoded bytes / 8)).
  * Sparse layers count only executed MACs (sparse.c), so skipped MACs cost
- * no compute cycles, at the blob's sparsity_block granularity.
+ * no compute cycles, at the blob's sparsity_block granularity. With
+ * EDLA_NPU_ACT_SPARSITY, flagged layers (EDLA_OP_FLAG_ACT_SPARSE) also skip
+ * the blocks of sparsity_block MACs whose activations are all the zero point
+ * (act_sparse.h), counted in macs_skipped_act: they cost no compute cycles
+ * either. Zero detection is modelled as free (it sits in the operand fetch).
+ * The converter's estimate assumes no zero activations, so it is an upper
+ * bound of the measured total with the flag, and exact without it.
  *
  * CPU ops (EDLA_OP_FLAG_CPU: element-wise, activation, reduction and data
  * movement layers with no MAC-array fit) run on the Cortex-M55 beside the
@@ -185,7 +191,8 @@ static void model_cycles(const edla_npu_config *npu, const edla_model *m, const 
         c->cycles = transfer > previous_cycles ? transfer - previous_cycles : 0;
         return;
     }
-    uint32_t compute = c->macs ? ceil_div(c->macs, npu->macs_per_cycle)
+    /* a MAC layer whose activations were all skipped computes nothing */
+    uint32_t compute = c->macs || c->macs_skipped_act ? ceil_div(c->macs, npu->macs_per_cycle)
                                : ceil_div(m->tensors[op->out[0]].bytes, EDLA_ELEMENTWISE_PER_CYCLE);
     uint32_t dma = ceil_div((uint64_t)c->dma_bytes * 256u, npu->flash_bytes_per_cycle_q8);
     c->cycles = (compute > dma ? compute : dma) + npu->op_overhead_cycles;
@@ -230,7 +237,7 @@ edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uin
     for (i = 0; i < model->n_ops; i++) {
         const edla_op *op = &model->ops[i];
         edla_counters *c = counters ? &counters[i] : &scratch_counter;
-        c->macs = c->macs_skipped = c->cycles = 0;
+        c->macs = c->macs_skipped = c->macs_skipped_act = c->cycles = 0;
         c->dma_bytes = const_bytes(model, op);
         if (op->opcode == EDLA_OP_DMA) {
             edla_dma_copy(model, op, scratchpad, external);

@@ -7,9 +7,12 @@
  * Bit-exact with TFLM: the dense kernels sum w * (x + input_offset) over the
  * in-bounds taps; a term with w == 0 adds nothing, so visiting only the
  * non-zero weights gives the same int32 sum (mod 2^32, as TFLM's wraps).
+ * Layers flagged EDLA_OP_FLAG_ACT_SPARSE also skip, of the executed weight
+ * blocks, those whose activations are all the zero point (act_sparse.h).
  */
 #include <string.h>
 
+#include "act_sparse.h"
 #include "codec.h"
 #include "host_fast.h"
 
@@ -54,10 +57,11 @@ static inline int8_t sp_output(const sp_layout *l, int c, uint32_t acc, int32_t 
                               act_max);
 }
 
+/* Executed = units x the layout's exec (of which skipped_act read zero activations). */
 static void sp_count(edla_counters *counters, uint64_t units, uint64_t dense_per_unit,
-                     uint32_t exec_per_unit) {
+                     uint32_t exec_per_unit, uint64_t skipped_act) {
     const uint64_t exec = exec_per_unit < dense_per_unit ? exec_per_unit : dense_per_unit;
-    ku_add_macs(counters, units * exec);
+    edla_act_count(counters, units * exec, skipped_act);
     if (counters != 0) {
         const uint64_t sum = counters->macs_skipped + units * (dense_per_unit - exec);
         counters->macs_skipped = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
@@ -286,10 +290,10 @@ static int packed_dense_data(const uint8_t *base, int co, const int32_t *p, unsi
 }
 
 static void eval_conv_packed_dense(const ku_channel_op_data *d, const ku_window *g, int depthwise,
-                                   int dm) {
+                                   int dm, int act) {
 #if EDLA_FAST_KERNELS
     if (depthwise ? edla_fast_depthwise_conv_2d(d, g, dm) : edla_fast_conv_2d(d, g)) {
-        return;
+        return; /* dense outputs; the caller counted the skipped activations */
     }
 #endif
     const size_t in_c = (size_t)g->in_c, co = (size_t)d->c_end;
@@ -308,9 +312,10 @@ static void eval_conv_packed_dense(const ku_channel_op_data *d, const ku_window 
                         acc += (uint32_t)(d->filter[(size_t)fy * row + (size_t)fx * co + (size_t)oc] *
                                           (x[oc / dm] + d->input_offset));
                     } else {
-                        acc += ku_dot(x, 1, d->filter + (size_t)oc * (size_t)g->k_h * row +
-                                               (size_t)fy * row + (size_t)fx * in_c,
-                                      1, g->in_c, d->input_offset, 0);
+                        const int8_t *w = d->filter + (size_t)oc * (size_t)g->k_h * row + (size_t)fy * row +
+                                          (size_t)fx * in_c;
+                        acc += act ? edla_act_dot(x, 1, w, 1, g->in_c, d->input_offset, 0)
+                                   : ku_dot(x, 1, w, 1, g->in_c, d->input_offset, 0);
                     }
                 }
             }
@@ -318,6 +323,114 @@ static void eval_conv_packed_dense(const ku_channel_op_data *d, const ku_window 
         }
         out += g->out_c;
     } while (ku_pixel_next(g, &px));
+}
+
+/* Entries [e, e + n) of one channel and tap over the activations x (0: a padding
+ * tap, all zero point). With acc, adds their products to *acc, skipping (with act)
+ * the zero-point activations; returns 0. Without acc (a counting pass), returns
+ * the MACs the NPU skips there: the executed blocks of `block` along the inner
+ * axis (as sp_exec groups them) whose activations are all the zero point. */
+static uint32_t sp_tap(const sp_layout *l, uint32_t e, uint32_t n, const int8_t *x, unsigned inner,
+                       int32_t input_offset, int act, uint32_t block, uint32_t *acc) {
+    if (acc) {
+        for (uint32_t j = e; x && j < e + n; ++j) {
+            const unsigned gi = l->index[j];
+            if (gi < inner && !(act && x[gi] + input_offset == 0)) {
+                *acc += (uint32_t)(l->value[j] * (x[gi] + input_offset));
+            }
+        }
+        return 0;
+    }
+    const int8_t zp = (int8_t)(-input_offset);
+    uint32_t skipped = 0;
+    for (uint32_t j = e; j < e + n;) {
+        const uint32_t b = l->index[j] / block, start = b * block;
+        uint32_t k = j + 1;
+        while (k < e + n && l->index[k] / block == b) {
+            ++k;
+        }
+        if (start < inner) { /* else a layout no decoder wrote: nothing executes */
+            const uint32_t len = inner - start < block ? inner - start : block;
+            skipped += !x || edla_act_all_zero(x + start, 1, len, zp) ? len : 0u;
+        }
+        j = k;
+    }
+    return skipped;
+}
+
+/* Depthwise: blocks run along the chunk's channels at one tap (sp_exec). MACs of
+ * one output pixel in executed blocks (a non-zero weight) whose inputs are all the
+ * zero point, or at a padding tap. */
+static uint64_t sp_dw_zero_blocks(const sp_layout *l, const ku_window *g, const ku_pixel *px, int begin,
+                                  int co, int dm, int32_t input_offset, uint32_t block) {
+    const int8_t zp = (int8_t)(-input_offset);
+    const int taps = g->k_h * g->k_w;
+    uint64_t skipped = 0;
+    for (int fy = 0; fy < g->k_h; ++fy) {
+        for (int fx = 0; fx < g->k_w; ++fx) {
+            const int inside = fy >= px->fy_begin && fy < px->fy_end && fx >= px->fx_begin && fx < px->fx_end;
+            const int8_t *x = inside ? px->in_b + (size_t)(px->y0 + fy * g->dil_h) * g->row_stride +
+                                           (size_t)(px->x0 + fx * g->dil_w) * (size_t)g->in_c
+                                     : 0;
+            const int t = fy * g->k_w + fx;
+            for (int c0 = 0; c0 < co; c0 += (int)block) {
+                const int c1 = co - c0 < (int)block ? co : c0 + (int)block;
+                int executed = 0, zero = 1;
+                for (int c = c0; c < c1; ++c) {
+                    executed |= l->count[c * taps + t] != 0;
+                    zero &= !x || x[(begin + c) / dm] == zp;
+                }
+                skipped += executed && zero ? (uint64_t)(c1 - c0) : 0;
+            }
+        }
+    }
+    return skipped;
+}
+
+/* One sparse conv/depthwise layer over its packed layout. With out, computes the
+ * outputs (skipping zero-point activations if act); without, counts the MACs the
+ * NPU skips for zero-point activations, so the counters are exact whichever loop
+ * (this one or a host fast path) then computes the outputs. */
+static uint64_t conv_sparse_walk(const sp_layout *l, const ku_window *g, const int8_t *input, int begin,
+                                 int co, int depthwise, int dm, const int32_t *p, int act, uint32_t block,
+                                 int8_t *out) {
+    const int taps = g->k_h * g->k_w;
+    const unsigned inner = depthwise ? 1u : (unsigned)g->in_c;
+    const int32_t input_offset = p[CONV_P_INPUT_OFFSET];
+    uint64_t skipped = 0;
+    ku_pixel px;
+    ku_pixel_start(g, input, &px);
+    do {
+        if (!out && depthwise) {
+            skipped += sp_dw_zero_blocks(l, g, &px, begin, co, dm, input_offset, block);
+            continue;
+        }
+        uint32_t e = 0;
+        for (int c = 0; c < co; ++c) {
+            const int oc = begin + c;
+            const size_t chan = depthwise ? (size_t)(oc / dm) : 0;
+            const uint16_t *count = l->count + (size_t)c * (size_t)taps;
+            uint32_t acc = 0;
+            for (int fy = 0; fy < g->k_h; ++fy) {
+                const int row_in = fy >= px.fy_begin && fy < px.fy_end;
+                const int8_t *in_row = row_in ? px.in_b + (size_t)(px.y0 + fy * g->dil_h) * g->row_stride : 0;
+                for (int fx = 0; fx < g->k_w; ++fx) {
+                    uint32_t n = count[fy * g->k_w + fx];
+                    n = n < l->nnz - e ? n : l->nnz - e;
+                    const int8_t *x = row_in && fx >= px.fx_begin && fx < px.fx_end
+                                          ? in_row + (size_t)(px.x0 + fx * g->dil_w) * (size_t)g->in_c + chan
+                                          : 0;
+                    skipped += sp_tap(l, e, n, x, inner, input_offset, act, block, out ? &acc : 0);
+                    e += n;
+                }
+            }
+            if (out) {
+                out[oc] = sp_output(l, c, acc, p[CONV_P_OUTPUT_OFFSET], p[CONV_P_ACT_MIN], p[CONV_P_ACT_MAX]);
+            }
+        }
+        out = out ? out + g->out_c : 0;
+    } while (ku_pixel_next(g, &px));
+    return skipped;
 }
 
 static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t *scratch,
@@ -333,55 +446,32 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
     const int begin = (int)p[CONV_P_CHANNEL_BEGIN], co = (int)p[CONV_P_CHANNEL_END] - begin;
     const int taps = g.k_h * g.k_w, inner = depthwise ? 1 : g.in_c;
     const int dm = depthwise ? (int)p[CONV_P_DEPTH_MULTIPLIER] : 1;
-    const int32_t input_offset = p[CONV_P_INPUT_OFFSET];
+    const int act = edla_act_flagged(op);
+    const uint32_t block = edla_act_block(model);
+    const int8_t *input = (const int8_t *)edla_in_data(model, op, scratch, 0);
     int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
     if (p[SPARSE_P_DENSE]) {
         ku_channel_op_data d;
-        ku_add_macs(counters, ku_window_pixels(&g) * (uint64_t)co * (uint64_t)taps * (uint64_t)inner);
-        if (packed_dense_data((const uint8_t *)edla_in_data(model, op, scratch, 1), co, p,
-                              CONV_P_INPUT_OFFSET, CONV_P_OUTPUT_OFFSET, CONV_P_ACT_MIN, CONV_P_ACT_MAX,
-                              (const int8_t *)edla_in_data(model, op, scratch, 0), out, &d)) {
-            eval_conv_packed_dense(&d, &g, depthwise, dm);
+        const int ok = packed_dense_data((const uint8_t *)edla_in_data(model, op, scratch, 1), co, p,
+                                         CONV_P_INPUT_OFFSET, CONV_P_OUTPUT_OFFSET, CONV_P_ACT_MIN,
+                                         CONV_P_ACT_MAX, input, out, &d);
+        uint64_t skipped = 0;
+        if (act) {
+            skipped = depthwise ? edla_act_zero_depthwise(&d, &g, dm, block)
+                                : (uint64_t)co * edla_act_zero_conv(&d, &g, block);
+        }
+        edla_act_count(counters, ku_window_pixels(&g) * (uint64_t)co * (uint64_t)taps * (uint64_t)inner,
+                       skipped);
+        if (ok) {
+            eval_conv_packed_dense(&d, &g, depthwise, dm, act);
         }
         return;
     }
     sp_layout l;
     sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), packed->bytes, co, taps, &l);
-    sp_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner,
-             l.exec);
-    ku_pixel px;
-    ku_pixel_start(&g, (const int8_t *)edla_in_data(model, op, scratch, 0), &px);
-    do {
-        uint32_t e = 0;
-        for (int c = 0; c < co; ++c) {
-            const int oc = begin + c;
-            const size_t chan = depthwise ? (size_t)(oc / dm) : 0;
-            const uint16_t *count = l.count + (size_t)c * (size_t)taps;
-            uint32_t acc = 0;
-            for (int fy = 0; fy < g.k_h; ++fy) {
-                const int row_in = fy >= px.fy_begin && fy < px.fy_end;
-                const int8_t *in_row =
-                    row_in ? px.in_b + (size_t)(px.y0 + fy * g.dil_h) * g.row_stride : 0;
-                for (int fx = 0; fx < g.k_w; ++fx) {
-                    uint32_t n = count[fy * g.k_w + fx];
-                    n = n < l.nnz - e ? n : l.nnz - e;
-                    if (row_in && fx >= px.fx_begin && fx < px.fx_end) {
-                        const int8_t *x = in_row + (size_t)(px.x0 + fx * g.dil_w) * (size_t)g.in_c + chan;
-                        for (uint32_t j = e; j < e + n; ++j) {
-                            const unsigned gi = l.index[j];
-                            if (gi < (unsigned)inner) {
-                                acc += (uint32_t)(l.value[j] * (x[gi] + input_offset));
-                            }
-                        }
-                    }
-                    e += n;
-                }
-            }
-            out[oc] = sp_output(&l, c, acc, p[CONV_P_OUTPUT_OFFSET], p[CONV_P_ACT_MIN],
-                                p[CONV_P_ACT_MAX]);
-        }
-        out += g.out_c;
-    } while (ku_pixel_next(&g, &px));
+    sp_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner, l.exec,
+             act ? conv_sparse_walk(&l, &g, input, begin, co, depthwise, dm, p, act, block, 0) : 0);
+    conv_sparse_walk(&l, &g, input, begin, co, depthwise, dm, p, act, block, out);
 }
 
 edla_status edla_check_conv_2d_sparse(const edla_model *model, const edla_op *op) {
@@ -433,6 +523,30 @@ edla_status edla_check_fully_connected_sparse(const edla_model *model, const edl
     return EDLA_OK;
 }
 
+/* conv_sparse_walk's FC twin: with output, computes; without, counts the MACs
+ * skipped for zero-point activations. */
+static uint64_t fc_sparse_walk(const sp_layout *l, const int8_t *input, size_t rows, size_t depth,
+                               size_t out_c, int begin, int co, const int32_t *p, int act, uint32_t block,
+                               int8_t *output) {
+    uint64_t skipped = 0;
+    for (size_t r = 0; r < rows; ++r) {
+        const int8_t *x = input + r * depth;
+        uint32_t e = 0;
+        for (int c = 0; c < co; ++c) {
+            uint32_t n = l->count[c];
+            n = n < l->nnz - e ? n : l->nnz - e;
+            uint32_t acc = 0;
+            skipped += sp_tap(l, e, n, x, (unsigned)depth, p[FC_P_INPUT_OFFSET], act, block, output ? &acc : 0);
+            e += n;
+            if (output) {
+                output[r * out_c + (size_t)(begin + c)] =
+                    sp_output(l, c, acc, p[FC_P_OUTPUT_OFFSET], p[FC_P_ACT_MIN], p[FC_P_ACT_MAX]);
+            }
+        }
+    }
+    return skipped;
+}
+
 void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op,
                                       uint8_t *scratch, edla_counters *counters) {
     const int32_t *p = op->p;
@@ -441,11 +555,14 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
     const size_t out_c = ku_element_count(edla_out(model, op, 0)) / rows;
     const int begin = (int)p[FC_P_CHANNEL_BEGIN], co = (int)p[FC_P_CHANNEL_END] - begin;
     const int32_t input_offset = p[FC_P_INPUT_OFFSET];
+    const int act = edla_act_flagged(op);
+    const uint32_t block = edla_act_block(model);
     const int8_t *input = (const int8_t *)edla_in_data(model, op, scratch, 0);
     int8_t *output = (int8_t *)edla_out_data(model, op, scratch, 0);
     if (p[SPFC_P_DENSE]) {
         ku_channel_op_data d;
-        ku_add_macs(counters, (uint64_t)rows * (uint64_t)co * depth);
+        edla_act_count(counters, (uint64_t)rows * (uint64_t)co * depth,
+                       act ? (uint64_t)co * edla_act_zero_fc(input, rows, depth, input_offset, block) : 0);
         if (!packed_dense_data((const uint8_t *)edla_in_data(model, op, scratch, 1), co, p,
                                FC_P_INPUT_OFFSET, FC_P_OUTPUT_OFFSET, FC_P_ACT_MIN, FC_P_ACT_MAX, input,
                                output, &d)) {
@@ -453,13 +570,14 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
         }
 #if EDLA_FAST_KERNELS
         if (edla_fast_fully_connected(&d, rows, out_c, (int)depth, 0)) {
-            return;
+            return; /* dense outputs; counted above */
         }
 #endif
         for (size_t r = 0; r < rows; ++r) {
             for (int oc = 0; oc < co; ++oc) {
-                const uint32_t acc = ku_dot(input + r * depth, 1, d.filter + (size_t)oc * depth, 1,
-                                            (int)depth, input_offset, 0);
+                const int8_t *x = input + r * depth, *w = d.filter + (size_t)oc * depth;
+                const uint32_t acc = act ? edla_act_dot(x, 1, w, 1, (int)depth, input_offset, 0)
+                                         : ku_dot(x, 1, w, 1, (int)depth, input_offset, 0);
                 output[r * out_c + (size_t)oc] = ku_channel_output(&d, acc, oc);
             }
         }
@@ -468,23 +586,7 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
     sp_layout l;
     sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), edla_in(model, op, 1)->bytes,
                   co, 1, &l);
-    sp_count(counters, rows, (uint64_t)co * depth, l.exec);
-    for (size_t r = 0; r < rows; ++r) {
-        const int8_t *x = input + r * depth;
-        uint32_t e = 0;
-        for (int c = 0; c < co; ++c) {
-            uint32_t n = l.count[c];
-            n = n < l.nnz - e ? n : l.nnz - e;
-            uint32_t acc = 0;
-            for (uint32_t j = e; j < e + n; ++j) {
-                const size_t gi = l.index[j];
-                if (gi < depth) {
-                    acc += (uint32_t)(l.value[j] * (x[gi] + input_offset));
-                }
-            }
-            e += n;
-            output[r * out_c + (size_t)(begin + c)] =
-                sp_output(&l, c, acc, p[FC_P_OUTPUT_OFFSET], p[FC_P_ACT_MIN], p[FC_P_ACT_MAX]);
-        }
-    }
+    sp_count(counters, rows, (uint64_t)co * depth, l.exec,
+             act ? fc_sparse_walk(&l, input, rows, depth, out_c, begin, co, p, act, block, 0) : 0);
+    fc_sparse_walk(&l, input, rows, depth, out_c, begin, co, p, act, block, output);
 }
