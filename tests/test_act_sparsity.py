@@ -397,3 +397,28 @@ def test_shared_models_golden_with_the_switch_on(name, models_dir):
     for a, b in zip(runs["on"]["layers"], runs["off"]["layers"]):
         assert a["macs"] + a["macs_skipped"] + a["macs_skipped_act"] == b["macs"] + b["macs_skipped"]
         assert a["macs_skipped"] == b["macs_skipped"] and b["macs_skipped_act"] == 0
+
+
+def test_every_host_kernel_path_counts_alike():
+    """The portable loops skip zero-point terms; AVX2 and VNNI compute flagged layers densely.
+    Outputs and counters are the same on every path the CPU has."""
+    from edge_dla import _native
+    default = _native.set_isa(None)
+    levels = sorted({_native.set_isa(level) for level in (0, 1, 2)})
+    rng = np.random.default_rng(13)
+    try:
+        for kind in ("conv", "depthwise", "fc"):
+            for form in ("dense", "sparse"):
+                model, _ = _weights(_models(rng, -128)[kind], rng, form == "sparse")
+                blob = flag_mac_ops(edge_dla.convert(model, weight_format=form, sparsity_block=4))
+                (shape, _), = tb.input_shapes(model)
+                x = _pattern(shape, -128, "relu_like", rng)
+                seen = []
+                for level in levels:
+                    _native.set_isa(level)
+                    (y,), prof = run(blob, [x])
+                    seen.append((y.tobytes(), [tuple(r[k] for k in ("macs", "macs_skipped", "macs_skipped_act",
+                                                                   "cycles")) for r in prof["layers"]]))
+                assert all(s == seen[0] for s in seen), (kind, form)
+    finally:
+        _native.set_isa(default)
