@@ -96,6 +96,16 @@ class NativeModel:
         if cache_bytes:
             self._cache_owner, self._cache = _aligned(cache_bytes)
             lib.edla_decode_cache_fill(self._model, self._scratch, self._cache)
+        # Host: weights prepared once into the fast kernels' layouts (the model
+        # keeps a pointer to them; freed with the model).
+        if lib.edla_host_plan_new(self._model, self._cache) != 0:
+            raise MemoryError("edge_dla: no memory to prepare the model's layers")
+        self._free_plan = lib.edla_host_plan_free
+
+    def __del__(self):
+        model = getattr(self, "_model", None)
+        if model is not None and hasattr(self, "_free_plan"):
+            self._free_plan(model)
 
     @staticmethod
     def _scratch_required(blob):

@@ -434,6 +434,7 @@ typedef struct {
     uint32_t n_ops;
     uint32_t consts_size;
     uint32_t ext_required; /* bytes of external memory edla_invoke_ext needs (0: none) */
+    const struct edla_host_plan *host_plan; /* host builds: layers prepared at load (0: none) */
 } edla_model;
 
 /* Measured per layer by the core during edla_invoke. */
@@ -484,6 +485,17 @@ uint32_t edla_decode_cache_bytes(const edla_model *model);
 void edla_decode_cache_fill(const edla_model *model, uint8_t *scratchpad, uint8_t *cache);
 edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
                                const uint8_t *cache, edla_counters *counters);
+
+/*
+ * Host builds: prepare the conv, depthwise and FC layers whose weights are
+ * constant (in flash, or staged from flash by DMA / DMA_DECODE: cache is the
+ * filled decode cache, or NULL) into the layouts of the host's fast kernels,
+ * and attach them to model. Outputs and counters do not change. 0 on success
+ * or when there is nothing to prepare (no fast kernels); -1 out of memory.
+ * edla_host_plan_free detaches and frees (a model without a plan: no-op).
+ */
+int edla_host_plan_new(edla_model *model, const uint8_t *cache);
+void edla_host_plan_free(edla_model *model);
 
 /* Address of a tensor's data (scratchpad or constant), NULL if out of range. */
 void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index);

@@ -24,6 +24,11 @@ void edla_eval_conv_2d(const edla_model *model, const edla_op *op, uint8_t *scra
                            (uint64_t)g.k_w * (uint64_t)g.in_c;
     edla_act_count(counters, dense,
                    act ? (uint64_t)(d.c_end - d.c_begin) * edla_act_zero_conv(&d, &g, edla_act_block(model)) : 0);
+#if EDLA_HOST_FAST
+    if (edla_host_run(model, op, d.input, d.out)) { /* prepared at load; counted above */
+        return;
+    }
+#endif
 #if EDLA_FAST_KERNELS
     if (edla_fast_conv_2d(&d, &g)) {
         return;

@@ -30,6 +30,11 @@ void edla_eval_depthwise_conv_2d(const edla_model *model, const edla_op *op, uin
     const int act = edla_act_flagged(op);
     edla_act_count(counters, ku_window_pixels(&g) * (uint64_t)chunk_c * (uint64_t)g.k_h * (uint64_t)g.k_w,
                    act ? edla_act_zero_depthwise(&d, &g, depth_multiplier, edla_act_block(model)) : 0);
+#if EDLA_HOST_FAST
+    if (edla_host_run(model, op, d.input, d.out)) { /* prepared at load; counted above */
+        return;
+    }
+#endif
 #if EDLA_FAST_KERNELS
     if (edla_fast_depthwise_conv_2d(&d, &g, depth_multiplier)) {
         return;

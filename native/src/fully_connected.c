@@ -70,6 +70,11 @@ void edla_eval_fully_connected(const edla_model *model, const edla_op *op, uint8
     edla_act_count(counters, (uint64_t)rows * co * (uint64_t)depth,
                    act ? co * edla_act_zero_fc(d.input, rows, (size_t)depth, d.input_offset,
                                                edla_act_block(model)) : 0);
+#if EDLA_HOST_FAST
+    if (edla_host_run(model, op, d.input, d.out)) { /* prepared at load; counted above */
+        return;
+    }
+#endif
 #if EDLA_FAST_KERNELS
     if (edla_fast_fully_connected(&d, rows, out_c, depth, filter_offset)) {
         return;

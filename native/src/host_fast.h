@@ -42,4 +42,55 @@ int edla_fast_fully_connected(const ku_channel_op_data *d, size_t rows, size_t o
 int edla_fast_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p);
 #endif
 
+#if EDLA_HOST_FAST
+/* Layers prepared once at load (host_plan.c builds, host_x86.c runs): conv,
+ * depthwise and FC whose weights are provably constant (in flash, or staged by
+ * DMA / DMA_DECODE from flash), sparse and packed-dense ones expanded to dense.
+ * XNNPACK packs its weights at delegate init the same way; the blob keeps the
+ * layout the NPU and the MVE kernels want. */
+enum { HP_NONE, HP_CONV, HP_DEPTHWISE, HP_FC };
+
+typedef struct {
+    int kind;               /* HP_*; HP_NONE: the op runs its own eval */
+    ku_channel_op_data d;   /* dense filter and tables (input/out: per run) */
+    int chunk_begin;        /* sparse layers: their chunk-local tables start at this channel */
+    ku_window g;            /* conv, depthwise */
+    int depth_multiplier;
+    size_t rows, depth, out_c; /* FC */
+    /* VNNI layout (conv with dilation_w 1, FC; else packed is 0 and d runs the
+     * per-invoke kernels): blocks of 16 channels x groups of 4 bytes of K, one
+     * filter row (k_w * in_c bytes) per row_groups groups; the input is read
+     * from a copy (u8 x ^ 0x80) padded with the zero point, hp x wp pixels */
+    int8_t *packed;
+    int kh;                  /* filter rows (FC: 1) */
+    size_t row_groups, groups, hp, wp;
+    int32_t *corr, *mult, *lshift, *rshift; /* epilogue per channel, padded to whole blocks */
+    size_t work_bytes;       /* bytes of the input copy */
+    void *owned;             /* host_x86.c's allocation (packed weights and tables) */
+    void *owned_filter;      /* host_plan.c's allocation (an expanded sparse filter) */
+} hp_op;
+
+struct edla_host_plan {
+    uint32_t n_ops;
+    hp_op *ops;
+    uint8_t *work; /* the largest layer's input copy */
+    void *work_raw;
+};
+
+/* Runs op from its prepared entry if it has one and the VNNI level is in
+ * effect; 0: the caller's own loops run. Counters are the caller's business. */
+int edla_host_run(const edla_model *model, const edla_op *op, const int8_t *input, int8_t *out);
+/* host_x86.c: fills the VNNI layout of an entry whose d, g / rows, depth are set; 0: cannot. */
+int edla_host_pack(hp_op *e);
+void edla_host_unpack(hp_op *e);
+int edla_host_vnni(void); /* the CPU has AVX-512 VNNI (whatever edla_set_isa says) */
+/* n zeroed bytes at a 64-byte boundary inside a malloc'd block *raw (free(*raw)); 0 if none. */
+void *edla_host_alloc64(size_t n, void **raw);
+/* sparse.c: dense filter ([co][taps][inner], depthwise [taps][co]) and bias,
+ * mult, shift (3 * co) equal to a packed sparse / packed-dense buffer, 0 if
+ * the sparse loop would compute something a dense filter cannot express. */
+int edla_sparse_dense(const edla_op *op, int depthwise, int inner, const uint8_t *packed,
+                      uint32_t bytes, int8_t *filter, int32_t *tables);
+#endif
+
 #endif /* EDLA_HOST_FAST_H */

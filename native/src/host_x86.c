@@ -26,6 +26,7 @@
 #if EDLA_HOST_FAST
 
 #include <immintrin.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- instruction-set selection (host-only state) -------------------------- */
@@ -777,6 +778,304 @@ AVX2 static int add_avx2(const int8_t *a, const int8_t *b, int8_t *out, size_t n
 
 int edla_fast_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p) {
     return isa_level() >= EDLA_ISA_AVX2 ? add_avx2(a, b, out, n, p) : 0;
+}
+
+/* ---- prepared layers (host_plan.c), AVX-512 VNNI ------------------------------- */
+
+int edla_host_vnni(void) {
+    return cpu_level() >= EDLA_ISA_AVX512_VNNI;
+}
+
+void *edla_host_alloc64(size_t n, void **raw) {
+    *raw = calloc(1, n + 64);
+    if (!*raw) {
+        return (void *)0;
+    }
+    return (uint8_t *)*raw + (64 - (uintptr_t)*raw % 64);
+}
+
+#define HP_BLOCK_ROUND 4 /* packed blocks and tables padded to whole 4-block tiles */
+
+void edla_host_unpack(hp_op *e) {
+    free(e->owned);
+    e->owned = (void *)0;
+    e->packed = (int8_t *)0;
+}
+
+/* Packs the filter (channel i, byte j of filter row fy at
+ * d.filter[i * K + fy * row + j]) as [block][fy][q][16][4], a row padded to
+ * whole groups with zero weights, and the epilogue tables with
+ * corr = bias + (input_offset - 128) * sum w (the u8 identity at the top). */
+int edla_host_pack(hp_op *e) {
+    const ku_channel_op_data *d = &e->d;
+    size_t row;
+    if (e->kind == HP_FC) {
+        e->kh = 1;
+        row = e->depth;
+        e->work_bytes = e->rows * e->depth + 64; /* groups read past a row's end: zero weights */
+    } else if (e->kind == HP_CONV && e->g.dil_w == 1) {
+        const ku_window *g = &e->g;
+        e->kh = g->k_h;
+        row = (size_t)g->k_w * (size_t)g->in_c;
+        const size_t need_h = (size_t)(g->out_h - 1) * (size_t)g->stride_h +
+                              (size_t)(g->k_h - 1) * (size_t)g->dil_h + 1u;
+        const size_t need_w = (size_t)(g->out_w - 1) * (size_t)g->stride_w + (size_t)g->k_w;
+        e->hp = (size_t)g->in_h + (size_t)g->pad_top;
+        e->hp = need_h > e->hp ? need_h : e->hp;
+        e->wp = (size_t)g->in_w + (size_t)g->pad_left;
+        e->wp = need_w > e->wp ? need_w : e->wp;
+        e->work_bytes = (size_t)g->batches * e->hp * e->wp * (size_t)g->in_c + 64;
+    } else {
+        return 1; /* depthwise, dilated conv: the per-invoke kernels over d */
+    }
+    const int n = d->c_end - d->c_begin;
+    const size_t blocks = ((size_t)(n + 15) / 16 + HP_BLOCK_ROUND - 1) / HP_BLOCK_ROUND * HP_BLOCK_ROUND;
+    e->row_groups = (row + 3) / 4;
+    e->groups = e->row_groups * (size_t)e->kh;
+    const size_t packed_bytes = blocks * e->groups * 64, lanes = blocks * 16;
+    uint8_t *mem = (uint8_t *)edla_host_alloc64(packed_bytes + 4 * lanes * sizeof(int32_t), &e->owned);
+    if (!mem) {
+        return -1;
+    }
+    e->packed = (int8_t *)mem;
+    e->corr = (int32_t *)(void *)(mem + packed_bytes);
+    e->mult = e->corr + lanes;
+    e->lshift = e->mult + lanes;
+    e->rshift = e->lshift + lanes;
+    const size_t k = row * (size_t)e->kh;
+    for (int i = 0; i < n; ++i) {
+        const int8_t *w = d->filter + (size_t)i * k;
+        int8_t *dst = e->packed + (size_t)(i / 16) * e->groups * 64 + (size_t)(i % 16) * 4;
+        int32_t sum = 0; /* |sum| <= 128 * k: fits */
+        for (int fy = 0; fy < e->kh; ++fy) {
+            for (size_t j = 0; j < row; ++j) {
+                const int8_t v = w[(size_t)fy * row + j];
+                dst[((size_t)fy * e->row_groups + j / 4) * 64 + j % 4] = v;
+                sum += v;
+            }
+        }
+        const int oc = d->c_begin + i;
+        const uint32_t bias = d->bias ? (uint32_t)d->bias[oc] : 0u;
+        e->corr[i] = u32_to_i32(bias + (uint32_t)sum * (uint32_t)(d->input_offset - 128));
+        e->mult[i] = d->mult[oc];
+        e->lshift[i] = d->shift[oc] > 0 ? d->shift[oc] : 0;
+        e->rshift[i] = d->shift[oc] > 0 ? 0 : -d->shift[oc];
+    }
+    return 1;
+}
+
+/* The input as u8 x ^ 0x80 with zero-point borders (u8 128 - input_offset), so
+ * that every output pixel reads all k_h rows of k_w * in_c contiguous bytes. */
+static void fill_padded(const hp_op *e, const int8_t *input, uint8_t *work) {
+    const ku_window *g = &e->g;
+    const size_t in_c = (size_t)g->in_c, row_bytes = e->wp * in_c;
+    const size_t left = (size_t)g->pad_left * in_c, run = (size_t)g->in_w * in_c;
+    const uint8_t pad = (uint8_t)(128 - e->d.input_offset);
+    for (int b = 0; b < g->batches; ++b) {
+        for (size_t y = 0; y < e->hp; ++y, work += row_bytes) {
+            const long iy = (long)y - g->pad_top;
+            if (iy < 0 || iy >= g->in_h) {
+                memset(work, pad, row_bytes);
+                continue;
+            }
+            const int8_t *src = input + (size_t)b * g->batch_stride + (size_t)iy * g->row_stride;
+            memset(work, pad, left);
+            for (size_t j = 0; j < run; ++j) {
+                work[left + j] = (uint8_t)((uint8_t)src[j] ^ 0x80u);
+            }
+            memset(work + left + run, pad, row_bytes - left - run);
+        }
+    }
+}
+
+/* requantize_to_int8 of 16 lanes of a prepared entry -> out[0..nc). */
+VNNI static inline __attribute__((always_inline)) void hp_store16(const hp_op *e, __m512i acc,
+                                                                  size_t c, int8_t *out, int nc) {
+    const __m512i m = _mm512_load_si512((const void *)(e->mult + c));
+    const __m512i ls = _mm512_load_si512((const void *)(e->lshift + c));
+    const __m512i rs = _mm512_load_si512((const void *)(e->rshift + c));
+    const __m512i x = _mm512_sllv_epi32(acc, ls);
+    const __m512i half = _mm512_set1_epi64((int64_t)1 << 30);
+    const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), half), 31);
+    const __m512i odd = _mm512_slli_epi64(
+        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)), half),
+        1);
+    const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, rs), one);
+    const __m512i rem = _mm512_and_si512(h, mask);
+    const __m512i thr = _mm512_sub_epi32(_mm512_srai_epi32(mask, 1), _mm512_srai_epi32(h, 31));
+    const __m512i q = _mm512_srav_epi32(h, rs);
+    __m512i v = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, one);
+    v = _mm512_add_epi32(v, _mm512_set1_epi32(e->d.output_offset));
+    v = _mm512_max_epi32(v, _mm512_set1_epi32(e->d.act_min));
+    v = _mm512_min_epi32(v, _mm512_set1_epi32(e->d.act_max));
+    _mm_mask_storeu_epi8(out, (__mmask16)((1u << nc) - 1u), _mm512_cvtepi32_epi8(v));
+}
+
+/* P pixels (input windows at base[i], output at out[i]) x NB blocks of 16
+ * channels from block blk: P * NB accumulators stay in registers while the K
+ * groups stream (one weight load per block, one broadcast per pixel). */
+VNNI static inline __attribute__((always_inline)) void hp_tile(const hp_op *e, const uint8_t *const *base,
+                                                               int8_t *const *out, int np, size_t blk,
+                                                               size_t fy_step, const int P, const int NB) {
+    __m512i acc[16][4];
+    const size_t bb = e->groups * 64;
+    const int8_t *w = e->packed + blk * bb;
+    const int n = e->d.c_end - e->d.c_begin;
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) {
+        const __m512i c = _mm512_load_si512((const void *)(e->corr + (blk + (size_t)j) * 16));
+#pragma GCC unroll 16
+        for (int i = 0; i < P; ++i) {
+            acc[i][j] = c;
+        }
+    }
+    for (int fy = 0; fy < e->kh; ++fy) {
+        const size_t ro = (size_t)fy * fy_step;
+        const int8_t *wf = w + (size_t)fy * e->row_groups * 64;
+        for (size_t q = 0; q < e->row_groups; ++q) {
+            __m512i wv[4];
+#pragma GCC unroll 4
+            for (int j = 0; j < NB; ++j) {
+                wv[j] = _mm512_load_si512((const void *)(wf + (size_t)j * bb + q * 64));
+            }
+#pragma GCC unroll 16
+            for (int i = 0; i < P; ++i) {
+                int32_t x4;
+                memcpy(&x4, base[i] + ro + q * 4, 4);
+                const __m512i x = _mm512_set1_epi32(x4);
+#pragma GCC unroll 4
+                for (int j = 0; j < NB; ++j) {
+                    acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], x, wv[j]);
+                }
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) {
+        const int c = (int)(blk + (size_t)j) * 16;
+        const int nc = n - c < 16 ? n - c : 16;
+        if (nc <= 0) {
+            break;
+        }
+#pragma GCC unroll 16
+        for (int i = 0; i < P; ++i) {
+            if (i < np) {
+                hp_store16(e, acc[i][j], (size_t)c, out[i] + c, nc);
+            }
+        }
+    }
+}
+
+VNNI static void hp_tile_6x4(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk, size_t s) {
+    hp_tile(e, b, o, np, blk, s, 6, 4);
+}
+VNNI static void hp_tile_12x1(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk, size_t s) {
+    hp_tile(e, b, o, np, blk, s, 12, 1);
+}
+VNNI static void hp_tile_1x4(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk, size_t s) {
+    hp_tile(e, b, o, np, blk, s, 1, 4);
+}
+VNNI static void hp_tile_1x1(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk, size_t s) {
+    hp_tile(e, b, o, np, blk, s, 1, 1);
+}
+
+#define HP_PIX 12 /* output pixels per block: two 6 x 4 tiles or one 12 x 1 */
+
+/* One block of up to HP_PIX pixels against every channel block. */
+VNNI static void hp_pixels(const hp_op *e, const uint8_t *const *base, int8_t *const *out, int np,
+                           size_t fy_step) {
+    const size_t blocks = (size_t)(e->d.c_end - e->d.c_begin + 15) / 16;
+    if (np <= 2) { /* GEMV-like: one pixel at a time, the weights stream */
+        for (int i = 0; i < np; ++i) {
+            size_t b = 0;
+            for (; b + 4 <= blocks || (blocks - b) == 3; b += 4) {
+                hp_tile_1x4(e, base + i, out + i, 1, b, fy_step);
+            }
+            for (; b < blocks; ++b) {
+                hp_tile_1x1(e, base + i, out + i, 1, b, fy_step);
+            }
+        }
+        return;
+    }
+    size_t b = 0;
+    for (; b + 4 <= blocks || (blocks - b) == 3; b += 4) {
+        hp_tile_6x4(e, base, out, np < 6 ? np : 6, b, fy_step);
+        if (np > 6) {
+            hp_tile_6x4(e, base + 6, out + 6, np - 6, b, fy_step);
+        }
+    }
+    for (; b < blocks; ++b) {
+        hp_tile_12x1(e, base, out, np, b, fy_step);
+    }
+}
+
+static void hp_run_conv(const hp_op *e, const int8_t *input, int8_t *out, uint8_t *work) {
+    const ku_window *g = &e->g;
+    fill_padded(e, input, work);
+    const size_t in_c = (size_t)g->in_c, pixels = (size_t)ku_window_pixels(g);
+    const size_t fy_step = (size_t)g->dil_h * e->wp * in_c;
+    out += e->chunk_begin + e->d.c_begin;
+    for (size_t p0 = 0; p0 < pixels; p0 += HP_PIX) {
+        const int np = pixels - p0 < HP_PIX ? (int)(pixels - p0) : HP_PIX;
+        const uint8_t *base[HP_PIX];
+        int8_t *o[HP_PIX];
+        for (int i = 0; i < HP_PIX; ++i) {
+            const size_t p = p0 + (size_t)(i < np ? i : 0); /* lanes past the end: a real window */
+            const size_t ox = p % (size_t)g->out_w, rest = p / (size_t)g->out_w;
+            const size_t oy = rest % (size_t)g->out_h, b = rest / (size_t)g->out_h;
+            base[i] = work + ((b * e->hp + oy * (size_t)g->stride_h) * e->wp + ox * (size_t)g->stride_w) * in_c;
+            o[i] = out + p * (size_t)g->out_c;
+        }
+        hp_pixels(e, base, o, np, fy_step);
+    }
+}
+
+static void hp_run_fc(const hp_op *e, const int8_t *input, int8_t *out, uint8_t *work) {
+    const size_t k = e->depth;
+    for (size_t j = 0; j < e->rows * k; ++j) {
+        work[j] = (uint8_t)((uint8_t)input[j] ^ 0x80u);
+    }
+    memset(work + e->rows * k, 0, 64); /* read by the last row's last group, times zero weights */
+    out += e->chunk_begin + e->d.c_begin;
+    for (size_t r0 = 0; r0 < e->rows; r0 += HP_PIX) {
+        const int np = e->rows - r0 < HP_PIX ? (int)(e->rows - r0) : HP_PIX;
+        const uint8_t *base[HP_PIX];
+        int8_t *o[HP_PIX];
+        for (int i = 0; i < HP_PIX; ++i) {
+            const size_t r = r0 + (size_t)(i < np ? i : 0);
+            base[i] = work + r * k;
+            o[i] = out + r * e->out_c;
+        }
+        hp_pixels(e, base, o, np, 0);
+    }
+}
+
+int edla_host_run(const edla_model *model, const edla_op *op, const int8_t *input, int8_t *out) {
+    const struct edla_host_plan *plan = model->host_plan;
+    if (!plan || isa_level() < EDLA_ISA_AVX512_VNNI) {
+        return 0;
+    }
+    const hp_op *e = &plan->ops[op - model->ops];
+    if (e->kind == HP_NONE) {
+        return 0;
+    }
+    if (e->packed) {
+        if (e->kind == HP_FC) {
+            hp_run_fc(e, input, out, plan->work);
+        } else {
+            hp_run_conv(e, input, out, plan->work);
+        }
+        return 1;
+    }
+    ku_channel_op_data d = e->d; /* the per-invoke kernels over the prepared filter and tables */
+    d.input = input + (e->kind == HP_DEPTHWISE && e->g.in_c > 1 ? e->chunk_begin : 0);
+    d.out = out + e->chunk_begin;
+    if (e->kind == HP_DEPTHWISE) {
+        return edla_fast_depthwise_conv_2d(&d, &e->g, e->depth_multiplier);
+    }
+    return edla_fast_conv_2d(&d, &e->g);
 }
 
 #else /* not an x86-64 host: no fast paths */

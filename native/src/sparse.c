@@ -462,6 +462,11 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
         }
         edla_act_count(counters, ku_window_pixels(&g) * (uint64_t)co * (uint64_t)taps * (uint64_t)inner,
                        skipped);
+#if EDLA_HOST_FAST
+        if (edla_host_run(model, op, input, out)) {
+            return; /* prepared at load; counted above */
+        }
+#endif
         if (ok) {
             eval_conv_packed_dense(&d, &g, depthwise, dm, act);
         }
@@ -471,6 +476,11 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
     sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), packed->bytes, co, taps, &l);
     sp_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner, l.exec,
              act ? conv_sparse_walk(&l, &g, input, begin, co, depthwise, dm, p, act, block, 0) : 0);
+#if EDLA_HOST_FAST
+    if (edla_host_run(model, op, input, out)) {
+        return; /* prepared at load (the same sums over the expanded dense filter); counted above */
+    }
+#endif
     conv_sparse_walk(&l, &g, input, begin, co, depthwise, dm, p, act, block, out);
 }
 
@@ -563,6 +573,11 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
         ku_channel_op_data d;
         edla_act_count(counters, (uint64_t)rows * (uint64_t)co * depth,
                        act ? (uint64_t)co * edla_act_zero_fc(input, rows, depth, input_offset, block) : 0);
+#if EDLA_HOST_FAST
+        if (edla_host_run(model, op, input, output)) {
+            return; /* prepared at load; counted above */
+        }
+#endif
         if (!packed_dense_data((const uint8_t *)edla_in_data(model, op, scratch, 1), co, p,
                                FC_P_INPUT_OFFSET, FC_P_OUTPUT_OFFSET, FC_P_ACT_MIN, FC_P_ACT_MAX, input,
                                output, &d)) {
@@ -588,5 +603,55 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
                   co, 1, &l);
     sp_count(counters, rows, (uint64_t)co * depth, l.exec,
              act ? fc_sparse_walk(&l, input, rows, depth, out_c, begin, co, p, act, block, 0) : 0);
+#if EDLA_HOST_FAST
+    if (edla_host_run(model, op, input, output)) {
+        return; /* prepared at load (the same sums over the expanded dense filter); counted above */
+    }
+#endif
     fc_sparse_walk(&l, input, rows, depth, out_c, begin, co, p, act, block, output);
 }
+
+/* ---- host: sparse layers as dense ones (host_plan.c) ------------------------ */
+
+#if EDLA_HOST_FAST
+int edla_sparse_dense(const edla_op *op, int depthwise, int inner, const uint8_t *packed,
+                      uint32_t bytes, int8_t *filter, int32_t *tables) {
+    const int fc = op->opcode == EDLA_OP_FULLY_CONNECTED_SPARSE;
+    const int32_t *p = op->p;
+    const int co = (int)(p[fc ? FC_P_CHANNEL_END : CONV_P_CHANNEL_END] -
+                         p[fc ? FC_P_CHANNEL_BEGIN : CONV_P_CHANNEL_BEGIN]);
+    const int taps = fc ? 1 : (int)(p[SPARSE_P_KH] * p[SPARSE_P_KW]);
+    const size_t n = (size_t)co * (size_t)taps * (size_t)inner;
+    if (p[fc ? SPFC_P_DENSE : SPARSE_P_DENSE]) { /* already the dense layout */
+        memcpy(tables, packed + EDLA_SPARSE_HEADER, 12u * (size_t)co);
+        memcpy(filter, packed + EDLA_SPARSE_HEADER + 12u * (size_t)co, n);
+        return requant_table_ok(tables + co, tables + 2 * co, co);
+    }
+    sp_layout l;
+    sp_layout_get(packed, bytes, co, taps, &l);
+    memcpy(tables, l.bias, 12u * (size_t)co); /* bias, mult, shift are contiguous */
+    if (!requant_table_ok(tables + co, tables + 2 * co, co)) {
+        return 0; /* sp_output's fallback for tables no decoder wrote: the sparse loop keeps it */
+    }
+    memset(filter, 0, n);
+    uint32_t e = 0; /* the walk of eval_conv_sparse / the FC loop, entry by entry */
+    for (int c = 0; c < co; ++c) {
+        for (int t = 0; t < taps; ++t) {
+            uint32_t cnt = l.count[c * taps + t];
+            cnt = cnt < l.nnz - e ? cnt : l.nnz - e;
+            for (uint32_t j = e; j < e + cnt; ++j) {
+                const unsigned gi = l.index[j];
+                if (gi >= (unsigned)inner || l.value[j] == 0) continue;
+                int8_t *w = depthwise ? &filter[(size_t)t * (size_t)co + (size_t)c]
+                                      : &filter[((size_t)c * (size_t)taps + (size_t)t) * (size_t)inner + gi];
+                if (*w != 0) {
+                    return 0; /* a repeated index sums two weights, maybe past int8 */
+                }
+                *w = l.value[j];
+            }
+            e += cnt;
+        }
+    }
+    return 1;
+}
+#endif

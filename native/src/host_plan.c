@@ -1,0 +1,221 @@
+/*
+ * host_plan.c - prepares, once at load, the weighted layers of a model for the
+ * host's fast kernels (host_fast.h: hp_op; host_x86.c runs them).
+ *
+ * A layer is prepared only when its weights are provably the same bytes on
+ * every invoke: a constant tensor, or a scratchpad tensor whose last writer
+ * before the layer (of any op output overlapping its bytes, in op order) is a
+ * DMA from flash or a DMA_DECODE writing exactly that tensor. The layer's own
+ * output must not overlap its weights. Anything else keeps its eval.
+ * Counters are untouched: the evals count, then offer the work to
+ * edla_host_run (conv_2d.c, depthwise_conv_2d.c, fully_connected.c, sparse.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "host_fast.h"
+
+#if EDLA_HOST_FAST
+
+static int overlaps(const edla_tensor *a, const edla_tensor *b) {
+    return a->location == EDLA_LOC_SCRATCH && b->location == EDLA_LOC_SCRATCH &&
+           a->offset < b->offset + b->bytes && b->offset < a->offset + a->bytes;
+}
+
+/* Offset in the decode cache of each DMA_DECODE op's output (as sim.c fills it). */
+static uint32_t cache_offset(const edla_model *m, uint32_t op_index) {
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < op_index; i++)
+        if (m->ops[i].opcode == EDLA_OP_DMA_DECODE) at += m->tensors[m->ops[i].out[0]].bytes;
+    return at;
+}
+
+/* The bytes tensor ti holds when op `at` runs, if constant; else NULL. */
+static const uint8_t *constant_bytes(const edla_model *m, const uint8_t *cache, uint32_t at,
+                                     uint16_t ti) {
+    const edla_tensor *t = &m->tensors[ti];
+    if (t->location == EDLA_LOC_CONST) return m->consts + t->offset;
+    if (t->location != EDLA_LOC_SCRATCH) return (const uint8_t *)0;
+    for (uint32_t o = 0; o < m->ops[at].n_out; o++)
+        if (overlaps(&m->tensors[m->ops[at].out[o]], t)) return (const uint8_t *)0;
+    for (uint32_t i = at; i-- > 0;) {
+        const edla_op *w = &m->ops[i];
+        for (uint32_t o = 0; o < w->n_out; o++) {
+            const edla_tensor *dst = &m->tensors[w->out[o]];
+            if (!overlaps(dst, t)) continue;
+            if (dst->offset != t->offset || dst->bytes != t->bytes) return (const uint8_t *)0;
+            if (w->opcode == EDLA_OP_DMA && m->tensors[w->in[0]].location == EDLA_LOC_CONST)
+                return m->consts + m->tensors[w->in[0]].offset;
+            if (w->opcode == EDLA_OP_DMA_DECODE && cache) return cache + cache_offset(m, i);
+            return (const uint8_t *)0;
+        }
+    }
+    return (const uint8_t *)0; /* not written in this invoke: whatever the last one left */
+}
+
+/* Dense conv / depthwise / FC: weights from their source, tables constant (checked). */
+static int prepare_dense(const edla_model *m, const uint8_t *cache, uint32_t at, hp_op *e) {
+    const edla_op *op = &m->ops[at];
+    const int8_t *filter = (const int8_t *)constant_bytes(m, cache, at, op->in[KU_IN_FILTER]);
+    if (!filter) return 0;
+    if (op->opcode == EDLA_OP_FULLY_CONNECTED) {
+        if (op->p[FC_P_FILTER_OFFSET] != 0) return 0;
+        ku_channel_op_data_get(m, op, (uint8_t *)0, FC_P_INPUT_OFFSET, FC_P_OUTPUT_OFFSET,
+                               FC_P_ACT_MIN, FC_P_ACT_MAX, FC_P_CHANNEL_BEGIN, &e->d);
+        e->depth = (size_t)edla_in(m, op, KU_IN_FILTER)->dims[1];
+        e->rows = ku_element_count(edla_in(m, op, KU_IN_INPUT)) / e->depth;
+        e->out_c = ku_element_count(edla_out(m, op, 0)) / e->rows;
+        e->kind = HP_FC;
+    } else {
+        ku_conv_setup(m, op, (uint8_t *)0, &e->d, &e->g);
+        e->depth_multiplier = (int)op->p[CONV_P_DEPTH_MULTIPLIER];
+        e->kind = op->opcode == EDLA_OP_CONV_2D ? HP_CONV : HP_DEPTHWISE;
+    }
+    e->d.filter = filter;
+    return 1;
+}
+
+/* Sparse and packed-dense layers: expanded to a dense filter and tables the entry owns. */
+static int prepare_sparse(const edla_model *m, const uint8_t *cache, uint32_t at, hp_op *e,
+                          void **owned) {
+    const edla_op *op = &m->ops[at];
+    const int32_t *p = op->p;
+    const uint8_t *packed = constant_bytes(m, cache, at, op->in[1]);
+    if (!packed) return 0;
+    const int fc = op->opcode == EDLA_OP_FULLY_CONNECTED_SPARSE;
+    const int depthwise = op->opcode == EDLA_OP_DEPTHWISE_CONV_2D_SPARSE;
+    const int begin = (int)p[fc ? FC_P_CHANNEL_BEGIN : CONV_P_CHANNEL_BEGIN];
+    const int co = (int)p[fc ? FC_P_CHANNEL_END : CONV_P_CHANNEL_END] - begin;
+    const edla_tensor *in = edla_in(m, op, 0);
+    size_t taps = 1, inner;
+    if (fc) {
+        inner = (size_t)p[SPFC_P_DEPTH];
+    } else {
+        taps = (size_t)p[SPARSE_P_KH] * (size_t)p[SPARSE_P_KW];
+        inner = depthwise ? 1 : (size_t)in->dims[3];
+    }
+    const size_t filter_bytes = (size_t)co * taps * inner;
+    uint8_t *mem = (uint8_t *)malloc(12u * (size_t)co + filter_bytes);
+    if (!mem) return -1;
+    *owned = mem;
+    int32_t *tables = (int32_t *)(void *)mem;
+    int8_t *filter = (int8_t *)(mem + 12u * (size_t)co);
+    if (!edla_sparse_dense(op, depthwise, (int)inner, packed, m->tensors[op->in[1]].bytes, filter,
+                           tables))
+        return 0;
+    ku_channel_op_data *d = &e->d;
+    memset(d, 0, sizeof *d);
+    d->filter = filter;
+    d->bias = tables;
+    d->mult = tables + co;
+    d->shift = tables + 2 * co;
+    d->c_begin = 0; /* chunk-local tables; the output pointer is moved to the chunk instead */
+    d->c_end = co;
+    if (fc) {
+        d->input_offset = p[FC_P_INPUT_OFFSET];
+        d->output_offset = p[FC_P_OUTPUT_OFFSET];
+        d->act_min = p[FC_P_ACT_MIN];
+        d->act_max = p[FC_P_ACT_MAX];
+        e->depth = inner;
+        e->rows = ku_element_count(in) / inner;
+        e->out_c = ku_element_count(edla_out(m, op, 0)) / e->rows;
+        e->kind = HP_FC;
+    } else {
+        const int32_t k[2] = {p[SPARSE_P_KH], p[SPARSE_P_KW]};
+        const int32_t stride[2] = {p[CONV_P_STRIDE_H], p[CONV_P_STRIDE_W]};
+        const int32_t dilation[2] = {p[CONV_P_DILATION_H], p[CONV_P_DILATION_W]};
+        const int32_t pad[2] = {p[CONV_P_PAD_TOP], p[CONV_P_PAD_LEFT]};
+        ku_window_init(&e->g, in, edla_out(m, op, 0), k, stride, dilation, pad);
+        d->input_offset = p[CONV_P_INPUT_OFFSET];
+        d->output_offset = p[CONV_P_OUTPUT_OFFSET];
+        d->act_min = p[CONV_P_ACT_MIN];
+        d->act_max = p[CONV_P_ACT_MAX];
+        e->depth_multiplier = depthwise ? (int)p[CONV_P_DEPTH_MULTIPLIER] : 1;
+        e->kind = depthwise ? HP_DEPTHWISE : HP_CONV;
+    }
+    e->chunk_begin = begin;
+    return 1;
+}
+
+static int prepare_op(const edla_model *m, const uint8_t *cache, uint32_t at, hp_op *e) {
+    void *owned = (void *)0;
+    int ok;
+    memset(e, 0, sizeof *e);
+    switch (m->ops[at].opcode) {
+    case EDLA_OP_CONV_2D:
+    case EDLA_OP_DEPTHWISE_CONV_2D:
+    case EDLA_OP_FULLY_CONNECTED:
+        ok = prepare_dense(m, cache, at, e);
+        break;
+    case EDLA_OP_CONV_2D_SPARSE:
+    case EDLA_OP_DEPTHWISE_CONV_2D_SPARSE:
+    case EDLA_OP_FULLY_CONNECTED_SPARSE:
+        ok = prepare_sparse(m, cache, at, e, &owned);
+        break;
+    default:
+        return 0;
+    }
+    e->owned_filter = owned;
+    if (ok == 1) ok = edla_host_pack(e);
+    if (ok != 1) {
+        edla_host_unpack(e);
+        free(owned);
+        memset(e, 0, sizeof *e);
+    }
+    return ok < 0 ? -1 : 0;
+}
+
+int edla_host_plan_new(edla_model *model, const uint8_t *cache) {
+    if (!model || !model->header || model->host_plan || !edla_host_vnni()) return 0;
+    struct edla_host_plan *plan = (struct edla_host_plan *)calloc(1, sizeof *plan);
+    if (!plan) return -1;
+    plan->ops = (hp_op *)calloc(model->n_ops ? model->n_ops : 1u, sizeof *plan->ops);
+    if (!plan->ops) {
+        free(plan);
+        return -1;
+    }
+    plan->n_ops = model->n_ops;
+    size_t work = 0;
+    for (uint32_t i = 0; i < model->n_ops; i++) {
+        if (prepare_op(model, cache, i, &plan->ops[i]) < 0) {
+            model->host_plan = plan;
+            edla_host_plan_free(model);
+            return -1;
+        }
+        work = plan->ops[i].work_bytes > work ? plan->ops[i].work_bytes : work;
+    }
+    plan->work = (uint8_t *)edla_host_alloc64(work + 64, &plan->work_raw);
+    model->host_plan = plan;
+    if (!plan->work) {
+        edla_host_plan_free(model);
+        return -1;
+    }
+    return 0;
+}
+
+void edla_host_plan_free(edla_model *model) {
+    if (!model || !model->host_plan) return;
+    struct edla_host_plan *plan = (struct edla_host_plan *)model->host_plan;
+    for (uint32_t i = 0; i < plan->n_ops; i++) {
+        edla_host_unpack(&plan->ops[i]);
+        free(plan->ops[i].owned_filter);
+    }
+    free(plan->ops);
+    free(plan->work_raw);
+    free(plan);
+    model->host_plan = (const struct edla_host_plan *)0;
+}
+
+#else /* no host fast kernels: nothing to prepare */
+
+int edla_host_plan_new(edla_model *model, const uint8_t *cache) {
+    (void)model;
+    (void)cache;
+    return 0;
+}
+
+void edla_host_plan_free(edla_model *model) {
+    (void)model;
+}
+
+#endif
