@@ -64,6 +64,11 @@ typedef struct {
     int8_t *packed;
     int kh;                  /* filter rows (FC: 1) */
     size_t row_groups, groups, hp, wp;
+    /* depthwise: input columns split by stride phase (wq per phase), channel
+     * phases of the 64-output runs, each tap's offset in the input copy */
+    int col_phases, chan_phases;
+    size_t wq;
+    size_t *tap_off;
     int32_t *corr, *mult, *lshift, *rshift; /* epilogue per channel, padded to whole blocks */
     size_t work_bytes;       /* bytes of the input copy */
     void *owned;             /* host_x86.c's allocation (packed weights and tables) */

@@ -794,12 +794,89 @@ void *edla_host_alloc64(size_t n, void **raw) {
     return (uint8_t *)*raw + (64 - (uintptr_t)*raw % 64);
 }
 
-#define HP_BLOCK_ROUND 4 /* packed blocks and tables padded to whole 4-block tiles */
+#define HP_BLOCK_ROUND 4
+#define HP_MAX_WORK ((uint64_t)1 << 28) /* bytes of a padded input copy worth making */ /* packed blocks and tables padded to whole 4-block tiles */
 
 void edla_host_unpack(hp_op *e) {
     free(e->owned);
     e->owned = (void *)0;
     e->packed = (int8_t *)0;
+}
+
+static size_t gcd(size_t a, size_t b) {
+    while (b) {
+        const size_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Depthwise, depth multiplier 1 over all channels C: an output row is one flat
+ * run of out_w * C bytes, and so is what each tap reads from the input copy
+ * (columns split by stride phase). 64 outputs at a time, 4 taps per
+ * vpdpbusd: the 4 tap vectors are byte-interleaved by unpacks, which puts
+ * position 16 L + 4 i + j of the run (L a 128-bit lane) in vector i, dword
+ * 4 L + j; weights and tables are stored in that order and the epilogue's
+ * packs restore it. A run starting at 64 k begins at channel 64 k mod C:
+ * C / gcd(C, 64) channel phases, each with its own weights and tables. */
+static int pack_depthwise(hp_op *e) {
+    const ku_window *g = &e->g;
+    const ku_channel_op_data *d = &e->d;
+    const size_t C = (size_t)g->in_c, taps = (size_t)g->k_h * (size_t)g->k_w;
+    if (e->depth_multiplier != 1 || d->c_begin != 0 || d->c_end != g->out_c || e->chunk_begin != 0) {
+        return 1; /* a chunk of the channels: the per-invoke kernel */
+    }
+    const size_t phases = C / gcd(C, 64), groups = (taps + 3) / 4;
+    const size_t s = (size_t)g->stride_w;
+    const size_t need_h = (size_t)(g->out_h - 1) * (size_t)g->stride_h + (size_t)(g->k_h - 1) * (size_t)g->dil_h + 1u;
+    const size_t need_w = (size_t)(g->out_w - 1) * s + (size_t)(g->k_w - 1) * (size_t)g->dil_w + 1u;
+    size_t hp = (size_t)g->in_h + (size_t)g->pad_top, wp = (size_t)g->in_w + (size_t)g->pad_left;
+    hp = need_h > hp ? need_h : hp;
+    wp = need_w > wp ? need_w : wp;
+    const size_t wq = (wp + s - 1) / s;
+    const uint64_t work = (uint64_t)g->batches * hp * s * wq * C;
+    if (phases > 64 || hp > HP_MAX_WORK || wq > HP_MAX_WORK || s > HP_MAX_WORK || work > HP_MAX_WORK) {
+        return 1;
+    }
+    e->hp = hp;
+    e->wp = wp;
+    e->wq = wq;
+    e->col_phases = (int)s;
+    e->chan_phases = (int)phases;
+    e->groups = groups;
+    e->work_bytes = (size_t)work + 128; /* a run's last 64 outputs may read past the row */
+    const size_t w_bytes = phases * groups * 256, t_bytes = phases * 4 * 64 * sizeof(int32_t);
+    uint8_t *mem = (uint8_t *)edla_host_alloc64(w_bytes + t_bytes + taps * sizeof(size_t), &e->owned);
+    if (!mem) {
+        return -1;
+    }
+    e->packed = (int8_t *)mem;
+    e->corr = (int32_t *)(void *)(mem + w_bytes);
+    e->tap_off = (size_t *)(void *)(mem + w_bytes + t_bytes);
+    for (size_t t = 0; t < taps; ++t) {
+        const size_t fy = t / (size_t)g->k_w, fx = t % (size_t)g->k_w, col = fx * (size_t)g->dil_w;
+        e->tap_off[t] = ((fy * (size_t)g->dil_h * s + col % s) * wq + col / s) * C;
+    }
+    for (size_t ph = 0; ph < phases; ++ph) {
+        int32_t *tab = e->corr + ph * 256; /* [corr, mult, lshift, rshift][vector i][16] */
+        for (size_t p = 0; p < 64; ++p) {
+            const size_t c = (ph * 64 + p) % C;
+            const size_t i = (p % 16) / 4, lane = (p / 16) * 4 + p % 4; /* the unpacks' order */
+            int32_t sum = 0;
+            for (size_t t = 0; t < taps; ++t) {
+                const int8_t w = d->filter[t * C + c];
+                e->packed[((ph * groups + t / 4) * 4 + i) * 64 + lane * 4 + t % 4] = w;
+                sum += w;
+            }
+            const uint32_t bias = d->bias ? (uint32_t)d->bias[c] : 0u;
+            tab[i * 16 + lane] = u32_to_i32(bias + (uint32_t)sum * (uint32_t)(d->input_offset - 128));
+            tab[64 + i * 16 + lane] = d->mult[c];
+            tab[128 + i * 16 + lane] = d->shift[c] > 0 ? d->shift[c] : 0;
+            tab[192 + i * 16 + lane] = d->shift[c] > 0 ? 0 : -d->shift[c];
+        }
+    }
+    return 1;
 }
 
 /* Packs the filter (channel i, byte j of filter row fy at
@@ -824,7 +901,15 @@ int edla_host_pack(hp_op *e) {
         e->hp = need_h > e->hp ? need_h : e->hp;
         e->wp = (size_t)g->in_w + (size_t)g->pad_left;
         e->wp = need_w > e->wp ? need_w : e->wp;
-        e->work_bytes = (size_t)g->batches * e->hp * e->wp * (size_t)g->in_c + 64;
+        const uint64_t work = (uint64_t)g->batches * e->hp * e->wp * (uint64_t)g->in_c;
+        if (e->hp > HP_MAX_WORK || e->wp > HP_MAX_WORK || work > HP_MAX_WORK) {
+            return 0; /* strides far beyond the input (a blob no converter writes): not worth it */
+        }
+        e->work_bytes = (size_t)work + 64;
+        e->col_phases = 1;
+        e->wq = e->wp;
+    } else if (e->kind == HP_DEPTHWISE) {
+        return pack_depthwise(e);
     } else {
         return 1; /* depthwise, dilated conv: the per-invoke kernels over d */
     }
@@ -864,12 +949,16 @@ int edla_host_pack(hp_op *e) {
     return 1;
 }
 
-/* The input as u8 x ^ 0x80 with zero-point borders (u8 128 - input_offset), so
- * that every output pixel reads all k_h rows of k_w * in_c contiguous bytes. */
+/* The input as u8 x ^ 0x80 with zero-point borders (u8 128 - input_offset):
+ * [batch][hp rows][col_phases][wq columns][in_c], column x at phase x % col_phases,
+ * slot x / col_phases. With one phase, every conv output pixel reads k_h rows
+ * of k_w * in_c contiguous bytes; with the depthwise stride as phases, every
+ * tap reads one contiguous run for a whole output row. */
 static void fill_padded(const hp_op *e, const int8_t *input, uint8_t *work) {
     const ku_window *g = &e->g;
-    const size_t in_c = (size_t)g->in_c, row_bytes = e->wp * in_c;
-    const size_t left = (size_t)g->pad_left * in_c, run = (size_t)g->in_w * in_c;
+    const size_t in_c = (size_t)g->in_c, s = (size_t)e->col_phases;
+    const size_t row_bytes = s * e->wq * in_c;
+    const size_t left = (size_t)g->pad_left, run = (size_t)g->in_w * in_c;
     const uint8_t pad = (uint8_t)(128 - e->d.input_offset);
     for (int b = 0; b < g->batches; ++b) {
         for (size_t y = 0; y < e->hp; ++y, work += row_bytes) {
@@ -879,21 +968,37 @@ static void fill_padded(const hp_op *e, const int8_t *input, uint8_t *work) {
                 continue;
             }
             const int8_t *src = input + (size_t)b * g->batch_stride + (size_t)iy * g->row_stride;
-            memset(work, pad, left);
-            for (size_t j = 0; j < run; ++j) {
-                work[left + j] = (uint8_t)((uint8_t)src[j] ^ 0x80u);
+            if (s == 1) {
+                memset(work, pad, left * in_c);
+                for (size_t j = 0; j < run; ++j) {
+                    work[left * in_c + j] = (uint8_t)((uint8_t)src[j] ^ 0x80u);
+                }
+                memset(work + left * in_c + run, pad, row_bytes - left * in_c - run);
+                continue;
             }
-            memset(work + left + run, pad, row_bytes - left - run);
+            for (size_t x = 0; x < s * e->wq; ++x) {
+                uint8_t *dst = work + ((x % s) * e->wq + x / s) * in_c;
+                if (x < left || x >= left + (size_t)g->in_w) {
+                    memset(dst, pad, in_c);
+                    continue;
+                }
+                const int8_t *px = src + (x - left) * in_c;
+                for (size_t c = 0; c < in_c; ++c) {
+                    dst[c] = (uint8_t)((uint8_t)px[c] ^ 0x80u);
+                }
+            }
         }
     }
 }
 
-/* requantize_to_int8 of 16 lanes of a prepared entry -> out[0..nc). */
-VNNI static inline __attribute__((always_inline)) void hp_store16(const hp_op *e, __m512i acc,
-                                                                  size_t c, int8_t *out, int nc) {
-    const __m512i m = _mm512_load_si512((const void *)(e->mult + c));
-    const __m512i ls = _mm512_load_si512((const void *)(e->lshift + c));
-    const __m512i rs = _mm512_load_si512((const void *)(e->rshift + c));
+/* requantize_to_int8 of 16 lanes with the tables at mult (lshift, rshift
+ * `stride` entries further each): int32 lanes in [act_min, act_max]. */
+VNNI static inline __attribute__((always_inline)) __m512i hp_requant(const hp_op *e, __m512i acc,
+                                                                     const int32_t *mult,
+                                                                     size_t stride) {
+    const __m512i m = _mm512_load_si512((const void *)mult);
+    const __m512i ls = _mm512_load_si512((const void *)(mult + stride));
+    const __m512i rs = _mm512_load_si512((const void *)(mult + 2 * stride));
     const __m512i x = _mm512_sllv_epi32(acc, ls);
     const __m512i half = _mm512_set1_epi64((int64_t)1 << 30);
     const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), half), 31);
@@ -909,7 +1014,13 @@ VNNI static inline __attribute__((always_inline)) void hp_store16(const hp_op *e
     __m512i v = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, one);
     v = _mm512_add_epi32(v, _mm512_set1_epi32(e->d.output_offset));
     v = _mm512_max_epi32(v, _mm512_set1_epi32(e->d.act_min));
-    v = _mm512_min_epi32(v, _mm512_set1_epi32(e->d.act_max));
+    return _mm512_min_epi32(v, _mm512_set1_epi32(e->d.act_max));
+}
+
+/* requantize_to_int8 of channels c..c+15 of a conv / FC entry -> out[0..nc). */
+VNNI static inline __attribute__((always_inline)) void hp_store16(const hp_op *e, __m512i acc,
+                                                                  size_t c, int8_t *out, int nc) {
+    const __m512i v = hp_requant(e, acc, e->mult + c, (size_t)(e->lshift - e->mult));
     _mm_mask_storeu_epi8(out, (__mmask16)((1u << nc) - 1u), _mm512_cvtepi32_epi8(v));
 }
 
@@ -1052,6 +1163,54 @@ static void hp_run_fc(const hp_op *e, const int8_t *input, int8_t *out, uint8_t 
     }
 }
 
+/* 64 outputs of a flat output row from the tap runs at row + tap_off[t] + j0. */
+VNNI static inline __attribute__((always_inline)) __m512i hp_dw64(const hp_op *e, const uint8_t *row,
+                                                                  size_t j0, size_t taps,
+                                                                  const int8_t *w, const int32_t *tab) {
+    __m512i acc[4];
+    for (int i = 0; i < 4; ++i) {
+        acc[i] = _mm512_load_si512((const void *)(tab + i * 16));
+    }
+    for (size_t t0 = 0; t0 < taps; t0 += 4, w += 256) {
+        __m512i x[4];
+        for (size_t t = 0; t < 4; ++t) { /* taps past the last: any bytes, zero weights */
+            x[t] = _mm512_loadu_si512((const void *)(row + e->tap_off[t0 + t < taps ? t0 + t : t0] + j0));
+        }
+        const __m512i a = _mm512_unpacklo_epi8(x[0], x[1]), b = _mm512_unpackhi_epi8(x[0], x[1]);
+        const __m512i c = _mm512_unpacklo_epi8(x[2], x[3]), d = _mm512_unpackhi_epi8(x[2], x[3]);
+        acc[0] = _mm512_dpbusd_epi32(acc[0], _mm512_unpacklo_epi16(a, c), _mm512_load_si512((const void *)w));
+        acc[1] = _mm512_dpbusd_epi32(acc[1], _mm512_unpackhi_epi16(a, c), _mm512_load_si512((const void *)(w + 64)));
+        acc[2] = _mm512_dpbusd_epi32(acc[2], _mm512_unpacklo_epi16(b, d), _mm512_load_si512((const void *)(w + 128)));
+        acc[3] = _mm512_dpbusd_epi32(acc[3], _mm512_unpackhi_epi16(b, d), _mm512_load_si512((const void *)(w + 192)));
+    }
+    __m512i v[4];
+    for (int i = 0; i < 4; ++i) {
+        v[i] = hp_requant(e, acc[i], tab + 64 + i * 16, 64);
+    }
+    /* in [-128, 127]: the saturating packs only narrow, and undo the unpacks' order */
+    return _mm512_packs_epi16(_mm512_packs_epi32(v[0], v[1]), _mm512_packs_epi32(v[2], v[3]));
+}
+
+VNNI static void hp_run_depthwise(const hp_op *e, const int8_t *input, int8_t *out, uint8_t *work) {
+    const ku_window *g = &e->g;
+    fill_padded(e, input, work);
+    const size_t C = (size_t)g->in_c, taps = (size_t)g->k_h * (size_t)g->k_w;
+    const size_t run = (size_t)g->out_w * C, phases = (size_t)e->chan_phases;
+    const size_t row_step = (size_t)g->stride_h * (size_t)e->col_phases * e->wq * C;
+    for (int b = 0; b < g->batches; ++b) {
+        const uint8_t *row = work + (size_t)b * e->hp * (size_t)e->col_phases * e->wq * C;
+        for (int oy = 0; oy < g->out_h; ++oy, row += row_step, out += run) {
+            for (size_t k = 0, j0 = 0; j0 < run; ++k, j0 += 64) {
+                const size_t ph = k % phases;
+                const __m512i r = hp_dw64(e, row, j0, taps, e->packed + ph * e->groups * 256,
+                                          e->corr + ph * 256);
+                const size_t left = run - j0;
+                _mm512_mask_storeu_epi8(out + j0, left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1), r);
+            }
+        }
+    }
+}
+
 int edla_host_run(const edla_model *model, const edla_op *op, const int8_t *input, int8_t *out) {
     const struct edla_host_plan *plan = model->host_plan;
     if (!plan || isa_level() < EDLA_ISA_AVX512_VNNI) {
@@ -1064,6 +1223,8 @@ int edla_host_run(const edla_model *model, const edla_op *op, const int8_t *inpu
     if (e->packed) {
         if (e->kind == HP_FC) {
             hp_run_fc(e, input, out, plan->work);
+        } else if (e->kind == HP_DEPTHWISE) {
+            hp_run_depthwise(e, input, out, plan->work);
         } else {
             hp_run_conv(e, input, out, plan->work);
         }
