@@ -53,8 +53,23 @@ static const uint8_t *constant_bytes(const edla_model *m, const uint8_t *cache, 
     return (const uint8_t *)0; /* not written in this invoke: whatever the last one left */
 }
 
+/* A depthwise layer over one input channel is a conv with K = k_h * k_w: its
+ * filter [k_h * k_w][co] transposed to [co][k_h * k_w] (owned by the entry). */
+static int depthwise_as_conv(hp_op *e, void **owned) {
+    const size_t co = (size_t)(e->d.c_end - e->d.c_begin), k = (size_t)e->g.k_h * (size_t)e->g.k_w;
+    int8_t *filter = (int8_t *)malloc(co * k);
+    if (!filter) return -1;
+    *owned = filter;
+    for (size_t c = 0; c < co; c++)
+        for (size_t t = 0; t < k; t++) filter[c * k + t] = e->d.filter[t * co + c];
+    e->d.filter = filter;
+    e->kind = HP_CONV;
+    return 1;
+}
+
 /* Dense conv / depthwise / FC: weights from their source, tables constant (checked). */
-static int prepare_dense(const edla_model *m, const uint8_t *cache, uint32_t at, hp_op *e) {
+static int prepare_dense(const edla_model *m, const uint8_t *cache, uint32_t at, hp_op *e,
+                         void **owned) {
     const edla_op *op = &m->ops[at];
     const int8_t *filter = (const int8_t *)constant_bytes(m, cache, at, op->in[KU_IN_FILTER]);
     if (!filter) return 0;
@@ -72,7 +87,8 @@ static int prepare_dense(const edla_model *m, const uint8_t *cache, uint32_t at,
         e->kind = op->opcode == EDLA_OP_CONV_2D ? HP_CONV : HP_DEPTHWISE;
     }
     e->d.filter = filter;
-    return 1;
+    /* one input channel: the multiplier is out_c and the chunk all channels (checked) */
+    return e->kind == HP_DEPTHWISE && e->g.in_c == 1 ? depthwise_as_conv(e, owned) : 1;
 }
 
 /* Sparse and packed-dense layers: expanded to a dense filter and tables the entry owns. */
@@ -100,9 +116,14 @@ static int prepare_sparse(const edla_model *m, const uint8_t *cache, uint32_t at
     *owned = mem;
     int32_t *tables = (int32_t *)(void *)mem;
     int8_t *filter = (int8_t *)(mem + 12u * (size_t)co);
-    if (!edla_sparse_dense(op, depthwise, (int)inner, packed, m->tensors[op->in[1]].bytes, filter,
-                           tables))
-        return 0;
+    /* the decode cache packs outputs back to back: read an aligned copy, as the scratchpad is */
+    const uint32_t packed_bytes = m->tensors[op->in[1]].bytes;
+    uint8_t *aligned = (uint8_t *)malloc(packed_bytes ? packed_bytes : 1u);
+    if (!aligned) return -1;
+    memcpy(aligned, packed, packed_bytes);
+    const int dense = edla_sparse_dense(op, depthwise, (int)inner, aligned, packed_bytes, filter, tables);
+    free(aligned);
+    if (!dense) return 0;
     ku_channel_op_data *d = &e->d;
     memset(d, 0, sizeof *d);
     d->filter = filter;
@@ -134,6 +155,15 @@ static int prepare_sparse(const edla_model *m, const uint8_t *cache, uint32_t at
         e->kind = depthwise ? HP_DEPTHWISE : HP_CONV;
     }
     e->chunk_begin = begin;
+    if (e->kind == HP_DEPTHWISE && e->g.in_c == 1) { /* as a conv: filter [co][taps] */
+        int8_t *t = (int8_t *)malloc(filter_bytes);
+        if (!t) return -1;
+        for (size_t c = 0; c < (size_t)co; c++)
+            for (size_t k2 = 0; k2 < taps; k2++) t[c * taps + k2] = filter[k2 * (size_t)co + c];
+        memcpy(filter, t, filter_bytes);
+        free(t);
+        e->kind = HP_CONV;
+    }
     return 1;
 }
 
@@ -145,7 +175,7 @@ static int prepare_op(const edla_model *m, const uint8_t *cache, uint32_t at, hp
     case EDLA_OP_CONV_2D:
     case EDLA_OP_DEPTHWISE_CONV_2D:
     case EDLA_OP_FULLY_CONNECTED:
-        ok = prepare_dense(m, cache, at, e);
+        ok = prepare_dense(m, cache, at, e, &owned);
         break;
     case EDLA_OP_CONV_2D_SPARSE:
     case EDLA_OP_DEPTHWISE_CONV_2D_SPARSE:

@@ -776,8 +776,64 @@ AVX2 static int add_avx2(const int8_t *a, const int8_t *b, int8_t *out, size_t n
     return 1;
 }
 
+/* mbqm8 on 16 lanes. */
+VNNI static inline __attribute__((always_inline)) __m512i mbqm16(__m512i x, __m512i m, __m512i rs,
+                                                                 __m512i mask, __m512i thr_base) {
+    const __m512i half = _mm512_set1_epi64((int64_t)1 << 30);
+    const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), half), 31);
+    const __m512i odd = _mm512_slli_epi64(
+        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), m), half), 1);
+    const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
+    const __m512i thr = _mm512_sub_epi32(thr_base, _mm512_srai_epi32(h, 31));
+    const __m512i q = _mm512_srav_epi32(h, rs);
+    return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(_mm512_and_si512(h, mask), thr), q,
+                                 _mm512_set1_epi32(1));
+}
+
+/* add_avx2 on 16 lanes, the tail masked instead of scalar. */
+VNNI static int add_avx512(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p) {
+    const __m512i ls = _mm512_set1_epi32(p[ADD_P_LEFT_SHIFT]);
+    const __m512i off1 = _mm512_set1_epi32(p[ADD_P_INPUT1_OFFSET]);
+    const __m512i off2 = _mm512_set1_epi32(p[ADD_P_INPUT2_OFFSET]);
+    __m512i m[3], rs[3], mask[3], thr[3];
+    const int idx[3][2] = {{ADD_P_INPUT1_MULTIPLIER, ADD_P_INPUT1_SHIFT},
+                           {ADD_P_INPUT2_MULTIPLIER, ADD_P_INPUT2_SHIFT},
+                           {ADD_P_OUTPUT_MULTIPLIER, ADD_P_OUTPUT_SHIFT}};
+    for (int i = 0; i < 3; ++i) {
+        const int32_t r = -p[idx[i][1]]; /* right shift in [0, 31] */
+        const int32_t mk = (int32_t)(((int64_t)1 << r) - 1);
+        m[i] = _mm512_set1_epi32(p[idx[i][0]]);
+        rs[i] = _mm512_set1_epi32(r);
+        mask[i] = _mm512_set1_epi32(mk);
+        thr[i] = _mm512_set1_epi32(mk >> 1);
+    }
+    const __m512i oo = _mm512_set1_epi32(p[ADD_P_OUTPUT_OFFSET]);
+    const __m512i lo = _mm512_set1_epi32(p[ADD_P_ACT_MIN]), hi = _mm512_set1_epi32(p[ADD_P_ACT_MAX]);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 live = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+        const __m512i xa = _mm512_sllv_epi32(
+            _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, a + i)), off1), ls);
+        const __m512i xb = _mm512_sllv_epi32(
+            _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, b + i)), off2), ls);
+        /* both scaled inputs and their sum stay inside int32 (left_shift <= 22, checked) */
+        const __m512i sum = _mm512_add_epi32(mbqm16(xa, m[0], rs[0], mask[0], thr[0]),
+                                             mbqm16(xb, m[1], rs[1], mask[1], thr[1]));
+        __m512i v = _mm512_add_epi32(mbqm16(sum, m[2], rs[2], mask[2], thr[2]), oo);
+        v = _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
+        _mm_mask_storeu_epi8(out + i, live, _mm512_cvtepi32_epi8(v));
+    }
+    return 1;
+}
+
 int edla_fast_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p) {
-    return isa_level() >= EDLA_ISA_AVX2 ? add_avx2(a, b, out, n, p) : 0;
+    switch (isa_level()) {
+    case EDLA_ISA_AVX512_VNNI:
+        return add_avx512(a, b, out, n, p);
+    case EDLA_ISA_AVX2:
+        return add_avx2(a, b, out, n, p);
+    default:
+        return 0;
+    }
 }
 
 /* ---- prepared layers (host_plan.c), AVX-512 VNNI ------------------------------- */
@@ -1128,16 +1184,31 @@ static void hp_run_conv(const hp_op *e, const int8_t *input, int8_t *out, uint8_
     const size_t in_c = (size_t)g->in_c, pixels = (size_t)ku_window_pixels(g);
     const size_t fy_step = (size_t)g->dil_h * e->wp * in_c;
     out += e->chunk_begin + e->d.c_begin;
+    const size_t x_step = (size_t)g->stride_w * in_c, y_step = (size_t)g->stride_h * e->wp * in_c;
+    const uint8_t *row = work, *at = work; /* window of pixel (b, oy, ox), walked in order */
+    size_t b = 0;
+    int ox = 0, oy = 0;
     for (size_t p0 = 0; p0 < pixels; p0 += HP_PIX) {
         const int np = pixels - p0 < HP_PIX ? (int)(pixels - p0) : HP_PIX;
         const uint8_t *base[HP_PIX];
         int8_t *o[HP_PIX];
-        for (int i = 0; i < HP_PIX; ++i) {
-            const size_t p = p0 + (size_t)(i < np ? i : 0); /* lanes past the end: a real window */
-            const size_t ox = p % (size_t)g->out_w, rest = p / (size_t)g->out_w;
-            const size_t oy = rest % (size_t)g->out_h, b = rest / (size_t)g->out_h;
-            base[i] = work + ((b * e->hp + oy * (size_t)g->stride_h) * e->wp + ox * (size_t)g->stride_w) * in_c;
-            o[i] = out + p * (size_t)g->out_c;
+        for (int i = 0; i < np; ++i) {
+            base[i] = at;
+            o[i] = out + (p0 + (size_t)i) * (size_t)g->out_c;
+            at += x_step;
+            if (++ox == g->out_w) {
+                ox = 0;
+                row += y_step;
+                if (++oy == g->out_h) { /* next batch (past the last one: not read) */
+                    oy = 0;
+                    row = ++b < (size_t)g->batches ? work + b * e->hp * e->wp * in_c : work;
+                }
+                at = row;
+            }
+        }
+        for (int i = np; i < HP_PIX; ++i) { /* lanes past the end: a real window, not stored */
+            base[i] = base[0];
+            o[i] = o[0];
         }
         hp_pixels(e, base, o, np, fy_step);
     }
