@@ -107,6 +107,11 @@ class NativeModel:
         if model is not None and hasattr(self, "_free_plan"):
             self._free_plan(model)
 
+    def prepared(self):
+        """Per op, the kind of host fast layout prepared at load (None: its own eval)."""
+        kinds = {1: "conv", 2: "depthwise", 3: "fully_connected"}
+        return [kinds.get(lib.edla_host_prepared(self._model, i)) for i in range(self.n_ops)]
+
     @staticmethod
     def _scratch_required(blob):
         return int.from_bytes(blob[20:24], "little")

@@ -35,6 +35,7 @@ void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t te
 const char *edla_status_name(edla_status status);
 int edla_host_plan_new(edla_model *model, const uint8_t *cache);
 void edla_host_plan_free(edla_model *model);
+int edla_host_prepared(const edla_model *model, uint32_t op_index);
 int32_t edla_requantize(int32_t acc, int32_t multiplier, int32_t shift);
 int edla_set_isa(int level);
 size_t edla_encode_stream(const int32_t *tables, size_t n_tables, size_t table_len,

@@ -61,3 +61,101 @@ def test_force_portable_env(tmp_path):
     out = subprocess.run([sys.executable, "-c", "from edge_dla import _native; print(_native.isa())"],
                          env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert out == "portable"
+
+
+# ---- layers prepared at load (host_plan.c, host_x86.c) --------------------------------------
+# Sizes the op oracles do not reach: several 16-channel blocks (whole 4-block tiles
+# and a remainder), long K, many pixels and batches, FC rows, depthwise channel
+# counts with 1..25 channel phases, strides/dilations that split input columns
+# into phases, and saturating requantization.
+
+def _prepared_models():
+    from edge_dla.testing import tflite_builder as tb
+    rng = np.random.default_rng(11)
+    saturating = dict(input_scale=0.5, weight_scale_range=(0.5, 2.0), output_scale=1e-4)
+    return {
+        "conv_7_blocks": tb.conv2d_model(rng, [1, 9, 11, 20], 100, kernel=3),
+        "conv_5_blocks_batch2_stride2": tb.conv2d_model(rng, [2, 10, 9, 7], 72, kernel=(3, 2), stride=2,
+                                                        activation="RELU6", input_zero_point=-128),
+        "conv_1x1_many_pixels": tb.conv2d_model(rng, [1, 13, 17, 24], 40, kernel=1, padding="VALID"),
+        "conv_dilation_w": tb.conv2d_model(rng, [1, 12, 12, 8], 33, kernel=3, dilation=(1, 2)),
+        "conv_dilation_h_stride3": tb.conv2d_model(rng, [1, 14, 11, 5], 17, kernel=(3, 4), stride=(3, 2),
+                                                   dilation=(2, 1), input_zero_point=127),
+        "conv_saturating": tb.conv2d_model(rng, [1, 6, 7, 9], 20, kernel=3, **saturating),
+        "conv_wide_scales": tb.conv2d_model(rng, [1, 6, 6, 16], 48, kernel=3,
+                                            weight_scale_range=(2**-20, 2**3)),
+        "dw_64": tb.depthwise_model(rng, [1, 9, 10, 64], kernel=3),
+        "dw_96_stride2": tb.depthwise_model(rng, [1, 11, 12, 96], kernel=3, stride=2, activation="RELU"),
+        "dw_100_dilation2": tb.depthwise_model(rng, [1, 10, 13, 100], kernel=3, dilation=2),
+        "dw_8_batch2_5x5_stride2x3": tb.depthwise_model(rng, [2, 12, 14, 8], kernel=5, stride=(2, 3)),
+        "dw_7_valid": tb.depthwise_model(rng, [1, 8, 9, 7], kernel=(2, 3), padding="VALID",
+                                         input_zero_point=-128),
+        "dw_saturating": tb.depthwise_model(rng, [1, 5, 6, 24], kernel=3, **saturating),
+        "dw_one_channel_multiplier8": tb.depthwise_model(rng, [1, 12, 10, 1], depth_multiplier=8,
+                                                         kernel=(4, 3), stride=2),
+        "dw_multiplier2": tb.depthwise_model(rng, [1, 6, 7, 5], depth_multiplier=2),
+        "fc_gemv": tb.fully_connected_model(rng, [1, 333], 70),
+        "fc_rows": tb.fully_connected_model(rng, [13, 50], 129, per_channel=True),
+        "fc_saturating": tb.fully_connected_model(rng, [3, 40], 20, **saturating),
+    }
+
+
+PREPARED = _prepared_models()
+
+
+def _run_both(blob, inputs, isa):
+    """Outputs and counters at this path and at the portable one (same interpreter)."""
+    it = edge_dla.Interpreter(model_content=blob)
+    it.allocate_tensors()
+    got = []
+    for level in (0, isa):
+        _native.set_isa(level)
+        outs = []
+        for x in inputs:
+            it.set_tensor(it.get_input_details()[0]["index"], x)
+            it.invoke()
+            outs.append((it.get_tensor(it.get_output_details()[0]["index"]), it.profile()))
+        got.append(outs)
+    return it, got
+
+
+@pytest.mark.parametrize("weight_format", ["dense", "sparse"])
+@pytest.mark.parametrize("name", list(PREPARED))
+def test_prepared_layers(name, weight_format, isa):
+    """Random and extreme inputs, dense and sparse (half the weights zero) blobs:
+    outputs and every counter equal the portable path's; at the VNNI level
+    the layer really runs prepared."""
+    from test_sparse import with_pattern
+    from edge_dla.testing import tflite_builder as tb
+    rng = np.random.default_rng(5)
+    model = PREPARED[name]
+    if weight_format == "sparse":
+        model = with_pattern(model, "random_half", rng)
+    blob = edge_dla.convert(model, weight_format=weight_format)
+    (shape, dtype), = tb.input_shapes(model)
+    inputs = [rng.integers(-128, 128, size=shape).astype(dtype), np.full(shape, -128, dtype),
+              np.full(shape, 127, dtype)]
+    it, (want, got) = _run_both(blob, inputs, isa)
+    for (w, wp), (g, gp) in zip(want, got):
+        np.testing.assert_array_equal(g, w)
+        assert gp == wp
+    if isa == 2:  # EDLA_ISA_AVX512_VNNI
+        kinds = it._native.prepared()
+        weighted = [k for k, layer in zip(kinds, it._layers) if "CONV" in layer["op"] or "FULLY" in layer["op"]]
+        assert weighted and all(weighted), kinds
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_paths_agree_sparse_blobs(name, isa, models_dir):
+    """The shared models with every weighted layer sparse (decoded, expanded to dense
+    when prepared): this path == portable C, outputs and counters."""
+    blob = edge_dla.convert(model_bytes(name), weight_format="sparse")
+    rng = np.random.default_rng(3)
+    it = edge_dla.Interpreter(model_content=blob)
+    inputs = random_inputs(it.get_input_details(), rng)
+    if len(inputs) != 1:
+        pytest.fail(f"{name}: expected one input")
+    _, (want, got) = _run_both(blob, inputs, isa)
+    for (w, wp), (g, gp) in zip(want, got):
+        np.testing.assert_array_equal(g, w)
+        assert gp == wp

@@ -236,7 +236,18 @@ void edla_host_plan_free(edla_model *model) {
     model->host_plan = (const struct edla_host_plan *)0;
 }
 
+int edla_host_prepared(const edla_model *model, uint32_t op_index) {
+    if (!model || !model->host_plan || op_index >= model->host_plan->n_ops) return HP_NONE;
+    return model->host_plan->ops[op_index].kind;
+}
+
 #else /* no host fast kernels: nothing to prepare */
+
+int edla_host_prepared(const edla_model *model, uint32_t op_index) {
+    (void)model;
+    (void)op_index;
+    return 0;
+}
 
 int edla_host_plan_new(edla_model *model, const uint8_t *cache) {
     (void)model;
