@@ -274,9 +274,13 @@ enum { SPFC_P_DEPTH = 7, SPFC_P_DENSE = 8 };
  *   three LEB128 varints taps, inner, kw: the geometry of the coded weights
  *   (a row is taps x inner weights, taps in rows of kw; a weight's left
  *   neighbour is inner weights back, its up neighbour kw * inner back; all
- *   zero: no neighbours), then a binary range code (LZMA's carry handling,
- *   16-bit probabilities, each the mean of two estimates at rates 1/16 and
- *   1/128, all starting at 1/2) of the tables, then the weights.
+ *   zero: no neighbours); a rates byte: fast shift f (bits 0-3, clamped to
+ *   [2, 8]) and slow limit s (bits 4-7, clamped to [1, 12]); then a binary
+ *   range code (LZMA's carry handling; it renormalises while the range is
+ *   below 2^24) of the tables, then the weights. Every binary decision has an
+ *   adaptive probability of a 0, p = (fast + slow / 2^16) / 2 in 1/2^16 units:
+ *   fast (16-bit, from 2^15) moves by 1/2^f of the distance to the bit, slow
+ *   (32-bit, from 2^31) by 1/2^min(s, bit_length(n + 1)) after n bits seen.
  *   Table value (kind 0 bias, 1 multiplier, 2 shift; a stream of k tables
  *   holds the last k kinds): bit length n of |v| (6-bit tree), then if n > 0
  *   the sign and bits n-2..0 of |v|, one probability per kind and bit position.

@@ -2,8 +2,11 @@
  * codec.c - the weight-stream coder (codec.h; the format is in edla.h).
  *
  * A binary range coder (LZMA's carry handling) over adaptive probabilities,
- * each the mean of a fast and a slow estimate (rates 1/16, 1/128): the fast
- * one follows small layers, the slow one settles on large ones.
+ * each the mean of a fast estimate (fixed rate) and a slow one that is a
+ * running mean of the bits seen until its rate reaches a limit: the slow one
+ * learns a stationary layer at little cost, the fast one follows drift. The
+ * encoder tries a few rate pairs per stream and keeps the smallest (ad01's
+ * fully connected rows drift, resnet's 3x3 filters do not).
  *
  * Tables: per value a bit length (6-bit tree), a sign and the bits below the
  * leading one, each bit position with its own probability (per table kind):
@@ -25,31 +28,59 @@
 #include "edla.h"
 
 #define P_BITS 16u
-#define P_HALF (1u << (P_BITS - 1u))
-#define RATE_FAST 4u
-#define RATE_SLOW 7u
+#define RATE_FAST_MIN 2u  /* keeps the mixed probability in [1, 2^16 - 2] */
+#define RATE_FAST_MAX 8u
+#define RATE_SLOW_MAX 12u
+#ifndef RATE_CHOICE_LIST
+#define RATE_CHOICE_LIST 0x74u, 0xA5u, 0xA6u
+#endif
 #define RC_TOP (1u << 24)
 #define MAG_SPLIT 60 /* |left| + |up| below: class 1, else class 2 */
 
 static void model_init(codec_model *m) {
     codec_prob *p = (codec_prob *)(void *)m;
     for (size_t i = 0; i < sizeof *m / sizeof *p; ++i) {
-        p[i].fast = p[i].slow = (uint16_t)P_HALF;
+        p[i].slow = 1u << 31;
+        p[i].fast = 1u << 15;
+        p[i].n = 0;
     }
 }
 
-/* Probability of a 0, in (0, 2^16): the rates keep both estimates off the ends. */
-static uint32_t prob_get(const codec_prob *p) {
-    return ((uint32_t)p->fast + p->slow) >> 1;
+/* The header's rates byte (fast shift | slow limit << 4), clamped to what keeps
+ * every probability inside (0, 1): a corrupt byte still decodes boundedly. */
+static codec_rates rates_of(uint32_t byte) {
+    codec_rates r = {byte & 15u, (byte >> 4) & 15u};
+    r.fast = r.fast < RATE_FAST_MIN ? RATE_FAST_MIN : r.fast > RATE_FAST_MAX ? RATE_FAST_MAX : r.fast;
+    r.slow = r.slow < 1u ? 1u : r.slow > RATE_SLOW_MAX ? RATE_SLOW_MAX : r.slow;
+    return r;
 }
 
-static void prob_update(codec_prob *p, unsigned bit) {
+/* Probability of a 0 in 1 / 2^16 units: in [1, 2^16 - 2] (fast stays in
+ * [2^f - 1, 2^16 - 2^f + 1], f >= 2), so neither symbol gets an empty range. */
+static uint32_t prob_get(const codec_prob *p) {
+    return ((uint32_t)p->fast + (p->slow >> 16)) >> 1;
+}
+
+static unsigned bit_length(uint32_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+    return x ? 32u - (unsigned)__builtin_clz(x) : 0u;
+#else
+    unsigned n = 0;
+    while (x) { x >>= 1; ++n; }
+    return n;
+#endif
+}
+
+static void prob_update(codec_prob *p, codec_rates r, unsigned bit) {
+    const unsigned len = bit_length((uint32_t)p->n + 1u);
+    const unsigned slow = len < r.slow ? len : r.slow; /* 1/2, 1/4, 1/4, 1/8 x4, ...: a running mean */
+    if (p->n != UINT16_MAX) p->n++;
     if (bit) {
-        p->fast = (uint16_t)(p->fast - (p->fast >> RATE_FAST));
-        p->slow = (uint16_t)(p->slow - (p->slow >> RATE_SLOW));
+        p->fast = (uint16_t)(p->fast - (p->fast >> r.fast));
+        p->slow -= p->slow >> slow;
     } else {
-        p->fast = (uint16_t)(p->fast + ((65536u - p->fast) >> RATE_FAST));
-        p->slow = (uint16_t)(p->slow + ((65536u - p->slow) >> RATE_SLOW));
+        p->fast = (uint16_t)(p->fast + ((65536u - p->fast) >> r.fast));
+        p->slow += (0xFFFFFFFFu - p->slow) >> slow;
     }
 }
 
@@ -130,6 +161,7 @@ void codec_dec_init(codec_dec *d, const uint8_t *p, size_t n) {
     d->end = p + n;
     const uint32_t taps = read_varint(d), inner = read_varint(d), kw = read_varint(d);
     pos_init(&d->pos, taps, inner, kw);
+    d->rates = rates_of(rc_in(d));
     model_init(&d->m);
     d->range = 0xFFFFFFFFu;
     d->code = 0;
@@ -149,7 +181,7 @@ static unsigned dec_bit(codec_dec *d, codec_prob *prob) {
         d->code -= bound;
         bit = 1;
     }
-    prob_update(prob, bit);
+    prob_update(prob, d->rates, bit);
     while (d->range < RC_TOP) { /* a bit of probability 2^-16 shrinks the range by 16 bits */
         d->range <<= 8;
         d->code = (d->code << 8) | rc_in(d);
@@ -206,6 +238,7 @@ typedef struct {
     uint64_t cache_size;
     uint8_t *out;
     size_t n, cap;
+    codec_rates rates;
     codec_model m;
     codec_pos pos;
 } rc_enc;
@@ -247,7 +280,7 @@ static void enc_bit(rc_enc *e, codec_prob *prob, unsigned bit) {
         e->low += bound;
         e->range -= bound;
     }
-    prob_update(prob, bit);
+    prob_update(prob, e->rates, bit);
     while (e->range < RC_TOP) {
         e->range <<= 8;
         enc_shift_low(e);
@@ -287,20 +320,20 @@ static void enc_weight(rc_enc *e, int8_t w) {
     pos_push(&e->pos, w);
 }
 
-size_t edla_encode_stream(const int32_t *tables, size_t n_tables, size_t table_len,
-                          const int8_t *weights, size_t n, uint32_t taps, uint32_t inner,
-                          uint32_t kw, uint8_t *out, size_t cap) {
+static size_t encode_with(const int32_t *tables, size_t n_tables, size_t table_len,
+                          const int8_t *weights, size_t n, const uint32_t geometry[3], unsigned rates,
+                          uint8_t *out, size_t cap) {
     rc_enc e;
-    if (n_tables > 3) return 0;
     memset(&e, 0, sizeof e);
     e.range = 0xFFFFFFFFu;
-    e.cache_size = 1;
     e.out = out;
     e.cap = cap;
-    pos_init(&e.pos, taps, inner, kw);
+    pos_init(&e.pos, geometry[0], geometry[1], geometry[2]);
     enc_varint(&e, e.pos.taps); /* the geometry as the decoder will use it */
     enc_varint(&e, e.pos.inner);
     enc_varint(&e, e.pos.kw);
+    enc_put(&e, (uint8_t)rates);
+    e.rates = rates_of(rates);
     e.cache_size = 1;
     model_init(&e.m);
     for (size_t t = 0; t < n_tables; ++t) {
@@ -315,7 +348,30 @@ size_t edla_encode_stream(const int32_t *tables, size_t n_tables, size_t table_l
     for (int i = 0; i < 5; ++i) {
         enc_shift_low(&e);
     }
-    return e.n <= cap ? e.n : 0;
+    return e.n;
+}
+
+/* Rate pairs (fast shift | slow limit << 4) the encoder tries, keeping the
+ * smallest stream: stationary layers want slow learning, drifting ones fast. */
+static const uint8_t RATE_CHOICES[] = {RATE_CHOICE_LIST};
+
+size_t edla_encode_stream(const int32_t *tables, size_t n_tables, size_t table_len,
+                          const int8_t *weights, size_t n, uint32_t taps, uint32_t inner,
+                          uint32_t kw, uint8_t *out, size_t cap) {
+    const uint32_t geometry[3] = {taps, inner, kw};
+    size_t best = SIZE_MAX;
+    unsigned best_rates = RATE_CHOICES[0];
+    if (n_tables > 3) return 0;
+    for (size_t i = 0; i < sizeof RATE_CHOICES; ++i) {
+        const size_t size = encode_with(tables, n_tables, table_len, weights, n, geometry,
+                                        RATE_CHOICES[i], out, 0);
+        if (size < best) {
+            best = size;
+            best_rates = RATE_CHOICES[i];
+        }
+    }
+    const size_t size = encode_with(tables, n_tables, table_len, weights, n, geometry, best_rates, out, cap);
+    return size <= cap ? size : 0;
 }
 
 /* The mirror of edla_encode_stream, for tests and tools (the core decodes

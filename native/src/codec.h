@@ -12,10 +12,17 @@
 
 #define CODEC_RING 1024u /* decoded weights kept for the neighbour contexts */
 
-/* An adaptive probability of a 0 bit: two estimates (fast, slow), mixed. */
+/* An adaptive probability of a 0 bit: the mean of a fast estimate (fixed
+ * rate) and a slow one (rate 1/2, 1/4, ... as it counts bits, down to a limit). */
 typedef struct {
-    uint16_t fast, slow;
+    uint32_t slow;  /* scale 2^32 */
+    uint16_t fast;  /* scale 2^16 */
+    uint16_t n;     /* bits seen (saturating) */
 } codec_prob;
+
+typedef struct {
+    unsigned fast, slow; /* fast shift, slow shift limit (the stream header's rates) */
+} codec_rates;
 
 typedef struct {
     codec_prob t_sign[3], t_len[3][64], t_bit[3][32]; /* tables: bias, multiplier, shift */
@@ -33,6 +40,7 @@ typedef struct {
 typedef struct {
     const uint8_t *p, *end;
     uint32_t range, code;
+    codec_rates rates;
     codec_model m;
     codec_pos pos;
 } codec_dec;
