@@ -3,13 +3,21 @@
  *
  * They read only the input, never the weights, so one pass serves every loop
  * that computes a flagged dense layer (portable, AVX2/VNNI, MVE). Their cost
- * is one compare per input element and tap, against in_c x Co MACs.
+ * is one compare per input element (window_zeros), against in_c x Co MACs
+ * per tap.
  */
 #include "act_sparse.h"
 
 /* MACs in the all-zero blocks of n activations x[0], x[step], ... */
 static uint64_t zero_block_macs(const int8_t *x, size_t step, size_t n, int8_t zp, uint32_t block) {
     uint64_t zeros = 0;
+    if (block == 1 && step == 1) { /* a count of equal bytes: vectorises */
+        uint32_t z = 0;
+        for (size_t i = 0; i < n; ++i) {
+            z += x[i] == zp;
+        }
+        return z;
+    }
     for (size_t b0 = 0; b0 < n; b0 += block) {
         const size_t len = n - b0 < block ? n - b0 : block;
         if (edla_act_all_zero(x + b0 * step, step, len, zp)) {
@@ -19,57 +27,97 @@ static uint64_t zero_block_macs(const int8_t *x, size_t step, size_t n, int8_t z
     return zeros;
 }
 
-uint64_t edla_act_zero_conv(const ku_channel_op_data *d, const ku_window *g, uint32_t block) {
-    const int8_t zp = (int8_t)(-d->input_offset); /* input_offset in [-127, 128] */
-    const size_t in_c = (size_t)g->in_c;
-    const uint64_t taps = (uint64_t)g->k_h * (uint64_t)g->k_w;
-    uint64_t zeros = 0;
-    ku_pixel px;
-    ku_pixel_start(g, d->input, &px);
-    do {
-        const uint64_t inside = (uint64_t)(px.fy_end - px.fy_begin) * (uint64_t)(px.fx_end - px.fx_begin);
-        zeros += (taps - inside) * in_c; /* padding taps read the zero point */
-        for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
-            const int8_t *row = px.in_b + (size_t)(px.y0 + fy * g->dil_h) * g->row_stride;
-            for (int fx = px.fx_begin; fx < px.fx_end; ++fx) {
-                zeros += zero_block_macs(row + (size_t)(px.x0 + fx * g->dil_w) * in_c, 1, in_c, zp, block);
+/* How many (output index, tap) pairs of one window axis read input index i:
+ * i = o * stride - pad + f * dilation with 0 <= o < out, 0 <= f < taps. */
+static uint64_t axis_reads(int i, int pad, int stride, int dilation, int taps, int out) {
+    uint64_t n = 0;
+    for (int f = 0; f < taps; ++f) {
+        const int o = i + pad - f * dilation; /* |.| < 2^30 + 2^30: checked coordinates */
+        n += stride == 1 ? o >= 0 && o < out : o >= 0 && o % stride == 0 && o / stride < out;
+    }
+    return n;
+}
+
+#define ACT_COLS 256 /* column multiplicities kept on the stack for inputs this wide */
+
+/* The count of a window op whose skipped MACs per in-bounds (output pixel, tap)
+ * pair depend only on the input pixel read (zeros_at), plus `pad_macs` per
+ * padding tap. Each input pixel is read by rows(iy) * cols(ix) pairs (the axes
+ * are independent), so one pass over the input replaces one per tap; the pairs
+ * not in bounds are the padding taps. */
+typedef uint64_t (*zeros_at_fn)(const int8_t *pixel, const void *arg);
+
+static inline __attribute__((always_inline)) uint64_t window_zeros(const ku_window *g, const int8_t *input,
+                                                                   uint64_t pad_macs, zeros_at_fn zeros_at,
+                                                                   const void *arg) {
+    uint64_t zeros = 0, rows_total = 0, cols_total = 0;
+    uint16_t cols_of[ACT_COLS]; /* k_w <= 4096 reads per column at most */
+    for (int ix = 0; ix < g->in_w; ++ix) {
+        const uint64_t cols = axis_reads(ix, g->pad_left, g->stride_w, g->dil_w, g->k_w, g->out_w);
+        cols_total += cols;
+        if (ix < ACT_COLS) cols_of[ix] = (uint16_t)cols;
+    }
+    for (int b = 0; b < g->batches; ++b) {
+        for (int iy = 0; iy < g->in_h; ++iy) {
+            const uint64_t rows = axis_reads(iy, g->pad_top, g->stride_h, g->dil_h, g->k_h, g->out_h);
+            rows_total += b == 0 ? rows : 0;
+            if (rows == 0) {
+                continue;
+            }
+            const int8_t *row = input + (size_t)b * g->batch_stride + (size_t)iy * g->row_stride;
+            for (int ix = 0; ix < g->in_w; ++ix) {
+                const uint64_t cols = ix < ACT_COLS ? cols_of[ix]
+                                                    : axis_reads(ix, g->pad_left, g->stride_w, g->dil_w, g->k_w, g->out_w);
+                if (cols != 0) {
+                    zeros += rows * cols * zeros_at(row + (size_t)ix * (size_t)g->in_c, arg);
+                }
             }
         }
-    } while (ku_pixel_next(g, &px));
+    }
+    const uint64_t pairs = ku_window_pixels(g) * (uint64_t)g->k_h * (uint64_t)g->k_w;
+    return zeros + (pairs - (uint64_t)g->batches * rows_total * cols_total) * pad_macs;
+}
+
+typedef struct {
+    size_t n, begin;
+    int dm;
+    int8_t zp;
+    uint32_t block;
+} zero_args;
+
+static uint64_t conv_zeros_at(const int8_t *x, const void *arg) {
+    const zero_args *a = (const zero_args *)arg;
+    return zero_block_macs(x, 1, a->n, a->zp, a->block);
+}
+
+/* Depthwise: chunk channel c reads x[(begin + c) / dm]. */
+static uint64_t depthwise_zeros_at(const int8_t *x, const void *arg) {
+    const zero_args *a = (const zero_args *)arg;
+    if (a->dm == 1) {
+        return zero_block_macs(x + a->begin, 1, a->n, a->zp, a->block);
+    }
+    uint64_t zeros = 0;
+    for (size_t c0 = 0; c0 < a->n; c0 += a->block) {
+        const size_t c1 = a->n - c0 < a->block ? a->n : c0 + a->block;
+        size_t c = c0;
+        while (c < c1 && x[(a->begin + c) / (size_t)a->dm] == a->zp) {
+            ++c;
+        }
+        zeros += c == c1 ? c1 - c0 : 0;
+    }
     return zeros;
+}
+
+uint64_t edla_act_zero_conv(const ku_channel_op_data *d, const ku_window *g, uint32_t block) {
+    const zero_args a = {(size_t)g->in_c, 0, 1, (int8_t)(-d->input_offset), block}; /* offset in [-127, 128] */
+    return window_zeros(g, d->input, (uint64_t)g->in_c, conv_zeros_at, &a); /* padding: all in_c */
 }
 
 uint64_t edla_act_zero_depthwise(const ku_channel_op_data *d, const ku_window *g, int dm,
                                  uint32_t block) {
-    const int8_t zp = (int8_t)(-d->input_offset);
-    const size_t co = (size_t)(d->c_end - d->c_begin), in_c = (size_t)g->in_c;
-    const uint64_t taps = (uint64_t)g->k_h * (uint64_t)g->k_w;
-    uint64_t zeros = 0;
-    ku_pixel px;
-    ku_pixel_start(g, d->input, &px);
-    do {
-        const uint64_t inside = (uint64_t)(px.fy_end - px.fy_begin) * (uint64_t)(px.fx_end - px.fx_begin);
-        zeros += (taps - inside) * co;
-        for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
-            const int8_t *row = px.in_b + (size_t)(px.y0 + fy * g->dil_h) * g->row_stride;
-            for (int fx = px.fx_begin; fx < px.fx_end; ++fx) {
-                const int8_t *x = row + (size_t)(px.x0 + fx * g->dil_w) * in_c;
-                if (dm == 1) {
-                    zeros += zero_block_macs(x + d->c_begin, 1, co, zp, block);
-                    continue;
-                }
-                for (size_t c0 = 0; c0 < co; c0 += block) { /* channel c reads x[(begin + c) / dm] */
-                    const size_t c1 = co - c0 < block ? co : c0 + block;
-                    size_t c = c0;
-                    while (c < c1 && x[((size_t)d->c_begin + c) / (size_t)dm] == zp) {
-                        ++c;
-                    }
-                    zeros += c == c1 ? c1 - c0 : 0;
-                }
-            }
-        }
-    } while (ku_pixel_next(g, &px));
-    return zeros;
+    const size_t co = (size_t)(d->c_end - d->c_begin);
+    const zero_args a = {co, (size_t)d->c_begin, dm, (int8_t)(-d->input_offset), block};
+    return window_zeros(g, d->input, (uint64_t)co, depthwise_zeros_at, &a);
 }
 
 uint64_t edla_act_zero_fc(const int8_t *input, size_t rows, size_t depth, int32_t input_offset,

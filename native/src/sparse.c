@@ -358,53 +358,146 @@ static uint32_t sp_tap(const sp_layout *l, uint32_t e, uint32_t n, const int8_t 
     return skipped;
 }
 
-/* Depthwise: blocks run along the chunk's channels at one tap (sp_exec). MACs of
- * one output pixel in executed blocks (a non-zero weight) whose inputs are all the
- * zero point, or at a padding tap. */
-static uint64_t sp_dw_zero_blocks(const sp_layout *l, const ku_window *g, const ku_pixel *px, int begin,
-                                  int co, int dm, int32_t input_offset, uint32_t block) {
-    const int8_t zp = (int8_t)(-input_offset);
-    const int taps = g->k_h * g->k_w;
-    uint64_t skipped = 0;
-    for (int fy = 0; fy < g->k_h; ++fy) {
-        for (int fx = 0; fx < g->k_w; ++fx) {
-            const int inside = fy >= px->fy_begin && fy < px->fy_end && fx >= px->fx_begin && fx < px->fx_end;
-            const int8_t *x = inside ? px->in_b + (size_t)(px->y0 + fy * g->dil_h) * g->row_stride +
-                                           (size_t)(px->x0 + fx * g->dil_w) * (size_t)g->in_c
-                                     : 0;
-            const int t = fy * g->k_w + fx;
-            for (int c0 = 0; c0 < co; c0 += (int)block) {
-                const int c1 = co - c0 < (int)block ? co : c0 + (int)block;
-                int executed = 0, zero = 1;
-                for (int c = c0; c < c1; ++c) {
-                    executed |= l->count[c * taps + t] != 0;
-                    zero &= !x || x[(begin + c) / dm] == zp;
+/* ---- zero-point activations of sparse conv / depthwise, counted by tap ----------
+ * The MACs the NPU skips are, per output pixel p, channel c and tap t, those of
+ * the executed blocks of (c, t) (a run of entries in one block, as sp_tap walks
+ * them; depthwise: a block of channels with a non-zero weight at t, as sp_exec)
+ * whose activations at p's tap t are all the zero point, or that fall on a
+ * padding tap. Summed per (t, block): (runs of the block at t) x len x (pixels
+ * whose tap t reads an all-zero block or padding), so the input is scanned
+ * once per tap instead of once per channel and tap. Blocks go 64 at a time
+ * (stack tables). */
+#define SP_ACT_BLOCKS 64
+
+typedef struct {
+    const ku_window *g;
+    const int8_t *input;
+    int depthwise, dm, begin, co;
+    unsigned inner; /* conv: in_c; depthwise: the chunk's channels */
+    int8_t zp;
+    uint32_t block;
+} sp_act;
+
+/* q[i] += 1 if block b0 + i of the activations at x is all the zero point. */
+static void sp_block_zeros(const sp_act *a, const int8_t *x, uint32_t b0, uint32_t nb, uint32_t *q) {
+    if (a->block == 1 && (!a->depthwise || a->dm == 1)) { /* one activation per block: vectorises */
+        const int8_t *xs = x + (a->depthwise ? (size_t)a->begin : 0) + b0;
+        for (uint32_t i = 0; i < nb; ++i) {
+            q[i] += xs[i] == a->zp;
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < nb; ++i) {
+        const uint32_t start = (b0 + i) * a->block, len = a->inner - start < a->block ? a->inner - start : a->block;
+        uint32_t k = 0;
+        if (a->depthwise) {
+            while (k < len && x[((size_t)a->begin + start + k) / (size_t)a->dm] == a->zp) ++k;
+        } else {
+            while (k < len && x[start + k] == a->zp) ++k;
+        }
+        q[i] += k == len;
+    }
+}
+
+/* q[i]: output pixels whose tap (fy, fx) is padding or reads an all-zero block b0 + i. */
+static void sp_tap_zeros(const sp_act *a, int fy, int fx, uint32_t b0, uint32_t nb, uint32_t *q) {
+    const ku_window *g = a->g;
+    uint32_t padding = 0;
+    for (int b = 0; b < g->batches; ++b) {
+        for (int oy = 0; oy < g->out_h; ++oy) {
+            const int iy = oy * g->stride_h - g->pad_top + fy * g->dil_h;
+            if (iy < 0 || iy >= g->in_h) {
+                padding += (uint32_t)g->out_w;
+                continue;
+            }
+            const int8_t *row = a->input + (size_t)b * g->batch_stride + (size_t)iy * g->row_stride;
+            for (int ox = 0; ox < g->out_w; ++ox) {
+                const int ix = ox * g->stride_w - g->pad_left + fx * g->dil_w;
+                if (ix < 0 || ix >= g->in_w) {
+                    ++padding;
+                    continue;
                 }
-                skipped += executed && zero ? (uint64_t)(c1 - c0) : 0;
+                sp_block_zeros(a, row + (size_t)ix * (size_t)g->in_c, b0, nb, q);
+            }
+        }
+    }
+    for (uint32_t i = 0; i < nb; ++i) {
+        q[i] += padding;
+    }
+}
+
+/* runs[i]: executed occurrences of block b0 + i at tap t over the chunk's channels. */
+static void sp_tap_runs(const sp_layout *l, const sp_act *a, int taps, int t, uint32_t b0, uint32_t nb,
+                        uint32_t *runs) {
+    if (a->depthwise) { /* a block of channels executes if one of them has a weight at t */
+        for (uint32_t i = 0; i < nb; ++i) {
+            const int c0 = (int)((b0 + i) * a->block), c1 = a->co - c0 < (int)a->block ? a->co : c0 + (int)a->block;
+            for (int c = c0; c < c1; ++c) {
+                if (l->count[c * taps + t] != 0) {
+                    runs[i] = 1;
+                    break;
+                }
+            }
+        }
+        return;
+    }
+    uint32_t e = 0;
+    for (int c = 0; c < a->co; ++c) {
+        for (int tt = 0; tt < taps; ++tt) {
+            uint32_t n = l->count[c * taps + tt];
+            n = n < l->nnz - e ? n : l->nnz - e;
+            if (tt == t && a->block == 1) { /* a run: entries with one index, side by side */
+                for (uint32_t j = e; j < e + n; ++j) {
+                    const uint32_t blk = l->index[j];
+                    if ((j == e || l->index[j - 1] != blk) && blk < a->inner && blk - b0 < nb) ++runs[blk - b0];
+                }
+            }
+            for (uint32_t j = e; tt == t && a->block > 1 && j < e + n;) { /* sp_tap's runs of one block */
+                const uint32_t blk = l->index[j] / a->block;
+                uint32_t k = j + 1;
+                while (k < e + n && l->index[k] / a->block == blk) ++k;
+                if (blk * a->block < a->inner && blk >= b0 && blk < b0 + nb) ++runs[blk - b0];
+                j = k;
+            }
+            e += n;
+        }
+    }
+}
+
+static uint64_t sp_act_zero(const sp_layout *l, const sp_act *a) {
+    const ku_window *g = a->g;
+    const int taps = g->k_h * g->k_w;
+    const uint32_t blocks = (a->inner + a->block - 1) / a->block;
+    uint64_t skipped = 0;
+    for (int t = 0; t < taps; ++t) {
+        for (uint32_t b0 = 0; b0 < blocks; b0 += SP_ACT_BLOCKS) {
+            const uint32_t nb = blocks - b0 < SP_ACT_BLOCKS ? blocks - b0 : SP_ACT_BLOCKS;
+            uint32_t runs[SP_ACT_BLOCKS] = {0}, q[SP_ACT_BLOCKS] = {0}, any = 0;
+            sp_tap_runs(l, a, taps, t, b0, nb, runs);
+            for (uint32_t i = 0; i < nb; ++i) any |= runs[i];
+            if (!any) continue;
+            sp_tap_zeros(a, t / g->k_w, t % g->k_w, b0, nb, q);
+            for (uint32_t i = 0; i < nb; ++i) {
+                const uint32_t start = (b0 + i) * a->block;
+                const uint32_t len = a->inner - start < a->block ? a->inner - start : a->block;
+                skipped += (uint64_t)runs[i] * len * q[i];
             }
         }
     }
     return skipped;
 }
 
-/* One sparse conv/depthwise layer over its packed layout. With out, computes the
- * outputs (skipping zero-point activations if act); without, counts the MACs the
- * NPU skips for zero-point activations, so the counters are exact whichever loop
- * (this one or a host fast path) then computes the outputs. */
-static uint64_t conv_sparse_walk(const sp_layout *l, const ku_window *g, const int8_t *input, int begin,
-                                 int co, int depthwise, int dm, const int32_t *p, int act, uint32_t block,
-                                 int8_t *out) {
+/* One sparse conv/depthwise layer over its packed layout: the outputs, skipping
+ * zero-point activations if act (sp_act_zero counts them). */
+static void conv_sparse_walk(const sp_layout *l, const ku_window *g, const int8_t *input, int begin,
+                             int co, int depthwise, int dm, const int32_t *p, int act, uint32_t block,
+                             int8_t *out) {
     const int taps = g->k_h * g->k_w;
     const unsigned inner = depthwise ? 1u : (unsigned)g->in_c;
     const int32_t input_offset = p[CONV_P_INPUT_OFFSET];
-    uint64_t skipped = 0;
     ku_pixel px;
     ku_pixel_start(g, input, &px);
     do {
-        if (!out && depthwise) {
-            skipped += sp_dw_zero_blocks(l, g, &px, begin, co, dm, input_offset, block);
-            continue;
-        }
         uint32_t e = 0;
         for (int c = 0; c < co; ++c) {
             const int oc = begin + c;
@@ -420,17 +513,14 @@ static uint64_t conv_sparse_walk(const sp_layout *l, const ku_window *g, const i
                     const int8_t *x = row_in && fx >= px.fx_begin && fx < px.fx_end
                                           ? in_row + (size_t)(px.x0 + fx * g->dil_w) * (size_t)g->in_c + chan
                                           : 0;
-                    skipped += sp_tap(l, e, n, x, inner, input_offset, act, block, out ? &acc : 0);
+                    sp_tap(l, e, n, x, inner, input_offset, act, block, &acc);
                     e += n;
                 }
             }
-            if (out) {
-                out[oc] = sp_output(l, c, acc, p[CONV_P_OUTPUT_OFFSET], p[CONV_P_ACT_MIN], p[CONV_P_ACT_MAX]);
-            }
+            out[oc] = sp_output(l, c, acc, p[CONV_P_OUTPUT_OFFSET], p[CONV_P_ACT_MIN], p[CONV_P_ACT_MAX]);
         }
-        out = out ? out + g->out_c : 0;
+        out += g->out_c;
     } while (ku_pixel_next(g, &px));
-    return skipped;
 }
 
 static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t *scratch,
@@ -474,8 +564,10 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
     }
     sp_layout l;
     sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), packed->bytes, co, taps, &l);
+    const sp_act act_args = {&g, input, depthwise, dm, begin, co, depthwise ? (unsigned)co : (unsigned)g.in_c,
+                             (int8_t)(-p[CONV_P_INPUT_OFFSET]), block};
     sp_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner, l.exec,
-             act ? conv_sparse_walk(&l, &g, input, begin, co, depthwise, dm, p, act, block, 0) : 0);
+             act ? sp_act_zero(&l, &act_args) : 0);
 #if EDLA_HOST_FAST
     if (edla_host_run(model, op, input, out)) {
         return; /* prepared at load (the same sums over the expanded dense filter); counted above */
