@@ -82,8 +82,8 @@ def _model_layers(name):
 
 # Packed-dense streams of all weighted layers (tables and weights; tools/codec_sizes.py):
 # the format-1 coder gave 14,152 / 26,240 / 74,975 / 174,294 / 215,828 / 58,514 bytes.
-CODED_MAX = {"micro_speech_quantized": 13952, "kws_ref_model": 25009, "pretrainedResnet_quant": 71832,
-             "ad01_int8": 170555, "person_detect": 210805, "vww_96_int8": 56279}
+CODED_MAX = {"micro_speech_quantized": 13921, "kws_ref_model": 24903, "pretrainedResnet_quant": 71604,
+             "ad01_int8": 170470, "person_detect": 210537, "vww_96_int8": 56059}
 
 
 def test_model_layers_round_trip_and_size(models_dir):
@@ -112,3 +112,14 @@ def test_truncated_and_corrupt_streams_stay_bounded():
         weights.decode(header + stream[3:], 3, EXTREME_TABLES.shape[1], w.size)
     for rates in (0x00, 0xFF, 0x0F, 0xF0, 0x11):  # clamped: every probability stays inside (0, 1)
         weights.decode(stream[:3] + bytes([rates]) + stream[4:], 3, EXTREME_TABLES.shape[1], w.size)
+    for prior in (b"\x00\x00\x00", b"\x01\x01\x01", b"\xff\xff\xff", b"\x00\x80\x02"):  # any prior decodes
+        weights.decode(stream[:4] + prior + stream[7:], 3, EXTREME_TABLES.shape[1], w.size)
+
+
+def test_stream_header_and_no_stored_zero_tail():
+    w = _patterns(500, _rng("header"))["laplace"]
+    stream = weights.encode(EXTREME_TABLES[1:], w, (9, 4, 3))
+    assert stream[:3] == bytes([9, 4, 3]) and stream[3] in (0x74, 0xA5, 0xA6)
+    assert stream[-1] != 0  # the decoder reads zeros past the end
+    long = weights.encode(np.zeros((0, 0), "<i4"), w, (300, 1, 1))  # taps 300: two-byte varint
+    assert long[:2] == bytes([300 & 0x7F | 0x80, 300 >> 7])

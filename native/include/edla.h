@@ -275,9 +275,15 @@ enum { SPFC_P_DEPTH = 7, SPFC_P_DENSE = 8 };
  *   (a row is taps x inner weights, taps in rows of kw; a weight's left
  *   neighbour is inner weights back, its up neighbour kw * inner back; all
  *   zero: no neighbours); a rates byte: fast shift f (bits 0-3, clamped to
- *   [2, 8]) and slow limit s (bits 4-7, clamped to [1, 12]); then a binary
- *   range code (LZMA's carry handling; it renormalises while the range is
- *   below 2^24) of the tables, then the weights. Every binary decision has an
+ *   [2, 8]) and slow limit s (bits 4-7, clamped to [1, 12]); three prior
+ *   bytes, one per weight class (below): 0, or the mean M of |r| - 1 that
+ *   starts the class's magnitude tree at weights w(0) = 2^24,
+ *   w(m + 1) = w(m) - w(m) / (M + M / 4), each node's p = 2^16 * left / all
+ *   (integer, clamped to [64, 65472]), as if 64 bits were seen; then a binary
+ *   range code (LZMA's carry handling, without its always-zero first byte; it
+ *   renormalises while the range is below 2^24) of the tables, then the
+ *   weights. Trailing zero bytes are not stored: past its end a stream reads
+ *   as zeros. Every binary decision has an
  *   adaptive probability of a 0, p = (fast + slow / 2^16) / 2 in 1/2^16 units:
  *   fast (16-bit, from 2^15) moves by 1/2^f of the distance to the bit, slow
  *   (32-bit, from 2^31) by 1/2^min(s, bit_length(n + 1)) after n bits seen.

@@ -6,7 +6,9 @@
  * running mean of the bits seen until its rate reaches a limit: the slow one
  * learns a stationary layer at little cost, the fast one follows drift. The
  * encoder tries a few rate pairs per stream and keeps the smallest (ad01's
- * fully connected rows drift, resnet's 3x3 filters do not).
+ * fully connected rows drift, resnet's 3x3 filters do not). The stream header
+ * also gives each weight-magnitude tree a geometric prior of the stream's
+ * mean: layers split into many chunk streams pay less to learn the shape.
  *
  * Tables: per value a bit length (6-bit tree), a sign and the bits below the
  * leading one, each bit position with its own probability (per table kind):
@@ -81,6 +83,35 @@ static void prob_update(codec_prob *p, codec_rates r, unsigned bit) {
     } else {
         p->fast = (uint16_t)(p->fast + ((65536u - p->fast) >> r.fast));
         p->slow += (0xFFFFFFFFu - p->slow) >> slow;
+    }
+}
+
+/* Starts a magnitude tree (|r| - 1 in 0..127) at a geometric distribution of
+ * mean about `mean` (the stream header's prior; 0 leaves it flat), trusted like
+ * PRIOR_COUNT bits seen: a chunk of a layer need not learn its shape anew. */
+#define PRIOR_COUNT 64u
+static void tree_prior(codec_prob *tree, unsigned mean) {
+    uint32_t sum[256];
+    if (mean == 0) return;
+    const uint32_t div = mean + (mean >> 2); /* w[m + 1] = w[m] (1 - 1/div) */
+    uint32_t w = 1u << 24;
+    for (unsigned m = 0; m < 128; ++m) {
+        sum[128 + m] = w;
+        w -= w / div;
+    }
+    for (unsigned node = 127; node >= 1; --node) {
+        sum[node] = sum[2 * node] + sum[2 * node + 1]; /* <= 128 * 2^24 */
+        uint32_t p0 = sum[node] ? (uint32_t)(((uint64_t)sum[2 * node] << 16) / sum[node]) : 32768u;
+        p0 = p0 < 64u ? 64u : p0 > 65472u ? 65472u : p0;
+        tree[node].fast = (uint16_t)p0;
+        tree[node].slow = p0 << 16;
+        tree[node].n = PRIOR_COUNT;
+    }
+}
+
+static void model_prior(codec_model *m, const uint8_t mean[3]) {
+    for (unsigned cls = 0; cls < 3; ++cls) {
+        tree_prior(m->mag[cls], mean[cls]);
     }
 }
 
@@ -163,9 +194,14 @@ void codec_dec_init(codec_dec *d, const uint8_t *p, size_t n) {
     pos_init(&d->pos, taps, inner, kw);
     d->rates = rates_of(rc_in(d));
     model_init(&d->m);
+    uint8_t mean[3];
+    for (unsigned i = 0; i < 3; ++i) {
+        mean[i] = (uint8_t)rc_in(d);
+    }
+    model_prior(&d->m, mean);
     d->range = 0xFFFFFFFFu;
     d->code = 0;
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < 4; ++i) { /* LZMA's leading 0 byte is not stored */
         d->code = (d->code << 8) | rc_in(d);
     }
 }
@@ -237,7 +273,8 @@ typedef struct {
     uint8_t cache;
     uint64_t cache_size;
     uint8_t *out;
-    size_t n, cap;
+    size_t n, cap, used;
+    int started;
     codec_rates rates;
     codec_model m;
     codec_pos pos;
@@ -248,6 +285,7 @@ static void enc_put(rc_enc *e, uint8_t byte) {
         e->out[e->n] = byte;
     }
     e->n++;
+    if (byte != 0) e->used = e->n; /* trailing zeros need not be stored: the decoder reads zeros there */
 }
 
 static void enc_varint(rc_enc *e, uint32_t v) {
@@ -263,7 +301,10 @@ static void enc_shift_low(rc_enc *e) {
         const uint8_t carry = (uint8_t)(e->low >> 32);
         uint8_t temp = e->cache;
         do {
-            enc_put(e, (uint8_t)(temp + carry));
+            if (e->started) {
+                enc_put(e, (uint8_t)(temp + carry));
+            }
+            e->started = 1; /* the first byte is always 0 (the code starts below 2^32): dropped */
             temp = 0xFF;
         } while (--e->cache_size != 0);
         e->cache = (uint8_t)(e->low >> 24);
@@ -322,7 +363,7 @@ static void enc_weight(rc_enc *e, int8_t w) {
 
 static size_t encode_with(const int32_t *tables, size_t n_tables, size_t table_len,
                           const int8_t *weights, size_t n, const uint32_t geometry[3], unsigned rates,
-                          uint8_t *out, size_t cap) {
+                          const uint8_t mean[3], uint8_t *out, size_t cap) {
     rc_enc e;
     memset(&e, 0, sizeof e);
     e.range = 0xFFFFFFFFu;
@@ -336,6 +377,10 @@ static size_t encode_with(const int32_t *tables, size_t n_tables, size_t table_l
     e.rates = rates_of(rates);
     e.cache_size = 1;
     model_init(&e.m);
+    for (unsigned i = 0; i < 3; ++i) {
+        enc_put(&e, mean[i]);
+    }
+    model_prior(&e.m, mean);
     for (size_t t = 0; t < n_tables; ++t) {
         const unsigned kind = (unsigned)(t + 3u - n_tables); /* the last n of bias, mult, shift */
         for (size_t i = 0; i < table_len; ++i) {
@@ -345,10 +390,35 @@ static size_t encode_with(const int32_t *tables, size_t n_tables, size_t table_l
     for (size_t i = 0; i < n; ++i) {
         enc_weight(&e, weights[i]);
     }
+    /* Flush the value in [low, low + range) with the most trailing zero bits:
+     * range >= 2^24 here, so low rounded up to a multiple of 2^24 still lies in it. */
+    e.low = (e.low + 0xFFFFFFu) & ~(uint64_t)0xFFFFFFu;
     for (int i = 0; i < 5; ++i) {
         enc_shift_low(&e);
     }
-    return e.n;
+    return e.used;
+}
+
+/* The priors: per class the rounded mean of |r| - 1 over the non-zero
+ * residuals (1..255), 0 for a class no weight falls in. */
+static void magnitude_means(const int8_t *weights, size_t n, const uint32_t geometry[3], uint8_t mean[3]) {
+    codec_pos q;
+    uint64_t sum[3] = {0, 0, 0}, count[3] = {0, 0, 0};
+    pos_init(&q, geometry[0], geometry[1], geometry[2]);
+    for (size_t i = 0; i < n; ++i) {
+        int pred;
+        const unsigned cls = weight_ctx(&q, &pred);
+        const int8_t r = (int8_t)(uint8_t)((unsigned)weights[i] - (unsigned)pred);
+        if (r != 0) {
+            sum[cls] += (unsigned)(r < 0 ? -r : r) - 1u;
+            count[cls]++;
+        }
+        pos_push(&q, weights[i]);
+    }
+    for (unsigned c = 0; c < 3; ++c) {
+        const uint64_t m = count[c] ? (2u * sum[c] + count[c]) / (2u * count[c]) : 0u;
+        mean[c] = (uint8_t)(count[c] == 0 ? 0u : m < 1u ? 1u : m > 255u ? 255u : m);
+    }
 }
 
 /* Rate pairs (fast shift | slow limit << 4) the encoder tries, keeping the
@@ -361,16 +431,19 @@ size_t edla_encode_stream(const int32_t *tables, size_t n_tables, size_t table_l
     const uint32_t geometry[3] = {taps, inner, kw};
     size_t best = SIZE_MAX;
     unsigned best_rates = RATE_CHOICES[0];
+    uint8_t mean[3];
     if (n_tables > 3) return 0;
+    magnitude_means(weights, n, geometry, mean);
     for (size_t i = 0; i < sizeof RATE_CHOICES; ++i) {
         const size_t size = encode_with(tables, n_tables, table_len, weights, n, geometry,
-                                        RATE_CHOICES[i], out, 0);
+                                        RATE_CHOICES[i], mean, out, 0);
         if (size < best) {
             best = size;
             best_rates = RATE_CHOICES[i];
         }
     }
-    const size_t size = encode_with(tables, n_tables, table_len, weights, n, geometry, best_rates, out, cap);
+    const size_t size = encode_with(tables, n_tables, table_len, weights, n, geometry, best_rates, mean,
+                                    out, cap);
     return size <= cap ? size : 0;
 }
 
