@@ -23,12 +23,12 @@ class _Tables:
         self.const_offsets = {}
         self.ext_bytes = 0  # external memory the spills need
 
-    def const_offset(self, data):
-        if data not in self.const_offsets:
-            self.consts += b"\0" * (-len(self.consts) % fmt.ALIGN)
-            self.const_offsets[data] = len(self.consts)
+    def const_offset(self, data, align=fmt.ALIGN):
+        if (data, align) not in self.const_offsets:
+            self.consts += b"\0" * (-len(self.consts) % align)
+            self.const_offsets[data, align] = len(self.consts)
             self.consts += data
-        return self.const_offsets[data]
+        return self.const_offsets[data, align]
 
     def tensor(self, view):
         if view is None:
@@ -42,7 +42,7 @@ class _Tables:
             raise ModelError(f"tensor '{view.name}' has rank {len(shape)}; edge_dla supports up to 4")
         buf = view.buffer
         if buf.is_const:
-            loc, offset = fmt.LOC_CONST, self.const_offset(buf.data)
+            loc, offset = fmt.LOC_CONST, self.const_offset(buf.data, buf.align)
         elif buf.external:
             loc, offset = fmt.LOC_EXT, buf.offset + view.byte_offset
             self.ext_bytes = max(self.ext_bytes, buf.offset + buf.nbytes)

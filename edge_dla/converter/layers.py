@@ -49,6 +49,7 @@ class Buffer:
     external: bool = False      # lives in external memory (a spill), reached only by DMA
     root: "Buffer" = None       # set by the planner: this buffer shares the root's bytes
     plan_bytes: int = None      # set by the planner: bytes to reserve (a root holds its aliases)
+    align: int = 16             # constants: alignment in CONST (weight streams are read bytewise: 1)
 
     @property
     def is_const(self):

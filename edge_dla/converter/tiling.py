@@ -100,7 +100,7 @@ def stage_weights(layers, budget):
             if packed is None:
                 out.append(Layer("DMA", [src], [staged], [], layer.source, 0, {"dma_for": layer.kind}))
             else:
-                src = View(src.name + "#rc", (len(packed),), "int8", 0, Buffer(src.name + "#rc", len(packed), packed))
+                src = View(src.name + "#rc", (len(packed),), "int8", 0, Buffer(src.name + "#rc", len(packed), packed, align=1))
                 out.append(Layer("DMA_DECODE", [src], [staged], [weights.DEC_MODE_DENSE], layer.source, 0,
                                  {"dma_for": layer.kind, "codec": "range", "raw_bytes": len(data),
                                   "compressed_bytes": len(packed)}))

@@ -255,7 +255,7 @@ def stage_sparse(layer, ranges):
         packed = sw.stream(begin, end)
         name = f"{layer.inputs[1].name}[{begin}:{end}]"
         size = sw.decoded_bytes(begin, end)
-        src = View(name + "#rc", (len(packed),), "int8", 0, Buffer(name + "#rc", len(packed), packed))
+        src = View(name + "#rc", (len(packed),), "int8", 0, Buffer(name + "#rc", len(packed), packed, align=1))
         staged = View(name + "@sram", (size,), "int8", 0, Buffer(name + "@sram", size, prefetch=True))
         raw = (end - begin) * int(np.prod(sw.w.shape[1:])) + 4 * (end - begin) * (2 + (sw.bias is not None))
         out.append(Layer("DMA_DECODE", [src], [staged], sw.decode_params(begin, end), layer.source, 0,
@@ -426,7 +426,7 @@ def stage_packed_dense(layer):
     packed = encode(np.stack(tables), sw.w.reshape(-1), sw.geometry())
     name = layer.inputs[1].name
     size = SPARSE_HEADER + 12 * co + co * taps * inner
-    src = View(name + "#rc", (len(packed),), "int8", 0, Buffer(name + "#rc", len(packed), packed))
+    src = View(name + "#rc", (len(packed),), "int8", 0, Buffer(name + "#rc", len(packed), packed, align=1))
     staged = View(name + "@sram", (size,), "int8", 0, Buffer(name + "@sram", size, prefetch=True))
     raw = co * taps * inner + 4 * co * len(tables)
     dec = Layer("DMA_DECODE", [src], [staged],
