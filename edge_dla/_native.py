@@ -89,6 +89,11 @@ class NativeModel:
         # External memory (DDR) for plans that spill activations out of the scratchpad.
         self._ext_owner, self._ext = _aligned(self._model.ext_required) if self._model.ext_required \
             else (None, ffi.NULL)
+        # The NPU weight buffer that staged (decoded) weights live in, apart from the scratchpad.
+        wbuf = self._weight_buffer_required(blob)
+        self._wbuf_owner, self._wbuf = _aligned(wbuf) if wbuf else (None, ffi.NULL)
+        if wbuf:
+            _check(lib.edla_model_bind_weight_buffer(self._model, self._wbuf, wbuf), "blob refused")
         # Compressed weights decode to the same bytes every inference: on the host,
         # decode them once (the counters still model the NPU's decoder).
         cache_bytes = lib.edla_decode_cache_bytes(self._model) if decode_cache else 0
@@ -115,6 +120,10 @@ class NativeModel:
     @staticmethod
     def _scratch_required(blob):
         return int.from_bytes(blob[20:24], "little")
+
+    @staticmethod
+    def _weight_buffer_required(blob):
+        return int.from_bytes(blob[68:72], "little")  # edla_header.weight_buffer_required
 
     def invoke(self, _invoke=lib.edla_invoke_cached):
         status = _invoke(self._model, self._scratch, self._ext, self._cache, self._counters)

@@ -12,18 +12,19 @@ from dataclasses import dataclass
 from .errors import BlobError
 
 MAGIC = b"EDLA"
-VERSION_MAJOR, VERSION_MINOR = 2, 0  # 2: the weight stream of codec.c
+VERSION_MAJOR, VERSION_MINOR = 2, 1  # 2: the weight stream of codec.c; .1: the NPU weight buffer
 ALIGN = 16
-HEADER = struct.Struct("<4sHHIIIIII6IIHH")       # edla_header, 64 bytes
+HEADER = struct.Struct("<4sHHIIIIII6IIHH4I")     # edla_header, 80 bytes
 SECTION = struct.Struct("<IIII")                  # edla_section
 TENSOR = struct.Struct("<BBBB4iIIi")              # edla_tensor, 32 bytes
 OP = struct.Struct("<HBB6H2HI18i")                # edla_op, 96 bytes
-assert (HEADER.size, SECTION.size, TENSOR.size, OP.size) == (64, 16, 32, 96)
+assert (HEADER.size, SECTION.size, TENSOR.size, OP.size) == (80, 16, 32, 96)
 
 SEC_TENSORS, SEC_OPS, SEC_IO, SEC_CONST, SEC_META, SEC_EXT = 1, 2, 3, 4, 5, 6
 DTYPES = {1: "int8", 2: "int32", 3: "float32"}
 DTYPE_CODES = {v: k for k, v in DTYPES.items()}
-LOC_SCRATCH, LOC_CONST, LOC_EXT = 0, 1, 2
+LOC_SCRATCH, LOC_CONST, LOC_EXT, LOC_WBUF = 0, 1, 2, 3
+LOCATIONS = ("scratch", "const", "external", "weight_buffer")
 NO_TENSOR = 0xFFFF
 OP_FLAG_CPU = 1                                   # edla_op.flags: runs on the CPU
 OP_FLAG_ACT_SPARSE = 2                            # edla_op.flags: skips zero-point activations
@@ -43,6 +44,7 @@ class Header:
     n_outputs: int
     npu: dict
     n_sections: int
+    weight_buffer_required: int = 0   # planned peak of the NPU weight buffer
 
 
 def crc32(data):
@@ -62,8 +64,8 @@ def read_header(blob):
         raise BlobError(f"blob format version {f[1]}.{f[2]} is not supported (this edge_dla reads "
                         f"{VERSION_MAJOR}.x; convert the model again)", "VERSION")
     npu = {**dict(zip(NPU_FIELDS, f[9:15])), "sparsity_block": max(1, f[16]),
-           "activation_sparsity": bool(f[17] & NPU_ACT_SPARSITY)}
-    header = Header((f[1], f[2]), f[3], f[4], f[5], f[6], f[7], f[8], npu, f[15])
+           "activation_sparsity": bool(f[17] & NPU_ACT_SPARSITY), "weight_buffer_capacity": f[18]}
+    header = Header((f[1], f[2]), f[3], f[4], f[5], f[6], f[7], f[8], npu, f[15], f[19])
     if header.total_size > len(blob) or header.total_size < HEADER.size:
         raise BlobError(f"blob truncated: header says {header.total_size} bytes, got {len(blob)}", "TRUNCATED")
     if crc32(blob[16:header.total_size]) != header.crc32:
@@ -89,7 +91,7 @@ def read_tensors(blob, sections):
     out = []
     for i in range(count):
         dtype, loc, rank, _, d0, d1, d2, d3, off, nbytes, zp = TENSOR.unpack_from(blob, offset + i * TENSOR.size)
-        out.append({"dtype": DTYPES.get(dtype, f"?{dtype}"), "location": ("scratch", "const", "external")[loc] if loc < 3 else f"?{loc}",
+        out.append({"dtype": DTYPES.get(dtype, f"?{dtype}"), "location": LOCATIONS[loc] if loc < len(LOCATIONS) else f"?{loc}",
                     "shape": [d0, d1, d2, d3][:rank], "offset": off, "bytes": nbytes, "zero_point": zp})
     return out
 

@@ -24,7 +24,8 @@ def parse_size(text):
 
 def _npu_options(args):
     names = {"scratchpad": "scratchpad_bytes", "macs_per_cycle": "macs_per_cycle",
-             "flash_bytes_per_cycle": "flash_bytes_per_cycle", "clock_mhz": "clock_mhz"}
+             "flash_bytes_per_cycle": "flash_bytes_per_cycle", "clock_mhz": "clock_mhz",
+             "weight_buffer": "weight_buffer_bytes"}
     return {key: getattr(args, arg) for arg, key in names.items() if getattr(args, arg, None) is not None}
 
 
@@ -56,7 +57,8 @@ def cmd_convert(args):
     _write(out, blob)
     info = inspect(blob)
     print(f"wrote {out}: {info['blob_bytes']:,} bytes, {len(info['layers'])} layers, "
-          f"{info['macs']:,} MACs, scratchpad {info['scratchpad_bytes']:,} bytes")
+          f"{info['macs']:,} MACs, scratchpad {info['scratchpad_bytes']:,} bytes, "
+          f"weight buffer {info['weight_buffer_bytes']:,} bytes")
     return 0
 
 
@@ -96,6 +98,7 @@ def format_inspect(info):
         f"weights       {info['const_bytes']:,} bytes in flash",
         f"scratchpad    {info['scratchpad_bytes']:,} bytes planned of {npu['scratchpad_capacity']:,} "
         f"({100 * info['scratchpad_bytes'] / npu['scratchpad_capacity']:.1f}%, plan: {info['plan'].get('strategy')})",
+        _weight_buffer_line(info),
         f"NPU           {npu['macs_per_cycle']} MACs/cycle, {npu['flash_bytes_per_cycle_q8'] / 256:g} B/cycle "
         f"flash DMA, {npu['clock_khz'] / 1000:g} MHz",
         f"compute       {info['macs']:,} MACs",
@@ -113,11 +116,13 @@ def format_inspect(info):
             lines.append(f"{role[:-1]:<13} [{d['index']}] {d['name']}  {d['dtype']}{d['shape']}  "
                          f"{_io_quant_text(d)}")
     header = (f"{'#':>3}  {'op':<18} {'unit':<4} {'input':<16} {'output':<16} {'MACs':>11} {'weights':>8} "
-              f"{'DMA bytes':>9} {'cycles':>8}  scratchpad")
+              f"{'DMA bytes':>9} {'cycles':>8}  scratchpad | weight buffer")
     lines += ["", header, "-" * len(header)]
     for i, layer in enumerate(info["layers"]):
         shape = "x".join(map(str, layer["inputs"][0])) if layer["inputs"] else "-"
         scratch = ", ".join(f"{a}-{b}" for a, b in layer["scratch"])
+        if layer.get("weight_buffer"):
+            scratch += " | " + ", ".join(f"{a}-{b}" for a, b in layer["weight_buffer"])
         lines.append(f"{i:>3}  {_op_name(layer):<18} {layer.get('unit', 'NPU'):<4} {shape:<16} "
                      f"{'x'.join(map(str, layer['output'])):<16} {layer['macs']:>11,} "
                      f"{layer['weight_bytes']:>8,} {layer.get('dma_bytes', 0):>9,} {layer.get('cycles', 0):>8,}  "
@@ -134,6 +139,14 @@ def format_inspect(info):
         packed = sum(layer.get("compressed_bytes", 0) for layer in decodes)
         lines.append(f"compressed    {len(decodes)} weight streams: {raw:,} -> {packed:,} bytes (range coder)")
     return "\n".join(lines)
+
+
+def _weight_buffer_line(info):
+    capacity, used = info.get("weight_buffer_capacity", 0), info.get("weight_buffer_bytes", 0)
+    if not capacity:
+        return "weight buffer none (weights are streamed from flash or staged in the scratchpad)"
+    return (f"weight buffer {used:,} bytes planned of {capacity:,} ({100 * used / capacity:.1f}%): the NPU's own, "
+            f"outside the scratchpad; compressed weights are decoded into it")
 
 
 def format_timeline(info, width=40):
@@ -357,6 +370,8 @@ def _add_npu_args(p):
     p.add_argument("--macs-per-cycle", type=int)
     p.add_argument("--flash-bytes-per-cycle", type=float)
     p.add_argument("--clock-mhz", type=float)
+    p.add_argument("--weight-buffer", type=parse_size,
+                   help="NPU weight buffer that compressed weights are decoded into, e.g. 16KiB (0: none)")
 
 
 def _add_board_args(p):

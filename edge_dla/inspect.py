@@ -15,6 +15,9 @@ def inspect(blob):
         "blob_bytes": len(blob),
         "const_bytes": const_size,
         "scratchpad_bytes": header.scratchpad_required,
+        # staged (decoded) weights: the NPU's own weight buffer, never the scratchpad
+        "weight_buffer_bytes": header.weight_buffer_required,
+        "weight_buffer_capacity": header.npu.get("weight_buffer_capacity", 0),
         "npu": header.npu,
         "plan": meta.get("plan", {}),
         "inputs": meta.get("inputs", []),

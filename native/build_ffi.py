@@ -24,6 +24,7 @@ typedef struct {
 uint32_t edla_crc32(uint32_t crc, const void *data, size_t size);
 edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,
                             uint32_t scratchpad_capacity);
+edla_status edla_model_bind_weight_buffer(edla_model *model, uint8_t *buffer, uint32_t size);
 edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_counters *counters);
 edla_status edla_invoke_ext(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
                             edla_counters *counters);

@@ -43,6 +43,8 @@ class _Tables:
         buf = view.buffer
         if buf.is_const:
             loc, offset = fmt.LOC_CONST, self.const_offset(buf.data, buf.align)
+        elif buf.wbuf:
+            loc, offset = fmt.LOC_WBUF, buf.offset + view.byte_offset
         elif buf.external:
             loc, offset = fmt.LOC_EXT, buf.offset + view.byte_offset
             self.ext_bytes = max(self.ext_bytes, buf.offset + buf.nbytes)
@@ -56,7 +58,7 @@ class _Tables:
         return self.index[id(view)]
 
 
-def write_blob(layers, inputs, outputs, peak, npu, meta):
+def write_blob(layers, inputs, outputs, peak, npu, meta, weight_buffer_peak=0):
     tables = _Tables()
     io = [tables.tensor(v) for v in inputs + outputs]  # records 0.. in this order
     assert io == list(range(len(io))), "model inputs/outputs must be distinct views"
@@ -95,7 +97,8 @@ def write_blob(layers, inputs, outputs, peak, npu, meta):
     header = fmt.HEADER.pack(fmt.MAGIC, fmt.VERSION_MAJOR, fmt.VERSION_MINOR, total, 0, fmt.HEADER.size,
                              peak, len(inputs), len(outputs), *npu_values, len(sections),
                              int(npu.get("sparsity_block", 1)),
-                             fmt.NPU_ACT_SPARSITY if npu.get("activation_sparsity") else 0)
+                             fmt.NPU_ACT_SPARSITY if npu.get("activation_sparsity") else 0,
+                             int(npu.get("weight_buffer_capacity", 0)), int(weight_buffer_peak), 0, 0)
     blob = bytearray(header + head_rest + body)
     struct.pack_into("<I", blob, 12, fmt.crc32(bytes(blob[16:])))
     return bytes(blob)

@@ -19,6 +19,9 @@ DEFAULT_NPU = {
     "ext_bytes_per_cycle": 8.0,
     "clock_mhz": 500.0,
     "op_overhead_cycles": 64,
+    # The MAC array's own weight buffer, which the weight decoder fills from flash
+    # (docs/cycle-model.md): 16 KiB, two 8 KiB chunks in flight.
+    "weight_buffer_bytes": 16 * 1024,
 }
 
 
@@ -28,8 +31,8 @@ def _npu_record(options):
         raise TypeError(f"unknown conversion option(s): {', '.join(sorted(unknown))}")
     cfg = {**DEFAULT_NPU, **options}
     for key, value in cfg.items():
-        if not value > 0:
-            raise ValueError(f"{key} must be positive, got {value!r}")
+        if not (value >= 0 if key == "weight_buffer_bytes" else value > 0):  # 0: no weight buffer
+            raise ValueError(f"{key} must be {'>= 0' if key == 'weight_buffer_bytes' else 'positive'}, got {value!r}")
     return cfg, {
         "scratchpad_capacity": int(cfg["scratchpad_bytes"]),
         "macs_per_cycle": int(cfg["macs_per_cycle"]),
@@ -37,6 +40,7 @@ def _npu_record(options):
         "ext_bytes_per_cycle_q8": max(1, round(cfg["ext_bytes_per_cycle"] * 256)),
         "clock_khz": int(cfg["clock_mhz"] * 1000),
         "op_overhead_cycles": int(cfg["op_overhead_cycles"]),
+        "weight_buffer_capacity": int(cfg["weight_buffer_bytes"]),
     }
 
 
@@ -66,7 +70,8 @@ def convert(model, optimise="balanced", sparsity_block=1, weight_format="auto", 
 
     Options (all optional) describe the target NPU: scratchpad_bytes,
     macs_per_cycle, flash_bytes_per_cycle, ext_bytes_per_cycle, clock_mhz,
-    op_overhead_cycles; sparsity_block: the MAC array skips zero weights in
+    op_overhead_cycles, weight_buffer_bytes (the MAC array's weight buffer that
+    compressed weights are decoded into; 0: none); sparsity_block: the MAC array skips zero weights in
     blocks of this many (1: every zero weight; recorded in the blob header);
     weight_format: "auto" (sparse where it is faster), "dense" or "sparse"
     (converter/weights.py); activation_sparsity: the MAC array also skips
@@ -108,7 +113,10 @@ def convert(model, optimise="balanced", sparsity_block=1, weight_format="auto", 
             "weight_bytes": sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const),
             "scratch": sorted({(v.buffer.offset + v.byte_offset, v.buffer.offset + v.byte_offset + _view_bytes(v))
                                for v in layer.inputs + layer.outputs
-                               if v is not None and not v.buffer.is_const and not v.buffer.external}),
+                               if v is not None and not v.buffer.is_const and not v.buffer.external
+                               and not v.buffer.wbuf}),
+            "weight_buffer": sorted({(v.buffer.offset + v.byte_offset, v.buffer.offset + v.byte_offset + _view_bytes(v))
+                                     for v in layer.inputs + layer.outputs if v is not None and v.buffer.wbuf}),
             "cycles": cycles, "dma_bytes": moved,
             **layer.info,
         } for layer, cycles, moved in zip(layers, *tiling.layer_costs(layers, npu))],
@@ -116,4 +124,5 @@ def convert(model, optimise="balanced", sparsity_block=1, weight_format="auto", 
     # The writer gives the I/O views the first tensor records, in this order.
     meta["inputs"] = _io_meta(inputs, 0)
     meta["outputs"] = _io_meta(outputs, len(inputs))
-    return blob_writer.write_blob(layers, inputs, outputs, plan["peak"], npu, meta)
+    return blob_writer.write_blob(layers, inputs, outputs, plan["peak"], npu, meta,
+                                  plan.get("weight_buffer_peak", 0))

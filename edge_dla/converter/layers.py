@@ -47,6 +47,7 @@ class Buffer:
     offset: int = None          # scratchpad offset, set by the planner
     prefetch: bool = False      # filled one step before its first use (double-buffered DMA)
     external: bool = False      # lives in external memory (a spill), reached only by DMA
+    wbuf: bool = False          # lives in the NPU weight buffer (weights staged from flash), not the scratchpad
     root: "Buffer" = None       # set by the planner: this buffer shares the root's bytes
     plan_bytes: int = None      # set by the planner: bytes to reserve (a root holds its aliases)
     align: int = 16             # constants: alignment in CONST (weight streams are read bytewise: 1)

@@ -11,6 +11,9 @@ buffer whose lifetime intersects its own. The order matters, so several
 orders are tried (largest first, longest-lived first, earliest first, the
 product of size and lifetime) and the plan with the smallest peak is kept.
 `check_plan` proves the result (tests run it on every plan).
+
+Weights staged into the NPU weight buffer (Buffer.wbuf) are planned the same
+way but apart, by `plan_weight_buffer`: they never take scratchpad bytes.
 """
 from ..errors import AllocationError
 
@@ -35,7 +38,8 @@ def assign_lifetimes(layers, inputs, outputs, aliases=()):
         view.buffer.first, view.buffer.last = 0, 0
     for step, layer in enumerate(layers):
         for view in [v for v in layer.inputs + layer.outputs
-                     if v is not None and not v.buffer.is_const and not v.buffer.external]:
+                     if v is not None and not v.buffer.is_const and not v.buffer.external
+                     and not v.buffer.wbuf]:
             buf = view.buffer
             if id(buf) not in buffers:
                 buffers[id(buf)] = buf
@@ -114,6 +118,36 @@ def plan(buffers, capacity=None):
         raise AllocationError(f"the model needs {peak} bytes of scratchpad but the NPU has {capacity}; "
                               f"convert with scratchpad_bytes >= {peak}")
     return {"peak": peak, "strategy": name}
+
+
+def plan_weight_buffer(layers, capacity=None):
+    """Place the weight-buffer tensors (Buffer.wbuf) of a layer list; returns the peak.
+    A staged chunk is live from the layer before its transfer (the transfer runs
+    beside that layer) to its last reader, so chunk k+1 is decoded into other bytes
+    while chunk k is read: double buffering falls out of the lifetimes. Raises
+    AllocationError beyond `capacity`."""
+    buffers = {}
+    for step, layer in enumerate(layers):
+        for view in layer.inputs + layer.outputs:
+            if view is not None and view.buffer.wbuf:
+                buf = view.buffer
+                if id(buf) not in buffers:
+                    buffers[id(buf)] = buf
+                    buf.first = buf.last = step
+                buf.first, buf.last = min(buf.first, step), max(buf.last, step)
+    for buf in buffers.values():
+        buf.first = max(buf.first - 1, 0) if buf.prefetch else buf.first
+        buf.root, buf.plan_bytes = None, buf.nbytes
+    if not buffers:
+        return 0
+    peak, offsets = min((_place(sorted(buffers.values(), key=key)) for key in ORDERS.values()),
+                        key=lambda r: r[0])
+    for buf in buffers.values():
+        buf.offset = offsets[id(buf)]
+    check_plan(list(buffers.values()))
+    if capacity is not None and peak > capacity:
+        raise AllocationError(f"the staged weights need {peak} bytes of NPU weight buffer but it has {capacity}")
+    return peak
 
 
 def check_plan(buffers):

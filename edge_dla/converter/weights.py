@@ -276,6 +276,12 @@ def _flash_bytes(layer):
     return sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const)
 
 
+def _staged_flash_bytes(staged):
+    """Constant bytes of staged layers; channel chunks share their tables (stored once)."""
+    return sum({id(v.buffer): v.buffer.nbytes for l in staged for v in l.inputs
+                if v is not None and v.buffer.is_const}.values())
+
+
 SPARSE_CHUNK_BUDGETS = (None, 16384, 8192, 4096, 2048)
 
 
@@ -312,7 +318,7 @@ def _packings(layer, block, allow_sparse=True):
             sw.info = {**sw.info, "format": "packed", "executed_fraction": 1.0,
                        "reason": "packed for flash: weights and tables compressed together, dense loops"}
             staged = stage_packed_dense(replace(sparse, info={**layer.info, "weights": sw.info}))
-            saving = raw - sum(_flash_bytes(l) for l in staged) - RECORD_BYTES
+            saving = raw - _staged_flash_bytes(staged) - RECORD_BYTES
             if saving > 0 and PACK_DENSE_LAYERS:
                 options.append((False, saving, staged))
         for budget in SPARSE_CHUNK_BUDGETS if faster else ():
@@ -321,7 +327,7 @@ def _packings(layer, block, allow_sparse=True):
                 continue
             seen.add(ranges)
             staged = stage_sparse(sparse, list(ranges))
-            saving = raw - sum(_flash_bytes(l) for l in staged) - RECORD_BYTES * len(ranges)
+            saving = raw - _staged_flash_bytes(staged) - RECORD_BYTES * len(ranges)
             if faster or (saving > 0 and PACK_DENSE_LAYERS):
                 options.append((faster, saving, staged))
     from . import tiling
@@ -333,57 +339,97 @@ def _packings(layer, block, allow_sparse=True):
             continue
         seen.add(key)
         compute = sum(l.kind != "DMA" and l.kind != "DMA_DECODE" for l in staged)
-        saving = raw - sum(_flash_bytes(l) for l in staged) - RECORD_BYTES * compute - 96 * (compute - 1)
+        saving = raw - _staged_flash_bytes(staged) - RECORD_BYTES * compute - 96 * (compute - 1)
         if saving > 0:
             options.append((False, saving, staged))
     faster = [o for o in options if o[0]]  # in chunking order
     return faster + sorted((o for o in options if not o[0]), key=lambda o: -o[1])
 
 
+def _staged_buffers(staged):
+    """The weight buffers an option's transfers (DMA, DMA_DECODE from flash) fill."""
+    return [l.outputs[0].buffer for l in staged if l.kind in ("DMA", "DMA_DECODE") and l.inputs[0].buffer.is_const]
+
+
+def _fits(trial, staged, inputs, outputs, aliases, peak, weight_buffer):
+    """Place an option's staged weights in the NPU weight buffer if they fit there (the
+    scratchpad plan is then unchanged), else in the scratchpad; True if the plan's
+    scratchpad peak stays within `peak` either way."""
+    from . import memory_plan
+    staged_bufs = _staged_buffers(staged)
+    for in_wbuf in ((True, False) if weight_buffer else (False,)):
+        for buf in staged_bufs:
+            buf.wbuf = in_wbuf
+        try:
+            if in_wbuf and memory_plan.plan_weight_buffer(trial) > weight_buffer:
+                continue
+            if memory_plan.plan(memory_plan.assign_lifetimes(trial, inputs, outputs, aliases))["peak"] <= peak:
+                return True
+        except Exception:  # noqa: BLE001 - an option that does not plan is skipped
+            continue
+    return False
+
+
 def pack_for_flash(layers, inputs, outputs, npu, plan, block=1, weight_format="auto", optimise="balanced"):
     """Sparse where faster, smaller where free: an unstaged dense layer (weights
     streamed from flash) becomes sparse where that lowers the modeled cycles, else
     gets its weights compressed (DMA_DECODE, dense mode) or packed with its tables
-    (sparse format) where the cycles do not grow. The real plan's peak may not grow
-    ("balanced", "size") or must fit the scratchpad ("performance"). Tiled plans
-    are left alone."""
+    (sparse format) where the cycles do not grow. Staged weights go to the NPU
+    weight buffer where they fit it (npu["weight_buffer_capacity"]), else to the
+    scratchpad, whose real plan's peak may not grow ("balanced", "size") or must
+    fit it ("performance"). Tiled plans are left alone."""
     from . import memory_plan, tiling
     if plan.get("segments") or plan.get("external_bytes"):
-        return layers, plan
+        return layers, {**plan, "weight_buffer_peak": 0}
     aliases = list(getattr(layers, "aliases", ()))  # in-place buffer pairs: untouched by staging
     layers = list(layers)
+    weight_buffer = npu.get("weight_buffer_capacity", 0)
     peak, cycles = plan["peak"], tiling.estimate_cycles(layers, npu)
     if optimise == "performance":
         peak = max(peak, npu["scratchpad_capacity"])
-    candidates = [i for i, l in enumerate(layers) if l.kind in SPARSE_KINDS and l.inputs[1] is not None
+    candidates = [l for l in layers if l.kind in SPARSE_KINDS and l.inputs[1] is not None
                   and l.inputs[1].buffer.is_const]
-    for i in reversed(candidates):  # from the end, so earlier indices stay valid
+    for layer in reversed(candidates):  # from the end; found by identity (hoisting shifts indices)
+        i = layers.index(layer)
         best = None  # the fastest sparse option, else the smallest that costs no cycles
-        for faster, _, staged in _packings(layers[i], block, allow_sparse=weight_format == "auto"):
+        for faster, _, staged in _packings(layer, block, allow_sparse=weight_format == "auto"):
             if best is not None and not faster and best[0]:
                 break
-            trial = layers[:i] + staged + layers[i + 1:]
-            c = tiling.estimate_cycles(trial, npu)
-            if c > cycles or (faster and c == cycles) or (best is not None and c >= best[1]):
-                continue
-            try:
-                p = memory_plan.plan(memory_plan.assign_lifetimes(trial, inputs, outputs, aliases))["peak"]
-            except Exception:  # noqa: BLE001 - an option that does not plan is skipped
-                continue
-            if p <= peak:
-                best = (faster, c, trial)
-                if not faster:
+            for trial in _started_earlier(layers[:i] + staged + layers[i + 1:], i):
+                c = tiling.estimate_cycles(trial, npu)
+                if c > cycles or (faster and c == cycles) or (best is not None and c >= best[1]):
+                    continue
+                if _fits(trial, staged, inputs, outputs, aliases, peak, weight_buffer):
+                    best = (faster, c, trial, [(b, b.wbuf) for b in _staged_buffers(staged)])
                     break
+            if best is not None and not best[0]:
+                break
         if best is not None:
             layers, cycles = best[2], best[1]
+            for buf, in_wbuf in best[3]:  # a later (rejected) option may have moved them
+                buf.wbuf = in_wbuf
     layers, cycles = _hoist_transfers(layers, inputs, outputs, npu, aliases, peak, cycles)
     buffers = memory_plan.assign_lifetimes(layers, inputs, outputs, aliases)
     new = memory_plan.plan(buffers)
-    plan = {**plan, **new, "cycles_estimate": cycles, "live": memory_plan.live_bytes(buffers, len(layers))}
+    plan = {**plan, **new, "cycles_estimate": cycles, "live": memory_plan.live_bytes(buffers, len(layers)),
+            "weight_buffer_peak": memory_plan.plan_weight_buffer(layers, weight_buffer)}
     return tiling.Built(layers, aliases), plan
 
 
 HOIST_DISTANCE = 6             # layers a weight transfer may move ahead of its consumer
+
+
+def _started_earlier(trial, k):
+    """The trial, then the trial with its transfer at index k started 1..HOIST_DISTANCE
+    layers earlier: a decode the previous layer cannot hide may hide behind a longer
+    layer before it (its weight buffer is then live longer)."""
+    yield trial
+    if trial[k].kind not in ("DMA", "DMA_DECODE"):
+        return
+    rest = trial[:k] + trial[k + 1:]
+    for j in range(k - 1, max(k - 1 - HOIST_DISTANCE, 0), -1):
+        if rest[j - 1].kind not in ("DMA", "DMA_DECODE"):  # behind another transfer nothing is hidden
+            yield rest[:j] + [trial[k]] + rest[j:]
 
 
 def _hoist_transfers(layers, inputs, outputs, npu, aliases, peak, cycles):
@@ -408,7 +454,7 @@ def _hoist_transfers(layers, inputs, outputs, npu, aliases, peak, cycles):
             if c >= (best[0] if best else cycles):
                 continue
             p = memory_plan.plan(memory_plan.assign_lifetimes(trial, inputs, outputs, aliases))["peak"]
-            if p <= peak:
+            if p <= peak and memory_plan.plan_weight_buffer(trial) <= npu.get("weight_buffer_capacity", 0):
                 best = (c, trial)
         if best is not None:
             cycles, layers = best

@@ -19,6 +19,7 @@
 #define FW_VERSION_STR "0.1.0"
 
 #define SCRATCH_BYTES (256u * 1024u) /* the NPU's SRAM, reported as scratchpad_capacity */
+#define WEIGHT_BUFFER_BYTES (16u * 1024u) /* the MAC array's weight buffer (DEFAULT_NPU's) */
 #define SLOT_BYTES (1536u * 1024u)   /* per blob slot; two fit the 4 MiB ISRAM */
 #define MAX_OPS 512u                 /* counters array size; 20 B each in the INVOKE reply */
 
@@ -42,6 +43,8 @@ enum {
 };
 
 static uint8_t scratch[SCRATCH_BYTES] __attribute__((section(".scratch"), aligned(16)));
+/* Staged weights (EDLA_LOC_WBUF tensors) live here, never in the scratchpad. */
+static uint8_t weight_buffer[WEIGHT_BUFFER_BYTES] __attribute__((section(".scratch"), aligned(16)));
 /* External memory for plans that spill: the board's DDR (2 GiB at 0x60000000). */
 #define EXT_MEMORY ((uint8_t *)0x60000000u)
 #define EXT_BYTES (64u * 1024u * 1024u)
@@ -216,7 +219,12 @@ static uint32_t commit(void) {
     if (total >= sizeof *h && h->magic == EDLA_MAGIC && h->npu.scratchpad_capacity > SCRATCH_BYTES)
         return fail(CONFIG_MISMATCH, "blob is built for a %u-byte scratchpad, the board has %u",
                     h->npu.scratchpad_capacity, SCRATCH_BYTES);
+    if (total >= sizeof *h && h->magic == EDLA_MAGIC && h->weight_buffer_capacity > WEIGHT_BUFFER_BYTES)
+        return fail(CONFIG_MISMATCH, "blob is built for a %u-byte weight buffer, the board has %u",
+                    h->weight_buffer_capacity, WEIGHT_BUFFER_BYTES);
     edla_status st = edla_model_load(&m, blob, total, SCRATCH_BYTES);
+    if (st == EDLA_OK)
+        st = edla_model_bind_weight_buffer(&m, weight_buffer, WEIGHT_BUFFER_BYTES);
     if (st != EDLA_OK)
         return fail(st, "model refused by the loader: %s", edla_status_name(st));
     if (m.n_ops > MAX_OPS)

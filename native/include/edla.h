@@ -41,7 +41,7 @@ typedef enum {
 /* ---- blob format ------------------------------------------------------- */
 #define EDLA_MAGIC 0x414C4445u /* "EDLA" read as little-endian u32 */
 #define EDLA_VERSION_MAJOR 2u /* 2: the weight stream of codec.c (1: old coder) */
-#define EDLA_VERSION_MINOR 0u
+#define EDLA_VERSION_MINOR 1u /* 1: the NPU weight buffer (header fields, EDLA_LOC_WBUF) */
 #define EDLA_ALIGN 16u
 #define EDLA_MAX_SECTIONS 8u
 #define EDLA_MAX_RANK 4u
@@ -75,7 +75,12 @@ typedef struct {
     uint16_t sparsity_block; /* MAC-skip granularity: 0 or 1 = per weight (activation), N = per
                                 block of N (SPARSE_* below); was the low half of a reserved u32 */
     uint16_t npu_flags;      /* EDLA_NPU_* below; was the high half of that u32 (0) */
-} edla_header; /* 64 bytes, followed by n_sections edla_section */
+    /* v2.1, part of the NPU configuration: the MAC array's own weight buffer,
+     * which DMA/DMA_DECODE fill from flash and weighted layers read (EDLA_LOC_WBUF) */
+    uint32_t weight_buffer_capacity; /* bytes the NPU has */
+    uint32_t weight_buffer_required; /* planned peak of the WBUF tensors, <= capacity */
+    uint32_t reserved[2];            /* zero */
+} edla_header; /* 80 bytes, followed by n_sections edla_section */
 
 /*
  * edla_header.npu_flags. ACT_SPARSITY: the MAC array skips blocks whose
@@ -105,8 +110,12 @@ typedef struct {
 } edla_section;
 
 typedef enum { EDLA_INT8 = 1, EDLA_INT32 = 2, EDLA_FLOAT32 = 3 } edla_dtype; /* float32: model edges only */
-/* EXT: external memory (DDR), reached only by DMA ops: a spilled activation. */
-typedef enum { EDLA_LOC_SCRATCH = 0, EDLA_LOC_CONST = 1, EDLA_LOC_EXT = 2 } edla_location;
+/* EXT: external memory (DDR), reached only by DMA ops: a spilled activation.
+ * WBUF: the NPU's weight buffer (header.weight_buffer_*), outside the scratchpad:
+ * written only by DMA / DMA_DECODE from flash, read only as operand 1 (filter or
+ * packed weights) of CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV
+ * and the *_SPARSE layers. */
+typedef enum { EDLA_LOC_SCRATCH = 0, EDLA_LOC_CONST = 1, EDLA_LOC_EXT = 2, EDLA_LOC_WBUF = 3 } edla_location;
 
 typedef struct {
     uint8_t dtype;     /* edla_dtype */
@@ -114,7 +123,7 @@ typedef struct {
     uint8_t rank;      /* 1..EDLA_MAX_RANK; unused dims are 1 */
     uint8_t reserved;
     int32_t dims[EDLA_MAX_RANK]; /* row-major, NHWC for 4-D */
-    uint32_t offset;   /* in the scratchpad, or in the CONST section */
+    uint32_t offset;   /* in the scratchpad, the CONST section, external memory or the weight buffer */
     uint32_t bytes;    /* = product(dims) * element size */
     int32_t zero_point;
 } edla_tensor; /* 32 bytes */
@@ -195,7 +204,7 @@ typedef enum {
  *   in: 0 input int8 (rows over the last dim); out: 0 int8; p: SOFTMAX_P_*.
  * DMA
  *   in: 0 source; out: 0 destination of the same size: flash -> scratchpad
- *   (weights into the weight buffer), scratchpad -> external memory (a spill)
+ *   or NPU weight buffer (weights), scratchpad -> external memory (a spill)
  *   or external memory -> scratchpad (its reload). Counts the bytes; cycles
  *   are bytes / the flash or external-memory rate. The only op that may
  *   touch external memory.
@@ -229,9 +238,9 @@ enum {
  *
  * DMA_DECODE
  *   in: 0 int8 constant: a weight stream (below); out: 0 int8 scratchpad
- *   tensor; p: DEC_P_*. Streams the compressed bytes from flash and decodes
- *   them into the weight buffer. MODE_DENSE writes out.bytes filter bytes in
- *   their stored order; MODE_SPARSE writes the packed layout below for
+ *   or weight-buffer (EDLA_LOC_WBUF) tensor; p: DEC_P_*. Streams the compressed
+ *   bytes from flash and decodes them into the weight buffer. MODE_DENSE
+ *   writes out.bytes filter bytes in their stored order; MODE_SPARSE writes the packed layout below for
  *   DEC_P_CO channels of DEC_P_TAPS taps of DEC_P_INNER weights (coded in
  *   [Co][taps][inner] order), after the channels' bias (if DEC_P_HAS_BIAS),
  *   multiplier and shift tables. A stream that does not decode to DEC_P_NNZ
@@ -445,6 +454,7 @@ typedef struct {
     uint32_t consts_size;
     uint32_t ext_required; /* bytes of external memory edla_invoke_ext needs (0: none) */
     const struct edla_host_plan *host_plan; /* host builds: layers prepared at load (0: none) */
+    uint8_t *weight_buffer; /* set by edla_model_bind_weight_buffer (NULL: not bound) */
 } edla_model;
 
 /* Measured per layer by the core during edla_invoke. */
@@ -468,6 +478,14 @@ uint32_t edla_crc32(uint32_t crc, const void *data, size_t size);
  */
 edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,
                             uint32_t scratchpad_capacity);
+
+/*
+ * Give a loaded model the NPU weight buffer its WBUF tensors live in: size bytes,
+ * 16-byte aligned, at least header->weight_buffer_required (EDLA_ERR_CONFIG if
+ * smaller). Required before invoking (or filling a decode cache for) a model
+ * whose weight_buffer_required is not 0; the caller owns the memory.
+ */
+edla_status edla_model_bind_weight_buffer(edla_model *model, uint8_t *buffer, uint32_t size);
 
 /*
  * Run every op once. Inputs must already be in the scratchpad at their

@@ -32,9 +32,12 @@ static edla_status check_header(const edla_header *h, size_t blob_size, uint32_t
     if (h->npu.macs_per_cycle == 0 || h->npu.flash_bytes_per_cycle_q8 == 0 ||
         h->npu.ext_bytes_per_cycle_q8 == 0 || h->npu.scratchpad_capacity > capacity)
         return EDLA_ERR_CONFIG;
-    if (h->sparsity_block > EDLA_MAX_SPARSITY_BLOCK || (h->npu_flags & ~EDLA_NPU_ACT_SPARSITY) != 0)
+    if (h->sparsity_block > EDLA_MAX_SPARSITY_BLOCK || (h->npu_flags & ~EDLA_NPU_ACT_SPARSITY) != 0 ||
+        h->reserved[0] != 0 || h->reserved[1] != 0)
         return EDLA_ERR_CONFIG;
-    if (h->scratchpad_required > h->npu.scratchpad_capacity) return EDLA_ERR_SCRATCH;
+    if (h->scratchpad_required > h->npu.scratchpad_capacity ||
+        h->weight_buffer_required > h->weight_buffer_capacity)
+        return EDLA_ERR_SCRATCH;
     if (h->n_inputs == 0 || h->n_outputs == 0 || h->n_inputs > 0xFFFFu || h->n_outputs > 0xFFFFu)
         return EDLA_ERR_IO;
     return EDLA_OK;
@@ -111,6 +114,8 @@ static edla_status check_tensor(const edla_model *m, const edla_tensor *t) {
         if (!fits(t->offset, t->bytes, m->consts_size)) return EDLA_ERR_TENSOR;
     } else if (t->location == EDLA_LOC_EXT) {
         if (!fits(t->offset, t->bytes, m->ext_required)) return EDLA_ERR_TENSOR;
+    } else if (t->location == EDLA_LOC_WBUF) {
+        if (!fits(t->offset, t->bytes, m->header->weight_buffer_required)) return EDLA_ERR_SCRATCH;
     } else {
         return EDLA_ERR_TENSOR;
     }
@@ -132,6 +137,14 @@ static int act_sparse_ok(const edla_model *m, const edla_op *op) {
     }
 }
 
+/* Ops whose operand 1 (filter or packed weights) may be read from the weight buffer. */
+static int reads_weight_buffer(uint16_t opcode) {
+    return opcode == EDLA_OP_CONV_2D || opcode == EDLA_OP_DEPTHWISE_CONV_2D ||
+           opcode == EDLA_OP_FULLY_CONNECTED || opcode == EDLA_OP_TRANSPOSE_CONV ||
+           opcode == EDLA_OP_CONV_2D_SPARSE || opcode == EDLA_OP_DEPTHWISE_CONV_2D_SPARSE ||
+           opcode == EDLA_OP_FULLY_CONNECTED_SPARSE;
+}
+
 static edla_status check_op_operands(const edla_model *m, const edla_op *op) {
     unsigned i;
     if (op->opcode >= EDLA_OP_COUNT_ || !edla_op_checks[op->opcode]) return EDLA_ERR_OP;
@@ -144,13 +157,18 @@ static edla_status check_op_operands(const edla_model *m, const edla_op *op) {
         /* only DMA reaches external memory: kernels never see such operands */
         if (m->tensors[op->in[i]].location == EDLA_LOC_EXT && op->opcode != EDLA_OP_DMA)
             return EDLA_ERR_OPERAND;
+        /* the weight buffer feeds the MAC array's weight port only */
+        if (m->tensors[op->in[i]].location == EDLA_LOC_WBUF && !(i == 1 && reads_weight_buffer(op->opcode)))
+            return EDLA_ERR_OPERAND;
     }
     for (i = 0; i < EDLA_MAX_OP_OUTPUTS; i++) {
         if (i >= op->n_out) {
             if (op->out[i] != EDLA_NO_TENSOR) return EDLA_ERR_OPERAND;
         } else if (op->out[i] >= m->n_tensors ||
                    (m->tensors[op->out[i]].location != EDLA_LOC_SCRATCH &&
-                    !(op->opcode == EDLA_OP_DMA && m->tensors[op->out[i]].location == EDLA_LOC_EXT))) {
+                    !(op->opcode == EDLA_OP_DMA && m->tensors[op->out[i]].location == EDLA_LOC_EXT) &&
+                    !((op->opcode == EDLA_OP_DMA || op->opcode == EDLA_OP_DMA_DECODE) &&
+                      m->tensors[op->out[i]].location == EDLA_LOC_WBUF))) {
             return EDLA_ERR_OPERAND;
         }
     }
@@ -187,12 +205,22 @@ edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_siz
     return EDLA_OK;
 }
 
+edla_status edla_model_bind_weight_buffer(edla_model *model, uint8_t *buffer, uint32_t size) {
+    if (!model || !model->header || !buffer) return EDLA_ERR_NULL;
+    if (((uintptr_t)buffer) % EDLA_ALIGN != 0) return EDLA_ERR_ALIGN;
+    if (size < model->header->weight_buffer_required) return EDLA_ERR_CONFIG;
+    model->weight_buffer = buffer;
+    return EDLA_OK;
+}
+
 void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index) {
     const edla_tensor *t;
     if (!model || tensor_index >= model->n_tensors) return (void *)0;
     t = &model->tensors[tensor_index];
     if (t->location == EDLA_LOC_CONST) return (void *)(model->consts + t->offset);
     if (t->location == EDLA_LOC_EXT) return (void *)0; /* reached through DMA only */
+    if (t->location == EDLA_LOC_WBUF)
+        return model->weight_buffer ? (void *)(model->weight_buffer + t->offset) : (void *)0;
     return scratchpad ? (void *)(scratchpad + t->offset) : (void *)0;
 }
 

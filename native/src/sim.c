@@ -230,7 +230,8 @@ edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uin
                                const uint8_t *cache, edla_counters *counters) {
     uint32_t i, previous_cycles = 0, cached = 0;
     edla_counters scratch_counter;
-    if (!model || !model->header || !scratchpad || (model->ext_required && !external))
+    if (!model || !model->header || !scratchpad || (model->ext_required && !external) ||
+        (model->header->weight_buffer_required && !model->weight_buffer))
         return EDLA_ERR_NULL;
     if (((uintptr_t)scratchpad) % EDLA_ALIGN != 0 || ((uintptr_t)external) % EDLA_ALIGN != 0)
         return EDLA_ERR_ALIGN;

@@ -79,7 +79,8 @@ edla_status edla_check_dma_decode(const edla_model *model, const edla_op *op) {
     if (op->n_in != 1 || op->n_out != 1 || op->in[0] == EDLA_NO_TENSOR) return EDLA_ERR_OP;
     const edla_tensor *src = edla_in(model, op, 0);
     const edla_tensor *dst = edla_out(model, op, 0);
-    if (src->location != EDLA_LOC_CONST || dst->location != EDLA_LOC_SCRATCH ||
+    if (src->location != EDLA_LOC_CONST ||
+        (dst->location != EDLA_LOC_SCRATCH && dst->location != EDLA_LOC_WBUF) ||
         src->dtype != EDLA_INT8 || dst->dtype != EDLA_INT8)
         return EDLA_ERR_OPERAND;
     const int32_t *p = op->p;
