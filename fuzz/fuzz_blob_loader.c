@@ -1,7 +1,7 @@
 /*
  * fuzz_blob_loader.c - libFuzzer harness for the C core's blob loader and
- * interpreter: edla_model_load, then (when the blob is accepted) edla_invoke
- * and edla_tensor_data on every tensor.
+ * interpreter: edla_model_load, then (when the blob is accepted) binding an
+ * exactly-sized weight buffer, edla_invoke and edla_tensor_data on every tensor.
  *
  * The input is a blob. Before loading, the harness rewrites the CRC field
  * (bytes 12..15) to the CRC of the bytes it covers, so that mutations reach
@@ -55,6 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* scratchpad contents (inputs, stale activations): the input bytes, repeated */
         for (uint32_t i = 0; i < need; i += (uint32_t)size)
             memcpy(scratch + i, data, need - i < size ? need - i : size);
+        const uint32_t wneed = model.header->weight_buffer_required;
+        uint8_t *wbuf = wneed ? exact_alloc(wneed) : 0; /* staged weights: written before read */
+        if (wbuf && edla_model_bind_weight_buffer(&model, wbuf, wneed) != EDLA_OK) abort();
         edla_counters *counters = calloc(model.n_ops ? model.n_ops : 1, sizeof(edla_counters));
         if (!counters) abort();
         /* the last input byte picks the kernels' instruction set (bits 1-2) and whether
@@ -70,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (edla_tensor_data(&model, scratch, model.n_tensors) != 0) abort();
         if (memcmp(blob, pristine, size) != 0) abort(); /* invoke must not write the blob */
         free(counters);
+        free(wbuf);
         free(scratch);
     }
     free(pristine);

@@ -8,23 +8,13 @@ import pytest
 import edge_dla
 from edge_dla.board import protocol as p
 from edge_dla.testing import tflite_builder as tb
-from test_sparse import _convert_forced, _models, with_pattern
-from edge_dla.converter import weights
+from test_sparse import _convert_forced, _models, packed_stage, with_pattern
 
 pytestmark = pytest.mark.board
 
 
-def _packed(model):
-    from dataclasses import replace
-
-    def stage(layer):
-        sw, _ = weights._layer_weights(layer, 1)
-        kind = weights.SPARSE_KINDS[layer.kind]
-        params = list(layer.params)
-        params = params[:7] + [sw.w.shape[2]] if kind == "FULLY_CONNECTED_SPARSE" else \
-            params[:13] + list(layer.inputs[1].shape[1:3])
-        return weights.stage_packed_dense(replace(layer, kind=kind, params=params, sparse=sw))
-    return _convert_forced(model, stage)[0]
+def _packed(model, chunked=False):
+    return _convert_forced(model, packed_stage(chunked))[0]
 
 
 def _check(board, model, blob, rng):
@@ -44,14 +34,14 @@ def _check(board, model, blob, rng):
         assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
 
 
-@pytest.mark.parametrize("form", ["sparse1", "sparse4", "packed"])
+@pytest.mark.parametrize("form", ["sparse1", "sparse4", "packed", "packed_chunks"])
 @pytest.mark.parametrize("pattern", ["all_zero", "single", "edge_blocks", "random_half"])
 @pytest.mark.parametrize("kind", ["conv_strided", "depthwise", "fc"])
 def test_sparse_weights_on_board(board, kind, pattern, form):
     rng = np.random.default_rng(zlib.crc32(f"board/{kind}/{pattern}/{form}".encode()))
     model = with_pattern(_models(rng)[kind], pattern, rng)
-    if form == "packed":
-        blob = _packed(model)
+    if form.startswith("packed"):
+        blob = _packed(model, chunked=form == "packed_chunks")
     else:
         blob = edge_dla.convert(model, weight_format="sparse", sparsity_block=int(form[-1]))
     _check(board, model, blob, rng)

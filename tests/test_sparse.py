@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import edge_dla
+from edge_dla import _native
 from edge_dla import blob as fmt
 from edge_dla.converter import weights
 from edge_dla.prune import output_drift, prune_bytes, rewrite_weights, weight_buffers
@@ -233,8 +234,10 @@ def test_blob_sizes(name, models_dir):
     size = len(edge_dla.convert(data))
     print(f"{name}: blob {size:,} bytes, {size / ANCHOR_FLASH[name]:.2f}x Vela flash, "
           f"{size / len(data):.2f}x .tflite")
-    limit = {"vww_96_int8": 76000, "micro_speech_quantized": len(data), "kws_ref_model": 0.9 * len(data),
-             "pretrainedResnet_quant": 0.9 * len(data), "person_detect": 0.85 * len(data)}.get(name)
+    # issue 6's target (<= 0.9x Vela's flash and <= the .tflite) where reached, else what holds
+    limit = {"vww_96_int8": 76000, "micro_speech_quantized": min(0.9 * ANCHOR_FLASH[name], len(data)),
+             "kws_ref_model": 0.9 * len(data), "pretrainedResnet_quant": 0.9 * len(data),
+             "person_detect": 0.85 * len(data), "ad01_int8": 0.75 * len(data)}.get(name)
     if limit:
         assert size <= limit
 
@@ -305,14 +308,9 @@ def _convert_forced(model, stage):
     return blob_writer.write_blob(out, inputs, outputs, p["peak"], npu, meta), out, npu
 
 
-@pytest.mark.parametrize("kind", ["conv", "conv_strided", "depthwise", "fc", "fc_nobias"])
-@pytest.mark.parametrize("pattern", ["no_zero", "random_half", "all_zero"])
-def test_packed_dense_layers_vs_tflm(kind, pattern):
-    """Packed-dense layout (weights + tables in one stream, dense loops) is bit-exact."""
+def packed_stage(chunked):
+    """Staging of a weighted layer as packed dense: whole, or in three channel chunks."""
     from dataclasses import replace
-    from edge_dla.converter import tiling
-    rng = np.random.default_rng(zlib.crc32(f"packed/{kind}/{pattern}".encode()))
-    model = with_pattern(_models(rng)[kind], pattern, rng)
 
     def stage(layer):
         sw, why = weights._layer_weights(layer, 1)
@@ -321,14 +319,33 @@ def test_packed_dense_layers_vs_tflm(kind, pattern):
         params = list(layer.params)
         params = params[:7] + [sw.w.shape[2]] if kind_ == "FULLY_CONNECTED_SPARSE" else \
             params[:13] + list(layer.inputs[1].shape[1:3])
-        return weights.stage_packed_dense(replace(layer, kind=kind_, params=params, sparse=sw))
+        ranges = None
+        if chunked:  # chunk-local tables and filter, output and (depthwise) input advanced
+            co, step = sw.w.shape[0], layer.params[10] if kind_ == "DEPTHWISE_CONV_2D_SPARSE" else 1
+            size = max(step, -(-co // 3) // step * step)
+            ranges = [(c, min(c + size, co)) for c in range(0, co, size)]
+        return weights.stage_packed_dense(replace(layer, kind=kind_, params=params, sparse=sw), ranges)
+    return stage
 
-    blob, layers, npu = _convert_forced(model, stage)
-    assert [l.kind for l in layers].count("DMA_DECODE") == 1
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("kind", ["conv", "conv_strided", "depthwise", "fc", "fc_nobias"])
+@pytest.mark.parametrize("pattern", ["no_zero", "random_half", "all_zero"])
+def test_packed_dense_layers_vs_tflm(kind, pattern, chunked):
+    """Packed-dense layout (weights + tables in one stream, dense loops) is bit-exact,
+    whole and in output-channel chunks."""
+    from edge_dla.converter import tiling
+    rng = np.random.default_rng(zlib.crc32(f"packed/{kind}/{pattern}".encode()))
+    model = with_pattern(_models(rng)[kind], pattern, rng)
+    blob, layers, npu = _convert_forced(model, packed_stage(chunked))
+    assert [l.kind for l in layers].count("DMA_DECODE") == (3 if chunked else 1)
     inputs = [np.asarray(rng.integers(-128, 128, size=s), d) for s, d in tb.input_shapes(model)]
-    got, prof = run_blob(blob, inputs)
-    for a, e in zip(got, tb.run_tflm(model, inputs)):
-        np.testing.assert_array_equal(a, e)
+    for level in sorted({_native.set_isa(v) for v in (0, 1, 2)}):  # every host kernel path
+        _native.set_isa(level)
+        got, prof = run_blob(blob, inputs)
+        for a, e in zip(got, tb.run_tflm(model, inputs)):
+            np.testing.assert_array_equal(a, e)
+    _native.set_isa(None)
     t = totals(prof)
     assert t["macs_skipped"] == 0 and t["cycles"] == tiling.estimate_cycles(layers, npu)
 

@@ -269,11 +269,20 @@ def stage_sparse(layer, ranges):
     return out
 
 
-RECORD_BYTES = 96 + 2 * 32     # a DMA_DECODE op record and its two tensor records
 
 
 def _flash_bytes(layer):
     return sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const)
+
+
+META_PER_LAYER = 32            # zlib-compressed inspect metadata per layer record, measured
+
+
+def _blob_bytes(layers):
+    """Bytes layers take in a blob beyond their constants: op records, tensor records
+    (views counted once) and their share of the metadata."""
+    views = {id(v) for l in layers for v in l.inputs + l.outputs if v is not None}
+    return (96 + META_PER_LAYER) * len(layers) + 32 * len(views)
 
 
 def _staged_flash_bytes(staged):
@@ -283,6 +292,7 @@ def _staged_flash_bytes(staged):
 
 
 SPARSE_CHUNK_BUDGETS = (None, 16384, 8192, 4096, 2048)
+PACKED_CHUNK_BUDGETS = (None, 8192, 4096, 2048)  # packed-dense chunks: two in flight in a 16 KiB buffer
 
 
 def _channel_ranges(sw, budget, step):
@@ -317,17 +327,27 @@ def _packings(layer, block, allow_sparse=True):
         if not faster:  # packed for flash: the dense loops over weights decoded with their tables
             sw.info = {**sw.info, "format": "packed", "executed_fraction": 1.0,
                        "reason": "packed for flash: weights and tables compressed together, dense loops"}
-            staged = stage_packed_dense(replace(sparse, info={**layer.info, "weights": sw.info}))
-            saving = raw - _staged_flash_bytes(staged) - RECORD_BYTES
-            if saving > 0 and PACK_DENSE_LAYERS:
-                options.append((False, saving, staged))
+            packed_layer = replace(sparse, info={**layer.info, "weights": sw.info})
+            per_channel = 12 + sw.w.shape[1] * sw.w.shape[2]
+            for budget in PACKED_CHUNK_BUDGETS if PACK_DENSE_LAYERS else ():
+                if budget is None:
+                    ranges = None
+                else:
+                    size = max(step, budget // per_channel // step * step)
+                    if size >= sw.w.shape[0]:
+                        continue
+                    ranges = [(c, min(c + size, sw.w.shape[0])) for c in range(0, sw.w.shape[0], size)]
+                staged = stage_packed_dense(packed_layer, ranges)
+                saving = raw + _blob_bytes([layer]) - _staged_flash_bytes(staged) - _blob_bytes(staged)
+                if saving > 0:
+                    options.append((False, saving, staged))
         for budget in SPARSE_CHUNK_BUDGETS if faster else ():
             ranges = tuple(_channel_ranges(sw, budget, step))
             if ranges in seen or (budget is None and sw.decoded_bytes(0, sw.w.shape[0]) > 4 * SPARSE_MIN_CHUNK):
                 continue
             seen.add(ranges)
             staged = stage_sparse(sparse, list(ranges))
-            saving = raw - _staged_flash_bytes(staged) - RECORD_BYTES * len(ranges)
+            saving = raw + _blob_bytes([layer]) - _staged_flash_bytes(staged) - _blob_bytes(staged)
             if faster or (saving > 0 and PACK_DENSE_LAYERS):
                 options.append((faster, saving, staged))
     from . import tiling
@@ -338,8 +358,7 @@ def _packings(layer, block, allow_sparse=True):
         if key in seen or not any(l.kind == "DMA_DECODE" for l in staged):
             continue
         seen.add(key)
-        compute = sum(l.kind != "DMA" and l.kind != "DMA_DECODE" for l in staged)
-        saving = raw - _staged_flash_bytes(staged) - RECORD_BYTES * compute - 96 * (compute - 1)
+        saving = raw + _blob_bytes([layer]) - _staged_flash_bytes(staged) - _blob_bytes(staged)
         if saving > 0:
             options.append((False, saving, staged))
     faster = [o for o in options if o[0]]  # in chunking order
@@ -462,23 +481,32 @@ def _hoist_transfers(layers, inputs, outputs, npu, aliases, peak, cycles):
     return layers, cycles
 
 
-def stage_packed_dense(layer):
-    """DMA_DECODE (packed dense) + the layer on the dense loops, whole (CHANNEL_BEGIN 0)."""
+def stage_packed_dense(layer, ranges=None):
+    """DMA_DECODE (packed dense) + the layer on the dense loops, per output-channel chunk
+    (whole when ranges is None): each chunk's tables travel in its stream."""
     from .layers import Buffer, Layer, View
     sw = layer.sparse
-    co, taps, inner = sw.w.shape
+    co_all, taps, inner = sw.w.shape
     depthwise = layer.kind == "DEPTHWISE_CONV_2D_SPARSE"
-    tables = [t for t in (sw.bias, sw.mult, sw.shift) if t is not None]
-    packed = encode(np.stack(tables), sw.w.reshape(-1), sw.geometry())
-    name = layer.inputs[1].name
-    size = SPARSE_HEADER + 12 * co + co * taps * inner
-    src = View(name + "#rc", (len(packed),), "int8", 0, Buffer(name + "#rc", len(packed), packed, align=1))
-    staged = View(name + "@sram", (size,), "int8", 0, Buffer(name + "@sram", size, prefetch=True))
-    raw = co * taps * inner + 4 * co * len(tables)
-    dec = Layer("DMA_DECODE", [src], [staged],
-                [DEC_MODE_PACKED_DENSE, co, taps, inner, 0, int(sw.bias is not None), int(depthwise)],
-                layer.source, 0, {"dma_for": layer.kind, "codec": "range", "raw_bytes": raw,
-                                  "compressed_bytes": len(packed), "decoded_bytes": size})
-    params = list(layer.params) + [1]  # SPARSE_P_DENSE / SPFC_P_DENSE
-    dense_macs = pixels_of(layer) * co * taps * inner
-    return [dec, replace(layer, inputs=[layer.inputs[0], staged], params=params, macs=dense_macs, sparse=None)]
+    channel_param = 5 if layer.kind == "FULLY_CONNECTED_SPARSE" else 11
+    n_tables = 2 + (sw.bias is not None)
+    out = []
+    for begin, end in ranges or [(0, co_all)]:
+        co = end - begin
+        packed = sw.stream(begin, end)
+        name = layer.inputs[1].name + ("" if ranges is None else f"[{begin}:{end}]")
+        size = SPARSE_HEADER + 12 * co + co * taps * inner
+        src = View(name + "#rc", (len(packed),), "int8", 0, Buffer(name + "#rc", len(packed), packed, align=1))
+        staged = View(name + "@sram", (size,), "int8", 0, Buffer(name + "@sram", size, prefetch=True))
+        out.append(Layer("DMA_DECODE", [src], [staged],
+                         [DEC_MODE_PACKED_DENSE, co, taps, inner, 0, int(sw.bias is not None), int(depthwise)],
+                         layer.source, 0, {"dma_for": layer.kind, "codec": "range",
+                                           "raw_bytes": co * taps * inner + 4 * co * n_tables,
+                                           "compressed_bytes": len(packed), "decoded_bytes": size}))
+        params = list(layer.params)
+        params[channel_param:channel_param + 2] = [begin, end]
+        params += [1]  # SPARSE_P_DENSE / SPFC_P_DENSE
+        info = {**layer.info, "channels": [begin, end]} if ranges is not None and len(ranges) > 1 else layer.info
+        out.append(replace(layer, inputs=[layer.inputs[0], staged], params=params,
+                           macs=pixels_of(layer) * co * taps * inner, sparse=None, info=info))
+    return out

@@ -264,7 +264,8 @@ enum {
  * Packed dense (DEC_MODE_PACKED_DENSE, and SPARSE_P_DENSE / SPFC_P_DENSE = 1 on
  * the layer): the same header and tables, then the dense filter in the dense
  * kernel's layout (depthwise [taps][Co]: DEC_P_BLOCK_AXIS = 1 transposes the
- * coded [Co][taps] order); CHANNEL_BEGIN must be 0. The layer then runs the
+ * coded [Co][taps] order), chunk-local like the sparse layout (a chunk's
+ * tables and filter cover [CHANNEL_BEGIN, CHANNEL_END)). The layer then runs the
  * dense loops (every MAC executed): tables compressed with the weights, for flash.
  * Only non-zero weights are visited; macs counts the executed MACs (pixels x
  * the packed count, padding taps counted as the dense kernels count them) and

@@ -256,7 +256,7 @@ static edla_status check_conv_sparse(const edla_model *model, const edla_op *op,
     if (p[SPARSE_P_DENSE] == 0 && !sp_packed_ok(packed, end - begin, (int64_t)kh * kw))
         return EDLA_ERR_OPERAND;
     if (p[SPARSE_P_DENSE] != 0 &&
-        (p[SPARSE_P_DENSE] != 1 || begin != 0 ||
+        (p[SPARSE_P_DENSE] != 1 ||
          (uint64_t)packed->bytes < EDLA_SPARSE_HEADER + 12u * (uint64_t)(end - begin) +
                                        (uint64_t)(end - begin) * (uint64_t)kh * (uint64_t)kw * (uint64_t)inner))
         return EDLA_ERR_PARAM;
@@ -271,7 +271,9 @@ static edla_status check_conv_sparse(const edla_model *model, const edla_op *op,
 }
 
 /* Operand data of a packed-dense layer for the dense loops; 0 if its tables are
- * not ones the decoder writes (a buffer no decoder filled). */
+ * not ones the decoder writes (a buffer no decoder filled). A channel chunk's
+ * tables and filter are chunk-local, so the caller passes input and output
+ * already advanced to the chunk's first channel and the loops run [0, co). */
 static int packed_dense_data(const uint8_t *base, int co, const int32_t *p, unsigned p_in,
                              unsigned p_out, unsigned p_min, unsigned p_max, const int8_t *input,
                              int8_t *out, ku_channel_op_data *d) {
@@ -545,7 +547,8 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
         ku_channel_op_data d;
         const int ok = packed_dense_data((const uint8_t *)edla_in_data(model, op, scratch, 1), co, p,
                                          CONV_P_INPUT_OFFSET, CONV_P_OUTPUT_OFFSET, CONV_P_ACT_MIN,
-                                         CONV_P_ACT_MAX, input, out, &d);
+                                         CONV_P_ACT_MAX, depthwise ? input + begin / dm : input,
+                                         out + begin, &d);
         uint64_t skipped = 0;
         if (act) {
             skipped = depthwise ? edla_act_zero_depthwise(&d, &g, dm, block)
@@ -616,7 +619,7 @@ edla_status edla_check_fully_connected_sparse(const edla_model *model, const edl
     if (p[SPFC_P_DENSE] == 0 && !sp_packed_ok(edla_in(model, op, 1), end - begin, 1))
         return EDLA_ERR_OPERAND;
     if (p[SPFC_P_DENSE] != 0 &&
-        (p[SPFC_P_DENSE] != 1 || begin != 0 ||
+        (p[SPFC_P_DENSE] != 1 ||
          (uint64_t)edla_in(model, op, 1)->bytes <
              EDLA_SPARSE_HEADER + 12u * (uint64_t)(end - begin) + (uint64_t)(end - begin) * (uint64_t)depth))
         return EDLA_ERR_PARAM;
@@ -673,7 +676,7 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
 #endif
         if (!packed_dense_data((const uint8_t *)edla_in_data(model, op, scratch, 1), co, p,
                                FC_P_INPUT_OFFSET, FC_P_OUTPUT_OFFSET, FC_P_ACT_MIN, FC_P_ACT_MAX, input,
-                               output, &d)) {
+                               output + begin, &d)) {
             return;
         }
 #if EDLA_FAST_KERNELS
@@ -686,7 +689,7 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
                 const int8_t *x = input + r * depth, *w = d.filter + (size_t)oc * depth;
                 const uint32_t acc = act ? edla_act_dot(x, 1, w, 1, (int)depth, input_offset, 0)
                                          : ku_dot(x, 1, w, 1, (int)depth, input_offset, 0);
-                output[r * out_c + (size_t)oc] = ku_channel_output(&d, acc, oc);
+                d.out[r * out_c + (size_t)oc] = ku_channel_output(&d, acc, oc);
             }
         }
         return;
