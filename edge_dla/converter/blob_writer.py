@@ -14,11 +14,15 @@ def _pad(data, align=fmt.ALIGN):
 
 
 class _Tables:
-    """Tensor records and constant data, deduplicated (identical constants share bytes)."""
+    """Tensor records and constant data, deduplicated: identical constants share bytes and
+    views with identical records (e.g. alternating chunks of a double-buffered weight
+    buffer) share one record, except the I/O records, which come first and stay distinct."""
 
     def __init__(self):
         self.records = []
         self.index = {}
+        self.by_record = {}  # record bytes -> index
+        self.share = False   # set once the I/O records are written
         self.consts = bytearray()
         self.const_offsets = {}
         self.ext_bytes = 0  # external memory the spills need
@@ -51,10 +55,12 @@ class _Tables:
         else:
             loc, offset = fmt.LOC_SCRATCH, buf.offset + view.byte_offset
         nbytes = int(np.prod(shape)) * (4 if view.dtype in ("int32", "float32") else 1)
-        self.records.append(fmt.TENSOR.pack(fmt.DTYPE_CODES[view.dtype], loc, len(shape), 0,
-                                            *(shape + [1] * (4 - len(shape))), offset, nbytes,
-                                            int(view.zero_point)))
-        self.index[id(view)] = len(self.records) - 1
+        record = fmt.TENSOR.pack(fmt.DTYPE_CODES[view.dtype], loc, len(shape), 0,
+                                 *(shape + [1] * (4 - len(shape))), offset, nbytes, int(view.zero_point))
+        if not (self.share and record in self.by_record):
+            self.records.append(record)
+            self.by_record.setdefault(record, len(self.records) - 1)
+        self.index[id(view)] = self.by_record[record] if self.share else len(self.records) - 1
         return self.index[id(view)]
 
 
@@ -62,6 +68,7 @@ def write_blob(layers, inputs, outputs, peak, npu, meta, weight_buffer_peak=0):
     tables = _Tables()
     io = [tables.tensor(v) for v in inputs + outputs]  # records 0.. in this order
     assert io == list(range(len(io))), "model inputs/outputs must be distinct views"
+    tables.share = True
     ops = bytearray()
     for layer in layers:
         ins = [tables.tensor(v) for v in layer.inputs]
