@@ -3,8 +3,8 @@
  * host's fast kernels (host_fast.h: hp_op; host_x86.c runs them).
  *
  * A layer is prepared only when its weights are provably the same bytes on
- * every invoke: a constant tensor, or a scratchpad tensor whose last writer
- * before the layer (of any op output overlapping its bytes, in op order) is a
+ * every invoke: a constant tensor, or a scratchpad or weight-buffer tensor whose
+ * last writer before the layer (of any op output overlapping its bytes, in op order) is a
  * DMA from flash or a DMA_DECODE writing exactly that tensor. The layer's own
  * output must not overlap its weights. Anything else keeps its eval.
  * Counters are untouched: the evals count, then offer the work to
@@ -17,8 +17,10 @@
 
 #if EDLA_HOST_FAST
 
+/* Tensors sharing bytes of one writable memory (the scratchpad or the NPU weight buffer). */
 static int overlaps(const edla_tensor *a, const edla_tensor *b) {
-    return a->location == EDLA_LOC_SCRATCH && b->location == EDLA_LOC_SCRATCH &&
+    return a->location == b->location &&
+           (a->location == EDLA_LOC_SCRATCH || a->location == EDLA_LOC_WBUF) &&
            a->offset < b->offset + b->bytes && b->offset < a->offset + a->bytes;
 }
 
@@ -35,7 +37,7 @@ static const uint8_t *constant_bytes(const edla_model *m, const uint8_t *cache, 
                                      uint16_t ti) {
     const edla_tensor *t = &m->tensors[ti];
     if (t->location == EDLA_LOC_CONST) return m->consts + t->offset;
-    if (t->location != EDLA_LOC_SCRATCH) return (const uint8_t *)0;
+    if (t->location != EDLA_LOC_SCRATCH && t->location != EDLA_LOC_WBUF) return (const uint8_t *)0;
     for (uint32_t o = 0; o < m->ops[at].n_out; o++)
         if (overlaps(&m->tensors[m->ops[at].out[o]], t)) return (const uint8_t *)0;
     for (uint32_t i = at; i-- > 0;) {
