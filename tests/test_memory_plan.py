@@ -52,3 +52,27 @@ def test_aliases_share_their_root_and_reserve_the_larger_size():
     assert t.root is x and u.root is x and t.offset == u.offset == x.offset
     assert x.plan_bytes == 500 and (x.first, x.last) == (0, 1)
     assert memory_plan.live_bytes(buffers, 2)[1] == memory_plan.aligned(500) + memory_plan.aligned(64)
+
+
+def test_weight_buffer_is_planned_apart_and_double_buffered():
+    """Chunks staged in the NPU weight buffer take no scratchpad bytes; a chunk is live
+    from the layer its transfer runs beside, so consecutive chunks alternate halves."""
+    from edge_dla.converter.layers import Layer, View
+
+    def view(buf):
+        return View(buf.name, (buf.nbytes,), "int8", 0, buf)
+
+    x, y = Buffer("x", 256), Buffer("y", 256)
+    chunks = [Buffer(f"w{k}", 1000, prefetch=True, wbuf=True) for k in range(4)]
+    flash = [Buffer(f"f{k}", 900, data=b"\0" * 900) for k in range(4)]
+    layers = []
+    for k in range(4):
+        layers += [Layer("DMA_DECODE", [view(flash[k])], [view(chunks[k])], [0], 0),
+                   Layer("FULLY_CONNECTED", [view(x), view(chunks[k])], [view(y)], [], 0)]
+    scratch = memory_plan.plan(memory_plan.assign_lifetimes(layers, [view(x)], [view(y)]))
+    assert scratch["peak"] == 2 * 256  # the chunks are not in the scratchpad
+    peak = memory_plan.plan_weight_buffer(layers)
+    assert peak == 2 * memory_plan.aligned(1000)
+    assert chunks[0].offset == chunks[2].offset != chunks[1].offset == chunks[3].offset
+    with pytest.raises(edge_dla.AllocationError, match="weight buffer"):
+        memory_plan.plan_weight_buffer(layers, capacity=peak - 16)
