@@ -51,7 +51,8 @@ def measure(board, blob, inputs):
         raise BoardError(f"instruction count not deterministic: {counts[0]:,} then {counts[1]:,} "
                          "(is QEMU running with -icount shift=0?)")
     executed = sum(c["macs"] for c in board.last_counters)
-    return counts[0], executed, executed + sum(c["macs_skipped"] for c in board.last_counters)
+    skipped = sum(c["macs_skipped"] + c["macs_skipped_act"] for c in board.last_counters)
+    return counts[0], executed, executed + skipped  # the dense count: zero weights and activations too
 
 
 def run(paths, weight_format="auto", out=print, builds=BUILDS):

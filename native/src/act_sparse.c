@@ -7,15 +7,26 @@
  * per tap.
  */
 #include "act_sparse.h"
+#include "host_fast.h"
+#if EDLA_MVE_FAST
+#include <arm_mve.h>
+#endif
 
 /* MACs in the all-zero blocks of n activations x[0], x[step], ... */
 static uint64_t zero_block_macs(const int8_t *x, size_t step, size_t n, int8_t zp, uint32_t block) {
     uint64_t zeros = 0;
-    if (block == 1 && step == 1) { /* a count of equal bytes: vectorises */
+    if (block == 1 && step == 1) { /* a count of equal bytes: vectorises on x86, MVE on the M55 */
         uint32_t z = 0;
+#if EDLA_MVE_FAST
+        for (size_t i = 0; i < n; i += 16) { /* 16 compares per step, the tail predicated */
+            const mve_pred16_t live = vctp8q((uint32_t)(n - i));
+            z = vaddvaq_p_u8(z, vdupq_n_u8(1), vcmpeqq_m_n_s8(vldrbq_z_s8(x + i, live), zp, live));
+        }
+#else
         for (size_t i = 0; i < n; ++i) {
             z += x[i] == zp;
         }
+#endif
         return z;
     }
     for (size_t b0 = 0; b0 < n; b0 += block) {
@@ -49,7 +60,7 @@ typedef uint64_t (*zeros_at_fn)(const int8_t *pixel, const void *arg);
 
 static inline __attribute__((always_inline)) uint64_t window_zeros(const ku_window *g, const int8_t *input,
                                                                    uint64_t pad_macs, zeros_at_fn zeros_at,
-                                                                   const void *arg) {
+                                                                   const void *arg, uint64_t flat, int8_t zp) {
     uint64_t zeros = 0, rows_total = 0, cols_total = 0;
     uint16_t cols_of[ACT_COLS]; /* k_w <= 4096 reads per column at most */
     for (int ix = 0; ix < g->in_w; ++ix) {
@@ -65,6 +76,20 @@ static inline __attribute__((always_inline)) uint64_t window_zeros(const ku_wind
                 continue;
             }
             const int8_t *row = input + (size_t)b * g->batch_stride + (size_t)iy * g->row_stride;
+            if (flat && g->in_w <= ACT_COLS) {
+                /* every byte of a pixel is one block: a run of columns read equally often
+                 * is one stretch of the row (NHWC), counted at once */
+                for (int x0 = 0, x1; x0 < g->in_w; x0 = x1) {
+                    for (x1 = x0 + 1; x1 < g->in_w && cols_of[x1] == cols_of[x0]; ++x1) {
+                    }
+                    if (cols_of[x0] != 0) {
+                        zeros += rows * cols_of[x0] * flat *
+                                 zero_block_macs(row + (size_t)x0 * (size_t)g->in_c, 1,
+                                                 (size_t)(x1 - x0) * (size_t)g->in_c, zp, 1);
+                    }
+                }
+                continue;
+            }
             for (int ix = 0; ix < g->in_w; ++ix) {
                 const uint64_t cols = ix < ACT_COLS ? cols_of[ix]
                                                     : axis_reads(ix, g->pad_left, g->stride_w, g->dil_w, g->k_w, g->out_w);
@@ -110,14 +135,16 @@ static uint64_t depthwise_zeros_at(const int8_t *x, const void *arg) {
 
 uint64_t edla_act_zero_conv(const ku_channel_op_data *d, const ku_window *g, uint32_t block) {
     const zero_args a = {(size_t)g->in_c, 0, 1, (int8_t)(-d->input_offset), block}; /* offset in [-127, 128] */
-    return window_zeros(g, d->input, (uint64_t)g->in_c, conv_zeros_at, &a); /* padding: all in_c */
+    return window_zeros(g, d->input, (uint64_t)g->in_c, conv_zeros_at, &a, block == 1, a.zp); /* padding: in_c */
 }
 
 uint64_t edla_act_zero_depthwise(const ku_channel_op_data *d, const ku_window *g, int dm,
                                  uint32_t block) {
     const size_t co = (size_t)(d->c_end - d->c_begin);
     const zero_args a = {co, (size_t)d->c_begin, dm, (int8_t)(-d->input_offset), block};
-    return window_zeros(g, d->input, (uint64_t)co, depthwise_zeros_at, &a);
+    /* every input channel feeding the chunk, each to dm channels: dm per zero byte */
+    const int flat = block == 1 && d->c_begin == 0 && co == (size_t)g->in_c * (size_t)dm;
+    return window_zeros(g, d->input, (uint64_t)co, depthwise_zeros_at, &a, flat ? (uint64_t)dm : 0, a.zp);
 }
 
 uint64_t edla_act_zero_fc(const int8_t *input, size_t rows, size_t depth, int32_t input_offset,
