@@ -298,8 +298,11 @@ enum { SPFC_P_DEPTH = 7, SPFC_P_DENSE = 8 };
  *   fast (16-bit, from 2^15) moves by 1/2^f of the distance to the bit, slow
  *   (32-bit, from 2^31) by 1/2^min(s, bit_length(n + 1)) after n bits seen.
  *   Table value (kind 0 bias, 1 multiplier, 2 shift; a stream of k tables
- *   holds the last k kinds): bit length n of |v| (6-bit tree), then if n > 0
- *   the sign and bits n-2..0 of |v|, one probability per kind and bit position.
+ *   holds the last k kinds): a flag "equal to the previous value" (the first
+ *   compares with 0), else the bit length n of |v| (6-bit tree, started by
+ *   codec.c's table_prior at typical lengths as if 2 bits were seen), then if
+ *   n > 0 the sign and bits n-2..0 of |v|, one probability per kind and bit
+ *   position.
  *   Weight: residual r = int8(w - p), p = floor((2 left + 2 up - up_left) / 4)
  *   over the neighbours that exist (missing ones count 0); class 0 without
  *   neighbours, else 1 or 2 by |left| + |up| (doubled with one neighbour)

@@ -10,8 +10,10 @@
  * also gives each weight-magnitude tree a geometric prior of the stream's
  * mean: layers split into many chunk streams pay less to learn the shape.
  *
- * Tables: per value a bit length (6-bit tree), a sign and the bits below the
- * leading one, each bit position with its own probability (per table kind):
+ * Tables: per value a flag "same as the previous value" (per-tensor
+ * quantization repeats the multiplier and shift), else a bit length (6-bit
+ * tree), a sign and the bits below the leading one, each bit position with its
+ * own probability (per table kind):
  * multipliers all share their top bit and often their low zero bits; shifts
  * are tiny; biases are small against 32 bits.
  *
@@ -109,10 +111,39 @@ static void tree_prior(codec_prob *tree, unsigned mean) {
     }
 }
 
+/* Table lengths start where quantized models put them, trusted like 2 bits
+ * seen: a multiplier from TFLite's QuantizeMultiplier lies in [2^30, 2^31)
+ * (bit length 31); shifts are a few bits; biases are mostly 6 to 20 bits. A
+ * chunk of a few channels would otherwise spend most of its table bits
+ * learning these. */
+static unsigned table_length_weight(unsigned kind, unsigned n) {
+    if (kind == 1u) return n == 31u ? 64u : 1u;
+    if (kind == 2u) return n >= 1u && n <= 4u ? 16u : n <= 6u ? 4u : 1u;
+    return n >= 6u && n <= 20u ? 8u : n <= 24u ? 2u : 1u;
+}
+
+static void table_prior(codec_model *m) {
+    for (unsigned kind = 0; kind < 3; ++kind) {
+        uint32_t sum[128];
+        for (unsigned n = 0; n < 64; ++n) {
+            sum[64 + n] = n <= 32u ? table_length_weight(kind, n) : 0u;
+        }
+        for (unsigned node = 63; node >= 1; --node) {
+            sum[node] = sum[2 * node] + sum[2 * node + 1];
+            uint32_t p0 = sum[node] ? (uint32_t)(((uint64_t)sum[2 * node] << 16) / sum[node]) : 32768u;
+            p0 = p0 < 2048u ? 2048u : p0 > 63488u ? 63488u : p0;
+            m->t_len[kind][node].fast = (uint16_t)p0;
+            m->t_len[kind][node].slow = p0 << 16;
+            m->t_len[kind][node].n = 2;
+        }
+    }
+}
+
 static void model_prior(codec_model *m, const uint8_t mean[3]) {
     for (unsigned cls = 0; cls < 3; ++cls) {
         tree_prior(m->mag[cls], mean[cls]);
     }
+    table_prior(m);
 }
 
 /* ---- geometry and contexts (shared by encoder and decoder) ------------------- */
@@ -234,20 +265,25 @@ static unsigned dec_tree(codec_dec *d, codec_prob *tree, unsigned bits) {
 }
 
 void codec_dec_table(codec_dec *d, unsigned kind, uint8_t *dst, size_t len) {
+    uint32_t prev = 0;
     kind = kind < 3u ? kind : 2u;
     for (size_t i = 0; i < len; ++i) {
-        unsigned n = dec_tree(d, d->m.t_len[kind], 6);
-        uint32_t v = 0;
-        if (n != 0) {
-            n = n < 32u ? n : 32u; /* a corrupt length stays a defined shift */
-            const unsigned negative = dec_bit(d, &d->m.t_sign[kind]);
-            v = 1u << (n - 1u);
-            for (unsigned b = n - 1u; b-- > 0;) {
-                v |= (uint32_t)dec_bit(d, &d->m.t_bit[kind][b]) << b;
+        uint32_t v = prev;
+        if (!dec_bit(d, &d->m.t_same[kind])) {
+            unsigned n = dec_tree(d, d->m.t_len[kind], 6);
+            v = 0;
+            if (n != 0) {
+                n = n < 32u ? n : 32u; /* a corrupt length stays a defined shift */
+                const unsigned negative = dec_bit(d, &d->m.t_sign[kind]);
+                v = 1u << (n - 1u);
+                for (unsigned b = n - 1u; b-- > 0;) {
+                    v |= (uint32_t)dec_bit(d, &d->m.t_bit[kind][b]) << b;
+                }
+                if (negative) v = 0u - v;
             }
-            if (negative) v = 0u - v;
         }
         memcpy(dst + 4 * i, &v, 4);
+        prev = v;
     }
 }
 
@@ -337,7 +373,9 @@ static void enc_tree(rc_enc *e, codec_prob *tree, unsigned bits, unsigned value)
     }
 }
 
-static void enc_table_value(rc_enc *e, unsigned kind, int32_t value) {
+static void enc_table_value(rc_enc *e, unsigned kind, int32_t value, int32_t prev) {
+    enc_bit(e, &e->m.t_same[kind], value == prev);
+    if (value == prev) return;
     const uint32_t u = value < 0 ? 0u - (uint32_t)value : (uint32_t)value;
     unsigned n = 0;
     while (n < 32u && (u >> n) != 0) ++n;
@@ -384,7 +422,7 @@ static size_t encode_with(const int32_t *tables, size_t n_tables, size_t table_l
     for (size_t t = 0; t < n_tables; ++t) {
         const unsigned kind = (unsigned)(t + 3u - n_tables); /* the last n of bias, mult, shift */
         for (size_t i = 0; i < table_len; ++i) {
-            enc_table_value(&e, kind, tables[t * table_len + i]);
+            enc_table_value(&e, kind, tables[t * table_len + i], i ? tables[t * table_len + i - 1] : 0);
         }
     }
     for (size_t i = 0; i < n; ++i) {

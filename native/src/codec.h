@@ -25,7 +25,7 @@ typedef struct {
 } codec_rates;
 
 typedef struct {
-    codec_prob t_sign[3], t_len[3][64], t_bit[3][32]; /* tables: bias, multiplier, shift */
+    codec_prob t_same[3], t_sign[3], t_len[3][64], t_bit[3][32]; /* tables: bias, multiplier, shift */
     codec_prob zero[3][3], sign[3][3], mag[3][128];   /* weights, by neighbour class */
 } codec_model;
 
