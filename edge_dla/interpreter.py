@@ -136,7 +136,9 @@ class Interpreter:
     # -- edge_dla additions ---------------------------------------------------------
 
     def profile(self):
-        """Per-layer and total counters of the last invoke, as measured by the core.
+        """Per-layer and total counters of the last invoke, as measured by the core:
+        macs executed, macs_skipped (zero weights), macs_skipped_act (zero-point
+        activations), their sum the dense count; dma_bytes; cycles (docs/cycle-model.md).
 
         Each layer row names its unit ("NPU", or "CPU" for layers without a MAC-array
         fit); "npu" and "cpu" total each unit's layers apart, as Vela reports CPU
