@@ -31,6 +31,13 @@
 #include "codec.h"
 #include "edla.h"
 
+/* the per-bit helpers: inlined, so the decoder registers stay in registers */
+#if defined(__GNUC__) || defined(__clang__)
+#define HOT static inline __attribute__((always_inline))
+#else
+#define HOT static inline
+#endif
+
 #define P_BITS 16u
 #define RATE_FAST_MIN 2u  /* keeps the mixed probability in [1, 2^16 - 2] */
 #define RATE_FAST_MAX 8u
@@ -61,11 +68,11 @@ static codec_rates rates_of(uint32_t byte) {
 
 /* Probability of a 0 in 1 / 2^16 units: in [1, 2^16 - 2] (fast stays in
  * [2^f - 1, 2^16 - 2^f + 1], f >= 2), so neither symbol gets an empty range. */
-static uint32_t prob_get(const codec_prob *p) {
+HOT uint32_t prob_get(const codec_prob *p) {
     return ((uint32_t)p->fast + (p->slow >> 16)) >> 1;
 }
 
-static unsigned bit_length(uint32_t x) {
+HOT unsigned bit_length(uint32_t x) {
 #if defined(__GNUC__) || defined(__clang__)
     return x ? 32u - (unsigned)__builtin_clz(x) : 0u;
 #else
@@ -75,7 +82,7 @@ static unsigned bit_length(uint32_t x) {
 #endif
 }
 
-static void prob_update(codec_prob *p, codec_rates r, unsigned bit) {
+HOT void prob_update(codec_prob *p, codec_rates r, unsigned bit) {
     const unsigned len = bit_length((uint32_t)p->n + 1u);
     const unsigned slow = len < r.slow ? len : r.slow; /* 1/2, 1/4, 1/4, 1/8 x4, ...: a running mean */
     if (p->n != UINT16_MAX) p->n++;
@@ -204,11 +211,11 @@ static unsigned zero_ctx(const codec_pos *q) {
 
 /* ---- decoder ---------------------------------------------------------------- */
 
-static uint32_t rc_in(codec_dec *d) {
+HOT uint32_t rc_in(codec_rc *d) {
     return d->p < d->end ? *d->p++ : 0u; /* past the end: zeros (a corrupt stream stays defined) */
 }
 
-static uint32_t read_varint(codec_dec *d) {
+static uint32_t read_varint(codec_rc *d) {
     uint32_t v = 0;
     for (unsigned shift = 0; shift < 35u; shift += 7u) {
         const uint32_t b = rc_in(d);
@@ -218,18 +225,19 @@ static uint32_t read_varint(codec_dec *d) {
     return v;
 }
 
-void codec_dec_init(codec_dec *d, const uint8_t *p, size_t n) {
+void codec_dec_init(codec_dec *dec, const uint8_t *p, size_t n) {
+    codec_rc *d = &dec->rc;
     d->p = p;
     d->end = p + n;
     const uint32_t taps = read_varint(d), inner = read_varint(d), kw = read_varint(d);
-    pos_init(&d->pos, taps, inner, kw);
+    pos_init(&dec->pos, taps, inner, kw);
     d->rates = rates_of(rc_in(d));
-    model_init(&d->m);
+    model_init(&dec->m);
     uint8_t mean[3];
     for (unsigned i = 0; i < 3; ++i) {
         mean[i] = (uint8_t)rc_in(d);
     }
-    model_prior(&d->m, mean);
+    model_prior(&dec->m, mean);
     d->range = 0xFFFFFFFFu;
     d->code = 0;
     for (int i = 0; i < 4; ++i) { /* LZMA's leading 0 byte is not stored */
@@ -237,7 +245,7 @@ void codec_dec_init(codec_dec *d, const uint8_t *p, size_t n) {
     }
 }
 
-static unsigned dec_bit(codec_dec *d, codec_prob *prob) {
+HOT unsigned dec_bit(codec_rc *d, codec_prob *prob) {
     const uint32_t bound = (d->range >> P_BITS) * prob_get(prob);
     unsigned bit;
     if (d->code < bound) {
@@ -256,7 +264,7 @@ static unsigned dec_bit(codec_dec *d, codec_prob *prob) {
     return bit;
 }
 
-static unsigned dec_tree(codec_dec *d, codec_prob *tree, unsigned bits) {
+HOT unsigned dec_tree(codec_rc *d, codec_prob *tree, unsigned bits) {
     unsigned node = 1;
     for (unsigned i = 0; i < bits; ++i) {
         node = (node << 1) | dec_bit(d, &tree[node]);
@@ -264,20 +272,22 @@ static unsigned dec_tree(codec_dec *d, codec_prob *tree, unsigned bits) {
     return node - (1u << bits);
 }
 
-void codec_dec_table(codec_dec *d, unsigned kind, uint8_t *dst, size_t len) {
+void codec_dec_table(codec_dec *dec, unsigned kind, uint8_t *dst, size_t len) {
+    codec_rc rc = dec->rc, *d = &rc;
+    codec_model *m = &dec->m;
     uint32_t prev = 0;
     kind = kind < 3u ? kind : 2u;
     for (size_t i = 0; i < len; ++i) {
         uint32_t v = prev;
-        if (!dec_bit(d, &d->m.t_same[kind])) {
-            unsigned n = dec_tree(d, d->m.t_len[kind], 6);
+        if (!dec_bit(d, &m->t_same[kind])) {
+            unsigned n = dec_tree(d, m->t_len[kind], 6);
             v = 0;
             if (n != 0) {
                 n = n < 32u ? n : 32u; /* a corrupt length stays a defined shift */
-                const unsigned negative = dec_bit(d, &d->m.t_sign[kind]);
+                const unsigned negative = dec_bit(d, &m->t_sign[kind]);
                 v = 1u << (n - 1u);
                 for (unsigned b = n - 1u; b-- > 0;) {
-                    v |= (uint32_t)dec_bit(d, &d->m.t_bit[kind][b]) << b;
+                    v |= (uint32_t)dec_bit(d, &m->t_bit[kind][b]) << b;
                 }
                 if (negative) v = 0u - v;
             }
@@ -285,19 +295,23 @@ void codec_dec_table(codec_dec *d, unsigned kind, uint8_t *dst, size_t len) {
         memcpy(dst + 4 * i, &v, 4);
         prev = v;
     }
+    dec->rc = rc;
 }
 
-int8_t codec_dec_weight(codec_dec *d) {
+int8_t codec_dec_weight(codec_dec *dec) {
+    codec_rc rc = dec->rc, *d = &rc;
+    codec_model *m = &dec->m;
     int pred;
-    const unsigned cls = weight_ctx(&d->pos, &pred);
+    const unsigned cls = weight_ctx(&dec->pos, &pred);
     unsigned r = 0;
-    if (dec_bit(d, &d->m.zero[cls][zero_ctx(&d->pos)])) {
-        const unsigned negative = dec_bit(d, &d->m.sign[sign_ctx(pred)][cls]);
-        const unsigned mag = dec_tree(d, d->m.mag[cls], 7) + 1u;
+    if (dec_bit(d, &m->zero[cls][zero_ctx(&dec->pos)])) {
+        const unsigned negative = dec_bit(d, &m->sign[sign_ctx(pred)][cls]);
+        const unsigned mag = dec_tree(d, m->mag[cls], 7) + 1u;
         r = negative ? 0u - mag : mag;
     }
     const int8_t w = (int8_t)(uint8_t)(r + (unsigned)pred);
-    pos_push(&d->pos, w);
+    pos_push(&dec->pos, w);
+    dec->rc = rc;
     return w;
 }
 

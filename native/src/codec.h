@@ -37,10 +37,16 @@ typedef struct {
     int8_t ring[CODEC_RING];   /* the last CODEC_RING weights */
 } codec_pos;
 
+/* The range decoder's registers (copied to locals while decoding a value: the
+ * probabilities' uint32 stores would otherwise force reloads of range and code). */
 typedef struct {
     const uint8_t *p, *end;
     uint32_t range, code;
     codec_rates rates;
+} codec_rc;
+
+typedef struct {
+    codec_rc rc;
     codec_model m;
     codec_pos pos;
 } codec_dec;
