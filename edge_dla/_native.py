@@ -130,6 +130,26 @@ class NativeModel:
         if status:  # EDLA_OK is 0
             _check(status, "invoke failed")
 
+    def bind_io(self, n_inputs, outputs):
+        """One C call per inference (invoke_io): the inputs are read from the arrays
+        given to set_input, the outputs written into `outputs` (C-contiguous arrays
+        of the model's output sizes, in I/O order)."""
+        self._inputs = [None] * n_inputs
+        self._in_ptrs = ffi.new("void *[]", max(n_inputs, 1))
+        self._outputs = list(outputs)
+        self._out_ptrs = ffi.new("void *[]", [ffi.cast("void *", a.ctypes.data) for a in self._outputs] or 1)
+
+    def set_input(self, position, array):
+        """array (C-contiguous, the input's size) is read by each invoke_io until replaced."""
+        self._inputs[position] = array
+        self._in_ptrs[position] = ffi.cast("void *", array.ctypes.data)
+
+    def invoke_io(self, _invoke=lib.edla_invoke_io):
+        status = _invoke(self._model, self._scratch, self._ext, self._cache, self._counters,
+                         self._in_ptrs, self._out_ptrs)
+        if status:
+            _check(status, "invoke failed")
+
 
 def requantize(acc, multiplier, shift):
     """The core's requantization (TFLM double rounding), for tests."""

@@ -63,10 +63,13 @@ class Interpreter:
         if board is None:
             from ._native import NativeModel
             self._native = NativeModel(content, info["header"].npu["scratchpad_capacity"])
+            # the outputs land in these arrays (get_tensor hands out copies)
+            self._out_arrays = [np.empty(d["shape"], d["dtype"]) for d in self._outputs]
+            self._native.bind_io(len(self._inputs), self._out_arrays)
+            self._in_position = {d["index"]: i for i, d in enumerate(self._inputs)}
         self._values = {}
         self._missing = {d["index"] for d in self._inputs}
         self._allocated = False
-        self._io_views = None
 
     # -- TFLite API -------------------------------------------------------------
 
@@ -94,18 +97,9 @@ class Interpreter:
             raise InputError(f"input {tensor_index} '{detail['name']}' wants shape {detail['shape'].tolist()}, "
                              f"got {list(value.shape)}")
         self._values[tensor_index] = np.ascontiguousarray(value).copy()
+        if self._native is not None:
+            self._native.set_input(self._in_position[tensor_index], self._values[tensor_index])
         self._missing.discard(tensor_index)
-
-    def _views(self):
-        """numpy views of the scratchpad at each input and output (made once)."""
-        if self._io_views is None:
-            scratch = self._native.scratch
-
-            def view(d):
-                t = self._tensors[d["index"]]
-                return d["index"], scratch[t["offset"]:t["offset"] + t["bytes"]].view(d["dtype"]).reshape(d["shape"])
-            self._io_views = ([view(d) for d in self._inputs], [view(d) for d in self._outputs])
-        return self._io_views
 
     def invoke(self):
         if self._missing:
@@ -119,13 +113,9 @@ class Interpreter:
                 self._values[d["index"]] = np.asarray(out, dtype=d["dtype"]).reshape(d["shape"])
             self._counters = self._board.last_counters
             return
-        in_views, out_views = self._io_views or self._views()
-        values = self._values
-        for index, view in in_views:
-            np.copyto(view, values[index])
-        self._native.invoke()
-        for index, view in out_views:
-            values[index] = view.copy()
+        self._native.invoke_io()  # inputs in, run, outputs out: one call into C
+        for d, out in zip(self._outputs, self._out_arrays):
+            self._values[d["index"]] = out
 
     def get_tensor(self, tensor_index):
         detail = self._detail(tensor_index, self._inputs + self._outputs, "input or output")

@@ -517,6 +517,12 @@ uint32_t edla_decode_cache_bytes(const edla_model *model);
 void edla_decode_cache_fill(const edla_model *model, uint8_t *scratchpad, uint8_t *cache);
 edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
                                const uint8_t *cache, edla_counters *counters);
+/* edla_invoke_cached with the model's inputs copied in first (inputs[i]: the
+ * bytes of I/O entry i) and its outputs copied out after (outputs[j], NULL:
+ * left in the scratchpad): one call per inference for bindings (host_io.c). */
+edla_status edla_invoke_io(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
+                           const uint8_t *cache, edla_counters *counters, const void *const *inputs,
+                           void *const *outputs);
 
 /*
  * Host builds: prepare the conv, depthwise and FC layers whose weights are
