@@ -1005,12 +1005,26 @@ int edla_host_pack(hp_op *e) {
     return 1;
 }
 
+/* dst[i] = src[i] ^ 0x80 (int8 x as u8 x + 128), 64 bytes at a time. */
+VNNI static void xor80_copy(uint8_t *dst, const int8_t *src, size_t n) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        _mm512_storeu_si512((void *)(dst + i),
+                            _mm512_xor_si512(_mm512_loadu_si512((const void *)(src + i)), flip));
+    }
+    if (i < n) {
+        const __mmask64 tail = ((__mmask64)1 << (n - i)) - 1;
+        _mm512_mask_storeu_epi8(dst + i, tail, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail, src + i), flip));
+    }
+}
+
 /* The input as u8 x ^ 0x80 with zero-point borders (u8 128 - input_offset):
  * [batch][hp rows][col_phases][wq columns][in_c], column x at phase x % col_phases,
  * slot x / col_phases. With one phase, every conv output pixel reads k_h rows
  * of k_w * in_c contiguous bytes; with the depthwise stride as phases, every
  * tap reads one contiguous run for a whole output row. */
-static void fill_padded(const hp_op *e, const int8_t *input, uint8_t *work) {
+VNNI static void fill_padded(const hp_op *e, const int8_t *input, uint8_t *work) {
     const ku_window *g = &e->g;
     const size_t in_c = (size_t)g->in_c, s = (size_t)e->col_phases;
     const size_t row_bytes = s * e->wq * in_c;
@@ -1026,9 +1040,7 @@ static void fill_padded(const hp_op *e, const int8_t *input, uint8_t *work) {
             const int8_t *src = input + (size_t)b * g->batch_stride + (size_t)iy * g->row_stride;
             if (s == 1) {
                 memset(work, pad, left * in_c);
-                for (size_t j = 0; j < run; ++j) {
-                    work[left * in_c + j] = (uint8_t)((uint8_t)src[j] ^ 0x80u);
-                }
+                xor80_copy(work + left * in_c, src, run);
                 memset(work + left * in_c + run, pad, row_bytes - left * in_c - run);
                 continue;
             }
@@ -1038,10 +1050,7 @@ static void fill_padded(const hp_op *e, const int8_t *input, uint8_t *work) {
                     memset(dst, pad, in_c);
                     continue;
                 }
-                const int8_t *px = src + (x - left) * in_c;
-                for (size_t c = 0; c < in_c; ++c) {
-                    dst[c] = (uint8_t)((uint8_t)px[c] ^ 0x80u);
-                }
+                xor80_copy(dst, src + (x - left) * in_c, in_c);
             }
         }
     }
@@ -1141,8 +1150,49 @@ VNNI static void hp_tile_6x4(const hp_op *e, const uint8_t *const *b, int8_t *co
 VNNI static void hp_tile_12x1(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk, size_t s) {
     hp_tile(e, b, o, np, blk, s, 12, 1);
 }
-VNNI static void hp_tile_1x4(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk, size_t s) {
-    hp_tile(e, b, o, np, blk, s, 1, 4);
+/* One pixel x 4 blocks (GEMV): even and odd K groups in separate accumulators,
+ * 8 independent chains instead of 4, as one pixel has no others to interleave. */
+VNNI static void hp_tile_1x4(const hp_op *e, const uint8_t *const *base, int8_t *const *out, int np,
+                             size_t blk, size_t fy_step) {
+    (void)np;
+    const size_t bb = e->groups * 64, rg = e->row_groups;
+    const int n = e->d.c_end - e->d.c_begin;
+    __m512i a[4], b[4];
+    for (int j = 0; j < 4; ++j) {
+        a[j] = _mm512_load_si512((const void *)(e->corr + (blk + (size_t)j) * 16));
+        b[j] = _mm512_setzero_si512();
+    }
+    for (int fy = 0; fy < e->kh; ++fy) {
+        const uint8_t *x = base[0] + (size_t)fy * fy_step;
+        const int8_t *w = e->packed + blk * bb + (size_t)fy * rg * 64;
+        size_t q = 0;
+        for (; q + 2 <= rg; q += 2) {
+            int32_t x0, x1;
+            memcpy(&x0, x + q * 4, 4);
+            memcpy(&x1, x + q * 4 + 4, 4);
+            const __m512i v0 = _mm512_set1_epi32(x0), v1 = _mm512_set1_epi32(x1);
+            for (int j = 0; j < 4; ++j) {
+                a[j] = _mm512_dpbusd_epi32(a[j], v0, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * 64)));
+                b[j] = _mm512_dpbusd_epi32(b[j], v1, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * 64 + 64)));
+            }
+        }
+        if (q < rg) {
+            int32_t x0;
+            memcpy(&x0, x + q * 4, 4);
+            const __m512i v0 = _mm512_set1_epi32(x0);
+            for (int j = 0; j < 4; ++j) {
+                a[j] = _mm512_dpbusd_epi32(a[j], v0, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * 64)));
+            }
+        }
+    }
+    for (int j = 0; j < 4; ++j) {
+        const int c = (int)(blk + (size_t)j) * 16;
+        const int nc = n - c < 16 ? n - c : 16;
+        if (nc <= 0) {
+            break;
+        }
+        hp_store16(e, _mm512_add_epi32(a[j], b[j]), (size_t)c, out[0] + c, nc);
+    }
 }
 VNNI static void hp_tile_1x1(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk, size_t s) {
     hp_tile(e, b, o, np, blk, s, 1, 1);
@@ -1178,7 +1228,7 @@ VNNI static void hp_pixels(const hp_op *e, const uint8_t *const *base, int8_t *c
     }
 }
 
-static void hp_run_conv(const hp_op *e, const int8_t *input, int8_t *out, uint8_t *work) {
+VNNI static void hp_run_conv(const hp_op *e, const int8_t *input, int8_t *out, uint8_t *work) {
     const ku_window *g = &e->g;
     fill_padded(e, input, work);
     const size_t in_c = (size_t)g->in_c, pixels = (size_t)ku_window_pixels(g);
@@ -1214,11 +1264,9 @@ static void hp_run_conv(const hp_op *e, const int8_t *input, int8_t *out, uint8_
     }
 }
 
-static void hp_run_fc(const hp_op *e, const int8_t *input, int8_t *out, uint8_t *work) {
+VNNI static void hp_run_fc(const hp_op *e, const int8_t *input, int8_t *out, uint8_t *work) {
     const size_t k = e->depth;
-    for (size_t j = 0; j < e->rows * k; ++j) {
-        work[j] = (uint8_t)((uint8_t)input[j] ^ 0x80u);
-    }
+    xor80_copy(work, input, e->rows * k);
     memset(work + e->rows * k, 0, 64); /* read by the last row's last group, times zero weights */
     out += e->chunk_begin + e->d.c_begin;
     for (size_t r0 = 0; r0 < e->rows; r0 += HP_PIX) {
