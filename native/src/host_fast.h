@@ -73,6 +73,8 @@ typedef struct {
     size_t work_bytes;       /* bytes of the input copy */
     void *owned;             /* host_x86.c's allocation (packed weights and tables) */
     void *owned_filter;      /* host_plan.c's allocation (an expanded sparse filter) */
+    uint32_t *act_runs;      /* sparse conv/depthwise flagged for activation sparsity:
+                              * edla_sparse_act_runs of its weights (host_plan.c owns) */
 } hp_op;
 
 struct edla_host_plan {
@@ -96,6 +98,12 @@ void *edla_host_alloc64(size_t n, void **raw);
  * the sparse loop would compute something a dense filter cannot express. */
 int edla_sparse_dense(const edla_op *op, int depthwise, int inner, const uint8_t *packed,
                       uint32_t bytes, int8_t *filter, int32_t *tables);
+/* sparse.c: the executed runs per (tap, block of the act-skip granularity) of a
+ * sparse conv / depthwise layout, runs[tap * blocks + block]; host_plan.c keeps
+ * them and edla_host_act_runs hands them to the count (0: count from the layout). */
+void edla_sparse_act_runs(const edla_model *model, const edla_op *op, const uint8_t *packed,
+                          uint32_t bytes, uint32_t *runs);
+const uint32_t *edla_host_act_runs(const edla_model *model, const edla_op *op);
 #endif
 
 #endif /* EDLA_HOST_FAST_H */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "act_sparse.h"
 #include "host_fast.h"
 
 #if EDLA_HOST_FAST
@@ -124,6 +125,15 @@ static int prepare_sparse(const edla_model *m, const uint8_t *cache, uint32_t at
     if (!aligned) return -1;
     memcpy(aligned, packed, packed_bytes);
     const int dense = edla_sparse_dense(op, depthwise, (int)inner, aligned, packed_bytes, filter, tables);
+    if (dense && !fc && !p[SPARSE_P_DENSE] && edla_act_flagged(op)) { /* the count's constant part */
+        const size_t blocks = (inner * (depthwise ? (size_t)co : 1u) + edla_act_block(m) - 1) / edla_act_block(m);
+        e->act_runs = (uint32_t *)malloc(taps * blocks * sizeof *e->act_runs);
+        if (!e->act_runs) {
+            free(aligned);
+            return -1;
+        }
+        edla_sparse_act_runs(m, op, aligned, packed_bytes, e->act_runs);
+    }
     free(aligned);
     if (!dense) return 0;
     ku_channel_op_data *d = &e->d;
@@ -191,6 +201,7 @@ static int prepare_op(const edla_model *m, const uint8_t *cache, uint32_t at, hp
     if (ok == 1) ok = edla_host_pack(e);
     if (ok != 1) {
         edla_host_unpack(e);
+        free(e->act_runs);
         free(owned);
         memset(e, 0, sizeof *e);
     }
@@ -231,6 +242,7 @@ void edla_host_plan_free(edla_model *model) {
     for (uint32_t i = 0; i < plan->n_ops; i++) {
         edla_host_unpack(&plan->ops[i]);
         free(plan->ops[i].owned_filter);
+        free(plan->ops[i].act_runs);
     }
     free(plan->ops);
     free(plan->work_raw);

@@ -1330,6 +1330,15 @@ VNNI static void hp_run_depthwise(const hp_op *e, const int8_t *input, int8_t *o
     }
 }
 
+const uint32_t *edla_host_act_runs(const edla_model *model, const edla_op *op) {
+    const struct edla_host_plan *plan = model->host_plan;
+    if (!plan || isa_level() < EDLA_ISA_AVX512_VNNI) {
+        return (const uint32_t *)0; /* the portable path counts from the layout: tests compare */
+    }
+    const hp_op *e = &plan->ops[op - model->ops];
+    return e->kind != HP_NONE ? e->act_runs : (const uint32_t *)0;
+}
+
 int edla_host_run(const edla_model *model, const edla_op *op, const int8_t *input, int8_t *out) {
     const struct edla_host_plan *plan = model->host_plan;
     if (!plan || isa_level() < EDLA_ISA_AVX512_VNNI) {

@@ -467,7 +467,9 @@ static void sp_tap_runs(const sp_layout *l, const sp_act *a, int taps, int t, ui
     }
 }
 
-static uint64_t sp_act_zero(const sp_layout *l, const sp_act *a) {
+/* cached: the runs of every (tap, block) as sp_tap_runs finds them (they are
+ * the weights' alone; the host keeps them for the layers it prepared), or 0. */
+static uint64_t sp_act_zero(const sp_layout *l, const sp_act *a, const uint32_t *cached) {
     const ku_window *g = a->g;
     const int taps = g->k_h * g->k_w;
     const uint32_t blocks = (a->inner + a->block - 1) / a->block;
@@ -476,7 +478,11 @@ static uint64_t sp_act_zero(const sp_layout *l, const sp_act *a) {
         for (uint32_t b0 = 0; b0 < blocks; b0 += SP_ACT_BLOCKS) {
             const uint32_t nb = blocks - b0 < SP_ACT_BLOCKS ? blocks - b0 : SP_ACT_BLOCKS;
             uint32_t runs[SP_ACT_BLOCKS] = {0}, q[SP_ACT_BLOCKS] = {0}, any = 0;
-            sp_tap_runs(l, a, taps, t, b0, nb, runs);
+            if (cached) {
+                memcpy(runs, cached + (size_t)t * blocks + b0, nb * sizeof *runs);
+            } else {
+                sp_tap_runs(l, a, taps, t, b0, nb, runs);
+            }
             for (uint32_t i = 0; i < nb; ++i) any |= runs[i];
             if (!any) continue;
             sp_tap_zeros(a, t / g->k_w, t % g->k_w, b0, nb, q);
@@ -489,6 +495,39 @@ static uint64_t sp_act_zero(const sp_layout *l, const sp_act *a) {
     }
     return skipped;
 }
+
+#if EDLA_HOST_FAST
+static const uint32_t *sp_cached_runs(const edla_model *model, const edla_op *op) {
+    return edla_host_act_runs(model, op);
+}
+
+void edla_sparse_act_runs(const edla_model *model, const edla_op *op, const uint8_t *packed,
+                          uint32_t bytes, uint32_t *runs) {
+    const int32_t *p = op->p;
+    const int depthwise = op->opcode == EDLA_OP_DEPTHWISE_CONV_2D_SPARSE;
+    const int co = (int)(p[CONV_P_CHANNEL_END] - p[CONV_P_CHANNEL_BEGIN]);
+    const int taps = (int)(p[SPARSE_P_KH] * p[SPARSE_P_KW]);
+    const sp_act a = {0, 0, depthwise, 1, 0, co,
+                      depthwise ? (unsigned)co : (unsigned)edla_in(model, op, 0)->dims[3], 0,
+                      edla_act_block(model)};
+    const uint32_t blocks = (a.inner + a.block - 1) / a.block;
+    sp_layout l;
+    sp_layout_get(packed, bytes, co, taps, &l);
+    memset(runs, 0, (size_t)taps * blocks * sizeof *runs);
+    for (int t = 0; t < taps; ++t) {
+        for (uint32_t b0 = 0; b0 < blocks; b0 += SP_ACT_BLOCKS) {
+            const uint32_t nb = blocks - b0 < SP_ACT_BLOCKS ? blocks - b0 : SP_ACT_BLOCKS;
+            sp_tap_runs(&l, &a, taps, t, b0, nb, runs + (size_t)t * blocks + b0);
+        }
+    }
+}
+#else
+static const uint32_t *sp_cached_runs(const edla_model *model, const edla_op *op) {
+    (void)model;
+    (void)op;
+    return (const uint32_t *)0;
+}
+#endif
 
 /* One sparse conv/depthwise layer over its packed layout: the outputs, skipping
  * zero-point activations if act (sp_act_zero counts them). */
@@ -571,7 +610,7 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
     const sp_act act_args = {&g, input, depthwise, dm, begin, co, depthwise ? (unsigned)co : (unsigned)g.in_c,
                              (int8_t)(-p[CONV_P_INPUT_OFFSET]), block};
     sp_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner, l.exec,
-             act ? sp_act_zero(&l, &act_args) : 0);
+             act ? sp_act_zero(&l, &act_args, sp_cached_runs(model, op)) : 0);
 #if EDLA_HOST_FAST
     if (edla_host_run(model, op, input, out)) {
         return; /* prepared at load (the same sums over the expanded dense filter); counted above */
