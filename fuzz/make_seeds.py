@@ -5,6 +5,7 @@
              (tests/corpus/*.tflite), the corpus' valid base models and the small nets of
              edge_dla.testing.zoo (every op family): for fuzz_convert.py
     blob_small/  blobs of at most 20 KiB converted from the shared models and the base models
+                 (default and all-sparse formats: the latter put every layer through the weight decoder)
     blob/        the larger blobs (kws, micro_speech, vww...): for fuzz_blob_loader, the
                  short run uses blob_small only
     frame/   wire streams for fuzz_frame: byte 0 picks the decoder capacity (0xFF: the
@@ -64,12 +65,13 @@ def blob_seeds(small, large, tflite_dir):
     from edge_dla.errors import EdgeDlaError
     written = 0
     for path in sorted(tflite_dir.glob("*.tflite")):
-        try:
-            blob = edge_dla.convert(path.read_bytes())
-        except EdgeDlaError:
-            continue  # the bad corpus and unsupported models
-        ((small if len(blob) <= SMALL_BLOB else large) / f"{path.stem}.edla").write_bytes(blob)
-        written += 1
+        for suffix, fmt in (("", "auto"), (".sparse", "sparse")):  # sparse: every layer a weight stream
+            try:
+                blob = edge_dla.convert(path.read_bytes(), weight_format=fmt)
+            except EdgeDlaError:
+                break  # the bad corpus and unsupported models
+            ((small if len(blob) <= SMALL_BLOB else large) / f"{path.stem}{suffix}.edla").write_bytes(blob)
+            written += 1
     return written
 
 
