@@ -277,6 +277,9 @@ def test_refusals_keep_the_previous_model(board):
         "SCRATCH": (patched(small, (20, "<I", info["scratchpad_capacity"] + 16)), "SCRATCH"),
         "CONFIG_MISMATCH": (patched(small, (32, "<I", 2 * info["scratchpad_capacity"])),
                             "CONFIG_MISMATCH"),
+        # a weight buffer larger than the board's (INFO weight_buffer_capacity, 16 KiB)
+        "CONFIG_MISMATCH  ": (patched(small, (64, "<I", info["weight_buffer_capacity"] + 16)),
+                              "CONFIG_MISMATCH"),
         # Only the host refuses a different MAC array: the board would run it.
         "CONFIG_MISMATCH ": (patched(small, (36, "<I", info["npu"]["macs_per_cycle"] // 2)), None),
     }

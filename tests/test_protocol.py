@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from edge_dla import blob as fmt
 from edge_dla.blob import VERSION_MAJOR
 from edge_dla.board import protocol as p
 from edge_dla.board.client import Board, ModelIO, TensorSpec
@@ -138,13 +139,13 @@ def make_blob(in_shape=(1, 4), out_shape=(1, 4), out_dtype=1, scratch=64, npu=NP
                            int(np.prod(shape)) * (4 if dtype == 2 else 1), -3)
     tensors = tensor(1, in_shape) + tensor(out_dtype, out_shape)
     io = struct.pack("<2I", 0, 1)
-    t_off = 64 + 3 * 16
+    t_off = fmt.HEADER.size + 3 * 16
     io_off = t_off + len(tensors)
     body = (struct.pack("<4I", 1, t_off, len(tensors), 2) + struct.pack("<4I", 2, io_off, 0, 0)
             + struct.pack("<4I", 3, io_off, 8, 2) + tensors + io + bytes(pad))
-    total = 64 + len(body)
-    head = struct.pack("<IHHIIIIII6III", 0x414C4445, VERSION_MAJOR, 0, total, 0, 64, scratch, 1, 1,
-                       *npu.values(), 3, 0)
+    total = fmt.HEADER.size + len(body)
+    head = fmt.HEADER.pack(b"EDLA", VERSION_MAJOR, fmt.VERSION_MINOR, total, 0, fmt.HEADER.size, scratch, 1, 1,
+                           *npu.values(), 3, 0, 0, 0, 0, 0, 0)  # no NPU weight buffer
     blob = bytearray(head + body)
     struct.pack_into("<I", blob, 12, zlib.crc32(blob[16:]))
     return bytes(blob)

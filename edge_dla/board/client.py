@@ -275,6 +275,9 @@ class Board:
         if h.scratchpad_required > info["scratchpad_capacity"]:
             raise BlobError(f"blob needs {h.scratchpad_required} bytes of scratchpad, "
                             f"the board has {info['scratchpad_capacity']}", status="SCRATCH")
+        if h.npu.get("weight_buffer_capacity", 0) > info["weight_buffer_capacity"]:
+            raise BlobError(f"blob is built for a {h.npu['weight_buffer_capacity']}-byte NPU weight buffer, "
+                            f"the board has {info['weight_buffer_capacity']}", status="CONFIG_MISMATCH")
         # A blob planned for a smaller scratchpad runs on a larger one (the
         # board refuses only a larger one); the other fields describe the NPU
         # itself (MAC array, DMA rates, clock) and must be the board's.

@@ -177,12 +177,16 @@ def unpack_hello(payload):
 INFO_FIELDS = (("protocol_version", "firmware_version", "scratchpad_capacity",
                 "max_blob_bytes", "max_payload") + tuple("npu." + f for f in NPU_FIELDS)
                + ("model_state", "model_crc", "model_bytes", "n_inputs", "n_outputs"))
+# Appended later; a board that does not send it has no NPU weight buffer (0).
+INFO_OPTIONAL = ("weight_buffer_capacity",)
 
 
 def unpack_info(payload):
     values = _u32s(payload, len(INFO_FIELDS), "INFO")
+    extra = min(len(payload) // 4 - len(INFO_FIELDS), len(INFO_OPTIONAL))
+    values += struct.unpack_from(f"<{extra}I", payload, 4 * len(INFO_FIELDS)) + (0,) * (len(INFO_OPTIONAL) - extra)
     info = {}
-    for name, value in zip(INFO_FIELDS, values):
+    for name, value in zip(INFO_FIELDS + INFO_OPTIONAL, values):
         if name.startswith("npu."):
             info.setdefault("npu", {})[name[4:]] = value
         else:

@@ -150,7 +150,7 @@ static uint32_t do_info(void) {
         SCRATCH_BYTES, NPU_MACS_PER_CYCLE, NPU_FLASH_BYTES_PER_CYCLE_Q8,
         NPU_EXT_BYTES_PER_CYCLE_Q8, NPU_CLOCK_KHZ, NPU_OP_OVERHEAD_CYCLES,
         (uint32_t)active.loaded, h ? active.crc : 0, h ? active.bytes : 0,
-        h ? h->n_inputs : 0, h ? h->n_outputs : 0};
+        h ? h->n_inputs : 0, h ? h->n_outputs : 0, WEIGHT_BUFFER_BYTES};
     uint32_t at = 0;
     for (unsigned i = 0; i < sizeof fields / sizeof fields[0]; i++)
         at = put32(at, fields[i]);
