@@ -60,5 +60,5 @@ def test_bench_firmware_scalar_vs_mve(capsys, models_dir):
     row = next(line for line in out.splitlines()[::-1] if line.startswith("kws_ref_model"))
     cells = row.split()
     macs, scalar, mve = (int(cells[i].replace(",", "")) for i in (1, 3, 5))
-    assert macs == edge_dla.inspect(edge_dla.convert(model_bytes("kws_ref_model")))["macs"]
+    assert macs == 2_656_768  # kws as if dense, whatever its weights and activations skip
     assert scalar > 4 * mve > 0  # the Helium kernels run kws' convolutions

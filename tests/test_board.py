@@ -302,7 +302,10 @@ def test_decode_cache_belongs_to_the_active_model(board):
     """Compressed weights are decoded once, at LOAD_COMMIT, into the board's DDR; INVOKE
     copies them and reports the counters of the NPU's decoder. A refused upload keeps
     the active model's cache, a committed one replaces it."""
-    vww, resnet = blob_of("vww_96_int8"), blob_of("pretrainedResnet_quant")
+    # Without activation sparsity, whose scalar counting walk of the sparse layers would
+    # dominate the count this test bounds.
+    vww = edge_dla.convert(model_bytes("vww_96_int8"), activation_sparsity=False)
+    resnet = blob_of("pretrainedResnet_quant")
     for blob in (vww, resnet):
         assert any(layer["op"] == "DMA_DECODE" for layer in edge_dla.inspect(blob)["layers"])
 
@@ -317,7 +320,7 @@ def test_decode_cache_belongs_to_the_active_model(board):
         return board.last_instructions
 
     first = run("vww_96_int8", vww, 0)
-    # Decoding vww's 71 KB of weight streams on every inference took ~16M of 29.9M.
+    # Decoding vww's weight streams on every inference took ~16M of 29.9M.
     assert first < 20_000_000
     with pytest.raises(BlobError):
         board.load(patched(resnet, (300, "<B", resnet[300] ^ 1), fix_crc=False), check=False,

@@ -13,13 +13,27 @@ from test_ops_oracle import CONV_CASES, DW_CASES, FC_CASES, rng_for
 
 pytestmark = pytest.mark.board
 
-EXTRA = {  # MVE: 16-byte K tails, 4/8-channel tails, >256-channel groups, K > 2048 (portable)
+EXTRA = {  # MVE: 16-byte K tails, 4/8/16-channel tails, channel groups and passes, K > 2048 (portable)
     "conv_k_tail_17": ("conv", dict(in_shape=[1, 6, 6, 17], out_channels=7, kernel=3)),
     "conv_pointwise_300": ("conv", dict(in_shape=[1, 3, 3, 24], out_channels=300, kernel=1)),
     "conv_k_2160": ("conv", dict(in_shape=[1, 4, 4, 240], out_channels=5, kernel=3)),
     "conv_stride2_pointwise": ("conv", dict(in_shape=[1, 6, 6, 32], out_channels=9, kernel=1, stride=2)),
     "dw_37_channels": ("dw", dict(in_shape=[1, 6, 5, 37], kernel=3)),
     "dw_stride2_pad_24": ("dw", dict(in_shape=[1, 9, 8, 24], kernel=3, stride=2)),
+    # K <= 64 (x held in registers): 1 to 4 blocks, K % 16 == 0 or not, left shifts
+    "conv_k_64_pointwise": ("conv", dict(in_shape=[1, 5, 4, 64], out_channels=9, kernel=1)),
+    "conv_k_63": ("conv", dict(in_shape=[1, 5, 5, 7], out_channels=5, kernel=3)),
+    "conv_k_48_left_shift": ("conv", dict(in_shape=[1, 4, 5, 16], out_channels=6, kernel=(1, 3),
+                                          input_scale=0.5, weight_scale_range=(0.5, 2.0),
+                                          output_scale=1e-4)),
+    # depthwise: 16-channel blocks, the rest, several passes, padding read as zero points
+    "dw_48_dilated_zp_min": ("dw", dict(in_shape=[1, 7, 6, 48], kernel=3, dilation=2,
+                                        input_zero_point=-128)),
+    "dw_150_5x5_stride2": ("dw", dict(in_shape=[1, 9, 8, 150], kernel=5, stride=2)),
+    "dw_one_channel_multiplier_24": ("dw", dict(in_shape=[1, 9, 8, 1], depth_multiplier=24,
+                                                kernel=3, stride=2)),
+    "dw_32_left_shift": ("dw", dict(in_shape=[1, 5, 5, 32], kernel=3, input_scale=0.5,
+                                    weight_scale_range=(0.5, 2.0), output_scale=1e-4)),
     "fc_depth_100_units_13": ("fc", dict(in_shape=[2, 100], units=13, per_channel=True)),
     "add_same_shape_tail": ("add", dict(shape_a=[1, 5, 7, 3], shape_b=[1, 5, 7, 3], scale_a=0.05, scale_b=0.004)),
     "add_100x_relu": ("add", dict(shape_a=[1, 4, 8, 8], shape_b=[1, 4, 8, 8], scale_a=0.001, scale_b=0.1,

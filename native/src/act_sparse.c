@@ -145,6 +145,12 @@ static uint64_t depthwise_zeros_at(const int8_t *x, const void *arg) {
 
 uint64_t edla_act_zero_conv(const ku_channel_op_data *d, const ku_window *g, uint32_t block) {
     const zero_args a = {(size_t)g->in_c, 0, 1, (int8_t)(-d->input_offset), block}; /* offset in [-127, 128] */
+#if EDLA_MVE_FAST
+    uint64_t zeros; /* summed-area table: four reads per output pixel (mve.c) */
+    if (block == 1 && edla_fast_act_zero(g, d->input, 0, (size_t)g->in_c, a.zp, &zeros)) {
+        return zeros;
+    }
+#endif
     return window_zeros(g, d->input, (uint64_t)g->in_c, conv_zeros_at, &a, block == 1, a.zp); /* padding: in_c */
 }
 
@@ -152,6 +158,12 @@ uint64_t edla_act_zero_depthwise(const ku_channel_op_data *d, const ku_window *g
                                  uint32_t block) {
     const size_t co = (size_t)(d->c_end - d->c_begin);
     const zero_args a = {co, (size_t)d->c_begin, dm, (int8_t)(-d->input_offset), block};
+#if EDLA_MVE_FAST
+    uint64_t zeros;
+    if (dm == 1 && block == 1 && edla_fast_act_zero(g, d->input, (size_t)d->c_begin, co, a.zp, &zeros)) {
+        return zeros;
+    }
+#endif
     /* every input channel feeding the chunk, each to dm channels: dm per zero byte */
     const int flat = block == 1 && d->c_begin == 0 && co == (size_t)g->in_c * (size_t)dm;
     return window_zeros(g, d->input, (uint64_t)co, depthwise_zeros_at, &a, flat ? (uint64_t)dm : 0, a.zp);

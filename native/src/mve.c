@@ -1,29 +1,39 @@
 /*
- * mve.c - Cortex-M55 MVE (Helium) fast paths of conv, depthwise conv and fully
- * connected (see host_fast.h). Compiled in when the firmware is built with MVE
- * (make -C firmware, MVE=1: -DEDLA_USE_MVE on an MVE target); with MVE=0 or on
- * any other target this file is empty and the portable loops run.
+ * mve.c - Cortex-M55 MVE (Helium) fast paths of conv, depthwise conv, fully
+ * connected, ADD, pooling, activation-sparsity counting and sparse 1x1 conv
+ * (see host_fast.h).
+ * Compiled in when the firmware is built with MVE (make -C firmware, MVE=1:
+ * -DEDLA_USE_MVE on an MVE target); with MVE=0 or on any other target this
+ * file is empty and the portable loops run.
  *
  * Exactness (the portable kernels' acc = sum over in-bounds taps of
  * w * (x + input_offset) modulo 2^32, then TFLM's requantization):
- *  - conv and FC: each pixel's K = Kh * Kw * Cin inputs are gathered into a
- *    patch on the stack, padding taps holding x = -input_offset (the zero
- *    point), whose term w * (x + input_offset) is 0; then
+ *  - conv and FC: a pixel's K = Kh * Kw * Cin inputs are read in place (1x1),
+ *    gathered by byte offsets (interior pixels of windows spanning <= 256
+ *    bytes) or copied into a patch, padding taps holding x = -input_offset
+ *    (the zero point), whose term w * (x + input_offset) is 0; then
  *    sum w * (x + off) = sum w * x + off * sum w over all K taps, an identity
  *    modulo 2^32, with sum w per channel computed once per eval. VMLADAVA
  *    accumulates int8 products into a 32-bit register, wrapping like uint32;
- *  - depthwise: channels across int32 lanes, (x + off) * w per lane (VMLA);
+ *  - depthwise: the same identity per channel, channels across lanes, padding
+ *    taps read from a row of zero points; int8 x int8 products are exact in
+ *    int16 lanes, summed in int32 lanes;
  *  - requantization: VQRDMULH is gemmlowp's SaturatingRoundingDoublingHighMul
  *    bit for bit (both are floor((2ab + 2^31) / 2^32), INT32_MIN^2 saturating),
  *    and RoundingDivideByPOT is VRSHL after subtracting 1 from negative values
  *    when the shift is non-zero (ties away from zero, as CMSIS-NN does).
  * Shapes beyond the stack buffers fall back to the portable loops (return 0).
+ * Instruction counts per layer: make -C firmware PROFILE=1, tests/profile.py.
  */
 #include "host_fast.h"
 
 #if EDLA_MVE_FAST
 
 #include <arm_mve.h>
+
+/* GCC 12's scheduling before register allocation hoists vector loads far
+ * ahead of their use and runs out of the eight Q registers: spills. */
+#pragma GCC optimize("no-schedule-insns")
 
 #define MVE_MAX_K 2048 /* patch bytes (one pixel's K) */
 #define MVE_GROUP 256  /* output channels per pass (per-channel tables on the stack) */
@@ -40,6 +50,16 @@ static inline int32x4_t requant4_lr(int32x4_t acc, int32x4_t mult, int32x4_t lsh
                                     int32x4_t rshift, mve_out o) {
     int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, lshift), mult);
     /* ties away from zero: -1 for negative v when there is a right shift */
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(v, rshift), 31);
+    v = vrshlq_s32(vqaddq_s32(v, fixup), rshift);
+    v = vaddq_n_s32(v, o.output_offset);
+    v = vmaxq_s32(v, vdupq_n_s32(o.act_min));
+    return vminq_s32(v, vdupq_n_s32(o.act_max));
+}
+
+/* requant4_lr when no channel shifts left (multipliers below one: the usual case). */
+static inline int32x4_t requant4_r(int32x4_t acc, int32x4_t mult, int32x4_t rshift, mve_out o) {
+    int32x4_t v = vqrdmulhq_s32(acc, mult);
     const int32x4_t fixup = vshrq_n_s32(vandq_s32(v, rshift), 31);
     v = vrshlq_s32(vqaddq_s32(v, fixup), rshift);
     v = vaddq_n_s32(v, o.output_offset);
@@ -67,6 +87,7 @@ static inline mve_out out_params(const ku_channel_op_data *d) {
 /* Per-channel tables of one pass: corr = bias + offset * sum w, mult, shift. */
 typedef struct {
     int32_t corr[MVE_GROUP + 4], mult[MVE_GROUP + 4], lshift[MVE_GROUP + 4], rshift[MVE_GROUP + 4];
+    int no_lshift; /* every lshift is 0 */
 } mve_tables;
 
 /* Channels [c0, c0 + n) of the chunk; filter row of chunk channel c at
@@ -91,94 +112,281 @@ static void tables_init(mve_tables *t, const ku_channel_op_data *d, const int8_t
         t->lshift[i] = d->shift[oc] > 0 ? d->shift[oc] : 0;
         t->rshift[i] = d->shift[oc] > 0 ? 0 : d->shift[oc]; /* -right shift */
     }
+    t->no_lshift = 1;
+    for (int i = 0; i < n; ++i) {
+        t->no_lshift &= t->lshift[i] == 0;
+    }
     for (int i = n; i < n + 4; ++i) {
         t->corr[i] = t->mult[i] = t->lshift[i] = t->rshift[i] = 0;
     }
 }
 
+/* Four dots of x (blocks * 16 + tail bytes) with filter rows w0..w3 into
+ * acc[0..3], sharing each x load. */
+static inline __attribute__((always_inline)) int32x4_t
+dot4(const int8_t *x, const int8_t *w0, const int8_t *w1, const int8_t *w2, const int8_t *w3,
+     size_t blocks, size_t tail, const int32_t *corr) {
+    int32_t a0 = corr[0], a1 = corr[1], a2 = corr[2], a3 = corr[3];
+    for (size_t j = blocks; j > 0; --j) {
+        const int8x16_t xv = vldrbq_s8(x);
+        x += 16;
+        a0 = vmladavaq_s8(a0, xv, vldrbq_s8(w0));
+        w0 += 16;
+        a1 = vmladavaq_s8(a1, xv, vldrbq_s8(w1));
+        w1 += 16;
+        a2 = vmladavaq_s8(a2, xv, vldrbq_s8(w2));
+        w2 += 16;
+        a3 = vmladavaq_s8(a3, xv, vldrbq_s8(w3));
+        w3 += 16;
+    }
+    if (tail != 0) {
+        const mve_pred16_t pt = vctp8q((uint32_t)tail);
+        const int8x16_t xv = vldrbq_z_s8(x, pt);
+        a0 = vmladavaq_p_s8(a0, xv, vldrbq_z_s8(w0, pt), pt);
+        a1 = vmladavaq_p_s8(a1, xv, vldrbq_z_s8(w1, pt), pt);
+        a2 = vmladavaq_p_s8(a2, xv, vldrbq_z_s8(w2, pt), pt);
+        a3 = vmladavaq_p_s8(a3, xv, vldrbq_z_s8(w3, pt), pt);
+    }
+    int32x4_t acc = vdupq_n_s32(a0);
+    acc = vsetq_lane_s32(a1, acc, 1);
+    acc = vsetq_lane_s32(a2, acc, 2);
+    return vsetq_lane_s32(a3, acc, 3);
+}
+
+static inline int32x4_t requant_tables(int32x4_t acc, const mve_tables *t, int i, mve_out o) {
+    return t->no_lshift ? requant4_r(acc, vldrwq_s32(t->mult + i), vldrwq_s32(t->rshift + i), o)
+                        : requant4_lr(acc, vldrwq_s32(t->mult + i), vldrwq_s32(t->lshift + i),
+                                      vldrwq_s32(t->rshift + i), o);
+}
+
+/* Short rows (k <= 64): x stays in nb = ceil(k / 16) registers for all the
+ * channels, its lanes past k zero, so a channel costs nb filter loads and nb
+ * VMLADAVA. The last filter block is loaded predicated unless k % 16 == 0
+ * (full), so no read passes a row's end. nb and full are constants after
+ * inlining. */
+static inline __attribute__((always_inline)) int8x16_t short_load(const int8_t *p, int last,
+                                                                  int full, mve_pred16_t pt) {
+    return last && !full ? vldrbq_z_s8(p, pt) : vldrbq_s8(p);
+}
+
+/* The dot of x (x0..x3: its blocks, those from nb on unused) with the row at
+ * *w, advancing *w to the next row (k bytes on) by post-incremented loads.
+ * Written out, as GCC keeps neither a loop over the blocks unrolled nor an
+ * array of them in registers. */
+static inline __attribute__((always_inline)) int32_t
+short_dot(const int8_t **w, size_t k, int nb, int full, mve_pred16_t pt, int8x16_t x0,
+          int8x16_t x1, int8x16_t x2, int8x16_t x3) {
+    const int8_t *p = *w;
+    int32_t s = vmladavq_s8(x0, short_load(p, nb == 1, full, pt));
+    p += 16;
+    if (nb > 1) {
+        s = vmladavaq_s8(s, x1, short_load(p, nb == 2, full, pt));
+        p += 16;
+    }
+    if (nb > 2) {
+        s = vmladavaq_s8(s, x2, short_load(p, nb == 3, full, pt));
+        p += 16;
+    }
+    if (nb > 3) {
+        s = vmladavaq_s8(s, x3, short_load(p, 1, full, pt));
+        p += 16;
+    }
+    *w = full ? p : p - (16u * (size_t)nb - k);
+    return s;
+}
+
+static inline __attribute__((always_inline)) void
+dot_short_v(int8x16_t x0, int8x16_t x1, int8x16_t x2, int8x16_t x3, size_t k, int nb, int full,
+            const int8_t *w, const mve_tables *t, int n, mve_out o, int8_t *out) {
+    const mve_pred16_t pt = vctp8q((uint32_t)(k - 16u * (size_t)(nb - 1)));
+    /* all the dots first, then bias and offset terms and the requantization,
+     * 4 channels at a time */
+    int32_t acc[MVE_GROUP] __attribute__((aligned(16)));
+    int c = 0;
+    for (; c + 2 <= n; c += 2) {
+        acc[c] = short_dot(&w, k, nb, full, pt, x0, x1, x2, x3);
+        acc[c + 1] = short_dot(&w, k, nb, full, pt, x0, x1, x2, x3);
+    }
+    if (c < n) {
+        acc[c] = short_dot(&w, k, nb, full, pt, x0, x1, x2, x3);
+    }
+    int i = 0;
+    if (t->no_lshift) {
+        for (; i + 4 <= n; i += 4) {
+            const int32x4_t a = vaddq_s32(vldrwq_s32(acc + i), vldrwq_s32(t->corr + i));
+            vstrbq_s32(out + i, requant4_r(a, vldrwq_s32(t->mult + i), vldrwq_s32(t->rshift + i), o));
+        }
+    } else {
+        for (; i + 4 <= n; i += 4) {
+            const int32x4_t a = vaddq_s32(vldrwq_s32(acc + i), vldrwq_s32(t->corr + i));
+            vstrbq_s32(out + i, requant_tables(a, t, i, o));
+        }
+    }
+    if (i < n) {
+        const mve_pred16_t live = vctp32q((uint32_t)(n - i));
+        const int32x4_t a = vaddq_s32(vldrwq_z_s32(acc + i, live), vldrwq_s32(t->corr + i));
+        vstrbq_p_s32(out + i, requant_tables(a, t, i, o), live);
+    }
+}
+
+/* x0..x3 from x (zero past k; blocks from nb on are never used). */
+static inline __attribute__((always_inline)) void
+dot_short(const int8_t *x, size_t k, int nb, int full, const int8_t *w, const mve_tables *t,
+          int n, mve_out o, int8_t *out) {
+    const mve_pred16_t pt = vctp8q((uint32_t)(k - 16u * (size_t)(nb - 1)));
+    const int8x16_t x0 = short_load(x, nb == 1, full, pt);
+    const int8x16_t x1 = nb > 1 ? short_load(x + 16, nb == 2, full, pt) : x0;
+    const int8x16_t x2 = nb > 2 ? short_load(x + 32, nb == 3, full, pt) : x0;
+    const int8x16_t x3 = nb > 3 ? short_load(x + 48, 1, full, pt) : x0;
+    dot_short_v(x0, x1, x2, x3, k, nb, full, w, t, n, o, out);
+}
+
 /* out[0 .. n) for channels [c0, c0 + n): dots of x (k bytes) with the filter
- * rows, 4 channels at a time sharing each x load. */
+ * rows, 4 channels at a time; tables t hold the pass's channels from 0. */
 static void dot_channels(const int8_t *x, size_t k, const int8_t *filter, const mve_tables *t,
                          int c0, int n, mve_out o, int8_t *out) {
+    const int8_t *w = filter + (size_t)c0 * k;
     const size_t tail = k & 15u, blocks = k >> 4;
-    const mve_pred16_t pt = vctp8q((uint32_t)tail);
-    for (int i = 0; i < n; i += 4) {
-        const int live = n - i < 4 ? n - i : 4;
-        /* rows past the chunk read row 0 again: computed, never stored */
-        const int8_t *w0 = filter + (size_t)(c0 + i) * k;
-        const int8_t *w1 = live > 1 ? w0 + k : w0;
-        const int8_t *w2 = live > 2 ? w0 + 2 * k : w0;
-        const int8_t *w3 = live > 3 ? w0 + 3 * k : w0;
-        const int8_t *xp = x;
-        int32_t a0 = t->corr[i], a1 = t->corr[i + 1], a2 = t->corr[i + 2], a3 = t->corr[i + 3];
-        for (size_t j = blocks; j > 0; --j) {
-            const int8x16_t xv = vldrbq_s8(xp);
-            xp += 16;
-            a0 = vmladavaq_s8(a0, xv, vldrbq_s8(w0));
-            w0 += 16;
-            a1 = vmladavaq_s8(a1, xv, vldrbq_s8(w1));
-            w1 += 16;
-            a2 = vmladavaq_s8(a2, xv, vldrbq_s8(w2));
-            w2 += 16;
-            a3 = vmladavaq_s8(a3, xv, vldrbq_s8(w3));
-            w3 += 16;
+    int i = 0;
+    for (; i + 4 <= n; i += 4, w += 4 * k) {
+        const int32x4_t acc = dot4(x, w, w + k, w + 2 * k, w + 3 * k, blocks, tail, t->corr + i);
+        vstrbq_s32(out + i, requant_tables(acc, t, i, o));
+    }
+    if (i < n) { /* 1 to 3 channels: rows past the chunk read row i again, never stored */
+        const int live = n - i;
+        const int8_t *w1 = live > 1 ? w + k : w, *w2 = live > 2 ? w + 2 * k : w;
+        const int32x4_t acc = dot4(x, w, w1, w2, w, blocks, tail, t->corr + i);
+        vstrbq_p_s32(out + i, requant_tables(acc, t, i, o), vctp32q((uint32_t)live));
+    }
+}
+
+/* dst[0 .. n) = src[0 .. n), 16 bytes per step, the tail predicated. */
+static inline void copy_bytes(int8_t *dst, const int8_t *src, size_t n) {
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        vstrbq_s8(dst + j, vldrbq_s8(src + j));
+    }
+    if (j < n) {
+        const mve_pred16_t p = vctp8q((uint32_t)(n - j));
+        vstrbq_p_s8(dst + j, vldrbq_z_s8(src + j, p), p);
+    }
+}
+
+/* One pixel's K inputs in filter order (fy, fx, c); padding taps = zero point
+ * (dst holds K rounded up to 16 bytes). */
+static void build_patch(const ku_window *g, const ku_pixel *px, int8_t zero_point, int8_t *dst) {
+    const size_t in_c = (size_t)g->in_c, row = (size_t)g->k_w * in_c;
+    if (px->fy_begin != 0 || px->fy_end != g->k_h || px->fx_begin != 0 || px->fx_end != g->k_w) {
+        const int8x16_t zp = vdupq_n_s8(zero_point);
+        for (size_t j = 0; j < (size_t)g->k_h * row; j += 16) {
+            vstrbq_s8(dst + j, zp);
         }
-        if (tail != 0) {
-            const int8x16_t xv = vldrbq_z_s8(xp, pt);
-            a0 = vmladavaq_p_s8(a0, xv, vldrbq_z_s8(w0, pt), pt);
-            a1 = vmladavaq_p_s8(a1, xv, vldrbq_z_s8(w1, pt), pt);
-            a2 = vmladavaq_p_s8(a2, xv, vldrbq_z_s8(w2, pt), pt);
-            a3 = vmladavaq_p_s8(a3, xv, vldrbq_z_s8(w3, pt), pt);
+    }
+    for (int fy = px->fy_begin; fy < px->fy_end && px->fx_begin < px->fx_end; ++fy) {
+        const int8_t *in_row = px->in_b + (size_t)(px->y0 + fy * g->dil_h) * g->row_stride;
+        int8_t *o = dst + (size_t)fy * row;
+        if (g->dil_w == 1) { /* the in-bounds columns are one run */
+            copy_bytes(o + (size_t)px->fx_begin * in_c,
+                       in_row + (size_t)(px->x0 + px->fx_begin) * in_c,
+                       (size_t)(px->fx_end - px->fx_begin) * in_c);
+            continue;
         }
-        int32x4_t acc = vdupq_n_s32(a0);
-        acc = vsetq_lane_s32(a1, acc, 1);
-        acc = vsetq_lane_s32(a2, acc, 2);
-        acc = vsetq_lane_s32(a3, acc, 3);
-        const int32x4_t r = requant4_lr(acc, vldrwq_s32(t->mult + i), vldrwq_s32(t->lshift + i),
-                                        vldrwq_s32(t->rshift + i), o);
-        if (live == 4) {
-            vstrbq_s32(out + i, r);
-        } else {
-            vstrbq_p_s32(out + i, r, vctp32q((uint32_t)live));
+        for (int fx = px->fx_begin; fx < px->fx_end; ++fx) {
+            copy_bytes(o + (size_t)fx * in_c, in_row + (size_t)(px->x0 + fx * g->dil_w) * in_c, in_c);
         }
     }
 }
 
-/* One pixel's K inputs in filter order (fy, fx, c); padding taps = zero point. */
-static void build_patch(const ku_window *g, const ku_pixel *px, int8_t zero_point, int8_t *dst) {
-    const size_t in_c = (size_t)g->in_c, row = (size_t)g->k_w * in_c;
-    const size_t lo = (size_t)px->fx_begin * in_c, hi = (size_t)px->fx_end * in_c;
-    for (int fy = 0; fy < g->k_h; ++fy, dst += row) {
-        if (fy < px->fy_begin || fy >= px->fy_end || lo >= hi) {
-            for (size_t j = 0; j < row; ++j) {
-                dst[j] = zero_point;
+/* One pass (channels [c0, c0 + n) of the chunk) of a conv over every pixel:
+ * a 1x1 stride-1 conv (direct) reads each pixel's K inputs in place, any
+ * other gathers them into patch first. nb > 0: the short-row dots with
+ * constants nb and full (k <= 64), else the general ones. */
+static inline __attribute__((always_inline)) void
+conv_pass(const ku_channel_op_data *d, const ku_window *g, const mve_tables *t, int c0, int n,
+          int8_t *patch, int nb, int full) {
+    const size_t k = (size_t)g->k_h * (size_t)g->k_w * (size_t)g->in_c;
+    const int direct = g->k_h == 1 && g->k_w == 1; /* pad < extent 1: no padding */
+    const int8_t zero_point = (int8_t)(-d->input_offset); /* in [-128, 127]: checked offset */
+    const mve_out o = out_params(d);
+    const int8_t *w = d->filter + (size_t)c0 * k;
+    int8_t *out = d->out + d->c_begin + c0;
+    if (direct && g->stride_h == 1 && g->stride_w == 1) { /* pixel p's inputs at p * in_c */
+        const size_t pixels = (size_t)g->batches * (size_t)g->out_h * (size_t)g->out_w;
+        const int8_t *x = d->input;
+        for (size_t p = 0; p < pixels; ++p, x += g->in_c, out += g->out_c) {
+            if (nb > 0) {
+                dot_short(x, k, nb, full, w, t, n, o, out);
+            } else {
+                dot_channels(x, k, d->filter, t, c0, n, o, out);
             }
+        }
+        return;
+    }
+    /* k <= 64 and every tap within 256 bytes of tap (0, 0): an interior
+     * pixel's x is up to four byte gathers, no patch */
+    uint8_t offsets[64] __attribute__((aligned(16)));
+    const size_t span = (size_t)(g->k_h - 1) * (size_t)g->dil_h * g->row_stride +
+                        (size_t)(g->k_w - 1) * (size_t)g->dil_w * (size_t)g->in_c + (size_t)g->in_c;
+    const int gather = nb > 0 && !direct && span <= 256;
+    for (size_t j = 0; gather && j < 16u * (size_t)nb; ++j) {
+        const size_t c = j % (size_t)g->in_c, tap = j / (size_t)g->in_c;
+        offsets[j] = j < k ? (uint8_t)((tap / (size_t)g->k_w) * (size_t)g->dil_h * g->row_stride +
+                                       (tap % (size_t)g->k_w) * (size_t)g->dil_w * (size_t)g->in_c + c)
+                           : 0;
+    }
+    ku_pixel px;
+    ku_pixel_start(g, d->input, &px);
+    do {
+        if (gather && px.fy_begin == 0 && px.fy_end == g->k_h && px.fx_begin == 0 &&
+            px.fx_end == g->k_w) {
+            const int8_t *base = px.in_b + (size_t)px.y0 * g->row_stride + (size_t)px.x0 * (size_t)g->in_c;
+            const mve_pred16_t pt = vctp8q((uint32_t)(k - 16u * (size_t)(nb - 1)));
+            const int8x16_t x0 = nb == 1 && !full ? vldrbq_gather_offset_z_s8(base, vldrbq_u8(offsets), pt)
+                                                  : vldrbq_gather_offset_s8(base, vldrbq_u8(offsets));
+            const int8x16_t x1 = nb < 2 ? x0 : nb == 2 && !full
+                                     ? vldrbq_gather_offset_z_s8(base, vldrbq_u8(offsets + 16), pt)
+                                     : vldrbq_gather_offset_s8(base, vldrbq_u8(offsets + 16));
+            const int8x16_t x2 = nb < 3 ? x0 : nb == 3 && !full
+                                     ? vldrbq_gather_offset_z_s8(base, vldrbq_u8(offsets + 32), pt)
+                                     : vldrbq_gather_offset_s8(base, vldrbq_u8(offsets + 32));
+            const int8x16_t x3 = nb < 4 ? x0 : !full
+                                     ? vldrbq_gather_offset_z_s8(base, vldrbq_u8(offsets + 48), pt)
+                                     : vldrbq_gather_offset_s8(base, vldrbq_u8(offsets + 48));
+            dot_short_v(x0, x1, x2, x3, k, nb, full, w, t, n, o, out);
+            out += g->out_c;
             continue;
         }
-        const int8_t *in_row = px->in_b + (size_t)(px->y0 + fy * g->dil_h) * g->row_stride;
-        for (size_t j = 0; j < lo; ++j) {
-            dst[j] = zero_point;
+        const int8_t *x = patch;
+        if (direct) {
+            x = px.in_b + (size_t)px.y0 * g->row_stride + (size_t)px.x0 * (size_t)g->in_c;
+        } else {
+            build_patch(g, &px, zero_point, patch);
         }
-        for (int fx = px->fx_begin; fx < px->fx_end;) {
-            const int8_t *src = in_row + (size_t)(px->x0 + fx * g->dil_w) * in_c;
-            const int run = g->dil_w == 1 ? px->fx_end - fx : 1; /* dilation 1: one run */
-            const size_t n = (size_t)run * in_c;
-            int8_t *o = dst + (size_t)fx * in_c;
-            size_t j = 0;
-            for (; j + 16 <= n; j += 16) {
-                vstrbq_s8(o + j, vldrbq_s8(src + j));
-            }
-            if (j < n) {
-                const mve_pred16_t p = vctp8q((uint32_t)(n - j));
-                vstrbq_p_s8(o + j, vldrbq_z_s8(src + j, p), p);
-            }
-            fx += run;
+        if (nb > 0) {
+            dot_short(x, k, nb, full, w, t, n, o, out);
+        } else {
+            dot_channels(x, k, d->filter, t, c0, n, o, out);
         }
-        for (size_t j = hi; j < row; ++j) {
-            dst[j] = zero_point;
-        }
-    }
+        out += g->out_c;
+    } while (ku_pixel_next(g, &px));
 }
+
+/* One function per (nb, full), each keeping its x registers to itself. */
+#define CONV_PASS(nb, full)                                                                   \
+    static __attribute__((noinline)) void conv_pass_##nb##_##full(                            \
+        const ku_channel_op_data *d, const ku_window *g, const mve_tables *t, int c0, int n,  \
+        int8_t *patch) {                                                                       \
+        conv_pass(d, g, t, c0, n, patch, nb, full);                                           \
+    }
+CONV_PASS(0, 0)
+CONV_PASS(1, 0)
+CONV_PASS(1, 1)
+CONV_PASS(2, 0)
+CONV_PASS(2, 1)
+CONV_PASS(3, 0)
+CONV_PASS(3, 1)
+CONV_PASS(4, 0)
+CONV_PASS(4, 1)
 
 /* Filter element (oc, kk) at filter[oc * k + kk] (conv) only: contiguous rows. */
 int edla_fast_conv_2d(const ku_channel_op_data *d, const ku_window *g) {
@@ -191,28 +399,21 @@ int edla_fast_conv_2d(const ku_channel_op_data *d, const ku_window *g) {
 #endif
     int8_t patch[MVE_MAX_K] __attribute__((aligned(16)));
     mve_tables t;
-    const mve_out o = out_params(d);
     const int chunk = d->c_end - d->c_begin;
-    const int8_t zero_point = (int8_t)(-d->input_offset); /* in [-128, 127]: checked offset */
-    /* 1x1, stride 1 (no padding: pad < extent 1): a pixel's inputs are contiguous */
-    const int direct = g->k_h == 1 && g->k_w == 1;
     for (int c0 = 0; c0 < chunk; c0 += MVE_GROUP) {
         const int n = chunk - c0 < MVE_GROUP ? chunk - c0 : MVE_GROUP;
         tables_init(&t, d, d->filter, k, c0, n, d->input_offset);
-        int8_t *out = d->out + d->c_begin + c0;
-        ku_pixel px;
-        ku_pixel_start(g, d->input, &px);
-        do {
-            const int8_t *x;
-            if (direct) {
-                x = px.in_b + (size_t)px.y0 * g->row_stride + (size_t)px.x0 * (size_t)g->in_c;
-            } else {
-                build_patch(g, &px, zero_point, patch);
-                x = patch;
-            }
-            dot_channels(x, k, d->filter, &t, c0, n, o, out);
-            out += g->out_c;
-        } while (ku_pixel_next(g, &px));
+        switch (k <= 64 ? (int)((k + 15u) / 16u) * 2 + (k % 16u == 0) : 0) {
+        case 2: conv_pass_1_0(d, g, &t, c0, n, patch); break;
+        case 3: conv_pass_1_1(d, g, &t, c0, n, patch); break;
+        case 4: conv_pass_2_0(d, g, &t, c0, n, patch); break;
+        case 5: conv_pass_2_1(d, g, &t, c0, n, patch); break;
+        case 6: conv_pass_3_0(d, g, &t, c0, n, patch); break;
+        case 7: conv_pass_3_1(d, g, &t, c0, n, patch); break;
+        case 8: conv_pass_4_0(d, g, &t, c0, n, patch); break;
+        case 9: conv_pass_4_1(d, g, &t, c0, n, patch); break;
+        default: conv_pass_0_0(d, g, &t, c0, n, patch); break;
+        }
     }
     return 1;
 }
@@ -237,142 +438,191 @@ int edla_fast_fully_connected(const ku_channel_op_data *d, size_t rows, size_t o
     return 1;
 }
 
-/* Per 8 channels of a depthwise pass: the even (channels 0, 2, 4, 6) and odd
- * lanes' requantization tables, and the accumulator start for interior pixels
- * (bias + offset * sum over all taps of w) and for border pixels (bias). */
+/* Depthwise tables of a block of channels, per accumulator vector h (lane i
+ * holds channel groups * i + h of the block): the accumulator start
+ * (bias + offset * sum over all taps of w) and the requantization. */
 typedef struct {
-    int32x4_t corr[2], bias[2], mult[2], lshift[2], rshift[2];
-} dw_block;
+    int32x4_t corr, mult, lshift, rshift;
+} dw_lanes;
 
-#define DW_BLOCKS 32 /* 256 channels per pass */
-#define DW_MAX_TAPS 32
+#define DW_PASS 128 /* channels per pass (tables on the stack) */
+#define DW_MAX_TAPS 128 /* tap tables on the stack (micro_speech: 80) */
 
-/* Depth multiplier 1: 8 channels per int16 vector, w * x exact in int16 x
- * int16 -> int32 multiplies of the even (VMULLB) and odd (VMULLT) lanes,
- * summed wrapping per lane; requantized per lane half and interleaved back by
- * the narrowing moves. Interior pixels take the input offset as
- * offset * sum w (precomputed), border pixels add it to each in-bounds x. */
+/* Tables of channels [c, c + 4 * groups) of the chunk; channels from `live`
+ * on get zeros (their filter lanes are loaded as 0 too). */
+static void dw_tables(const ku_channel_op_data *d, int taps, size_t chunk, int c, int live,
+                      int groups, dw_lanes *out) {
+    int32_t tab[4][4][4];
+    for (int j = 0; j < 4 * groups; ++j) {
+        const int h = j % groups, i = j / groups, oc = d->c_begin + c + j;
+        const int in = j < live;
+        int32_t sum = 0; /* |sum| <= 128 * taps: fits */
+        for (int t = 0; in && t < taps; ++t) {
+            sum += d->filter[(size_t)t * chunk + (size_t)(c + j)];
+        }
+        const int32_t bias = in && d->bias != 0 ? d->bias[oc] : 0;
+        const int32_t shift = in ? d->shift[oc] : 0;
+        tab[0][h][i] = u32_to_i32((uint32_t)bias + (uint32_t)sum * (uint32_t)d->input_offset);
+        tab[1][h][i] = in ? d->mult[oc] : 0;
+        tab[2][h][i] = shift > 0 ? shift : 0;
+        tab[3][h][i] = shift > 0 ? 0 : shift; /* -right shift */
+    }
+    for (int h = 0; h < groups; ++h) {
+        out[h].corr = vldrwq_s32(tab[0][h]);
+        out[h].mult = vldrwq_s32(tab[1][h]);
+        out[h].lshift = vldrwq_s32(tab[2][h]);
+        out[h].rshift = vldrwq_s32(tab[3][h]);
+    }
+}
+
+static inline int32x4_t dw_requant(int32x4_t acc, const dw_lanes *l, int no_lshift, mve_out o) {
+    return no_lshift ? requant4_r(acc, l->mult, l->rshift, o)
+                     : requant4_lr(acc, l->mult, l->lshift, l->rshift, o);
+}
+
+/* Depth multiplier 1 (or one input channel, bcast), channels across lanes,
+ * every pixel over all its taps:
+ * a tap outside the input reads a row of zero points instead (x = -offset,
+ * so w * (x + offset) = 0, as skipping it), and the input offset is
+ * offset * sum w, in the tables. Then x and w are raw int8 and w * x is exact
+ * in int16. Blocks of 16 channels: one int8 load each of x and w per tap,
+ * VMULLB/VMULLT.S8 (even and odd channels), widened into four int32
+ * accumulators (channel 4i + h in vector h), narrowed back in channel order.
+ * The last < 16 channels: 8 per int16 vector (VMULLB/VMULLT.S16). */
+static inline __attribute__((always_inline)) void dw_body(const ku_channel_op_data *d,
+                                                         const ku_window *g, int bcast,
+                                                         int no_lshift) {
+    const int taps = g->k_h * g->k_w;
+    const int n = d->c_end - d->c_begin;
+    const size_t in_c = (size_t)g->in_c, chunk = (size_t)n;
+    const mve_out o = out_params(d);
+    dw_lanes wide[DW_PASS / 16][4], narrow[2][2];
+    int8_t zero_points[DW_PASS + 16] __attribute__((aligned(16)));
+    const int8_t *xp[DW_MAX_TAPS];
+    int32_t tap_x[DW_MAX_TAPS];
+    memset(zero_points, -d->input_offset, sizeof zero_points); /* in [-128, 127]: checked */
+    for (int t = 0; t < taps; ++t) {
+        tap_x[t] = (int32_t)((size_t)(t / g->k_w) * (size_t)g->dil_h * g->row_stride +
+                             (size_t)(t % g->k_w) * (size_t)g->dil_w * in_c);
+    }
+    const int k_h = g->k_h, k_w = g->k_w;
+    const ptrdiff_t row_stride = (ptrdiff_t)g->row_stride;
+    for (int c0 = 0; c0 < n; c0 += DW_PASS) {
+        const int gn = n - c0 < DW_PASS ? n - c0 : DW_PASS;
+        const int n16 = gn / 16, rest = gn % 16;
+        for (int b = 0; b < n16; ++b) {
+            dw_tables(d, taps, chunk, c0 + b * 16, 16, 4, wide[b]);
+        }
+        for (int b = 0; b * 8 < rest; ++b) {
+            dw_tables(d, taps, chunk, c0 + n16 * 16 + b * 8, rest - b * 8, 2, narrow[b]);
+        }
+        int8_t *out = d->out + d->c_begin + c0;
+        const int8_t *w_pass = d->filter + (size_t)c0;
+        ku_pixel px;
+        ku_pixel_start(g, d->input, &px);
+        do {
+            /* tap t's x for the pass's channel 0; b * 16 further for block b
+             * (the zero-point row is as long as a pass) */
+            const int8_t *x0 = px.in_b + (bcast ? 0 : (size_t)d->c_begin + (size_t)c0);
+            const ptrdiff_t origin = (ptrdiff_t)px.y0 * row_stride + (ptrdiff_t)px.x0 * (ptrdiff_t)in_c;
+            if (px.fy_begin == 0 && px.fy_end == k_h && px.fx_begin == 0 && px.fx_end == k_w) {
+                for (int t = 0; t < taps; ++t) {
+                    xp[t] = x0 + (origin + tap_x[t]);
+                }
+            } else {
+                for (int t = 0; t < taps; ++t) {
+                    xp[t] = zero_points;
+                }
+                for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
+                    for (int t = fy * k_w + px.fx_begin; t < fy * k_w + px.fx_end; ++t) {
+                        xp[t] = x0 + (origin + tap_x[t]);
+                    }
+                }
+            }
+            for (int b = 0; b < n16; ++b) {
+                const dw_lanes *l = wide[b];
+                int32x4_t a0 = l[0].corr, a1 = l[1].corr, a2 = l[2].corr, a3 = l[3].corr;
+                const int8_t *wb = w_pass + b * 16;
+                const int bo = b * 16;
+                for (int t = 0; t < taps; ++t, wb += chunk) {
+                    const int8x16_t xv = bcast ? vdupq_n_s8(*xp[t]) : vldrbq_s8(xp[t] + bo);
+                    const int8x16_t wv = vldrbq_s8(wb);
+                    const int16x8_t pe = vmullbq_int_s8(xv, wv), po = vmulltq_int_s8(xv, wv);
+                    a0 = vaddq_s32(a0, vmovlbq_s16(pe));
+                    a2 = vaddq_s32(a2, vmovltq_s16(pe));
+                    a1 = vaddq_s32(a1, vmovlbq_s16(po));
+                    a3 = vaddq_s32(a3, vmovltq_s16(po));
+                }
+                const int32x4_t r0 = dw_requant(a0, &l[0], no_lshift, o);
+                const int32x4_t r1 = dw_requant(a1, &l[1], no_lshift, o);
+                const int32x4_t r2 = dw_requant(a2, &l[2], no_lshift, o);
+                const int32x4_t r3 = dw_requant(a3, &l[3], no_lshift, o);
+                const int16x8_t even = vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), r0), r2);
+                const int16x8_t odd = vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), r1), r3);
+                vstrbq_s8(out + bo, vmovntq_s16(vmovnbq_s16(vdupq_n_s8(0), even), odd));
+            }
+            for (int b = 0; b * 8 < rest; ++b) {
+                const int live = rest - b * 8 < 8 ? rest - b * 8 : 8;
+                const mve_pred16_t p = vctp16q((uint32_t)live);
+                const dw_lanes *l = narrow[b];
+                int32x4_t ae = l[0].corr, ao = l[1].corr;
+                const int bo = n16 * 16 + b * 8;
+                const int8_t *wb = w_pass + bo;
+                if (live == 8) {
+                    for (int t = 0; t < taps; ++t, wb += chunk) {
+                        const int16x8_t xv = bcast ? vdupq_n_s16(*xp[t]) : vldrbq_s16(xp[t] + bo);
+                        const int16x8_t wv = vldrbq_s16(wb);
+                        ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
+                        ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
+                    }
+                } else {
+                    for (int t = 0; t < taps; ++t, wb += chunk) {
+                        /* lanes past the chunk: w = 0, so their product is 0 */
+                        const int16x8_t xv =
+                            bcast ? vdupq_n_s16(*xp[t]) : vldrbq_z_s16(xp[t] + bo, p);
+                        const int16x8_t wv = vldrbq_z_s16(wb, p);
+                        ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
+                        ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
+                    }
+                }
+                const int32x4_t re = dw_requant(ae, &l[0], no_lshift, o);
+                const int32x4_t ro = dw_requant(ao, &l[1], no_lshift, o);
+                vstrbq_p_s16(out + bo, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), re), ro), p);
+            }
+            out += g->out_c;
+        } while (ku_pixel_next(g, &px));
+    }
+}
+
+/* One function per (bcast, no_lshift): constants in the loops. */
+#define DW_VARIANT(bcast, no_lshift)                                                         \
+    static __attribute__((noinline)) void dw_##bcast##_##no_lshift(const ku_channel_op_data *d, \
+                                                                  const ku_window *g) {      \
+        dw_body(d, g, bcast, no_lshift);                                                    \
+    }
+DW_VARIANT(0, 0)
+DW_VARIANT(0, 1)
+DW_VARIANT(1, 0)
+DW_VARIANT(1, 1)
+
 int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
                                 int depth_multiplier) {
-    const int taps = g->k_h * g->k_w;
-    if (depth_multiplier != 1 || taps > DW_MAX_TAPS) {
+    /* a multiplier above 1 only with one input channel (every output channel
+     * reads it: a broadcast x), as in a first layer written as depthwise */
+    if ((depth_multiplier != 1 && g->in_c != 1) || g->k_h * g->k_w > DW_MAX_TAPS) {
         return 0;
     }
 #ifdef EDLA_MVE_NO_DW
     return 0;
 #endif
-    const int n = d->c_end - d->c_begin;
-    const size_t in_c = (size_t)g->in_c, chunk = (size_t)n;
-    const size_t x_step = (size_t)g->dil_w * in_c;
-    const int16_t offset = (int16_t)d->input_offset;
-    const mve_out o = out_params(d);
-    dw_block blocks[DW_BLOCKS];
-    /* a pixel's in-bounds taps: input offset from its tap (0, 0), filter offset */
-    int32_t full_x[DW_MAX_TAPS], full_w[DW_MAX_TAPS], part_x[DW_MAX_TAPS], part_w[DW_MAX_TAPS];
-    for (int t = 0; t < taps; ++t) {
-        full_x[t] = (int32_t)((size_t)(t / g->k_w) * (size_t)g->dil_h * g->row_stride +
-                              (size_t)(t % g->k_w) * x_step);
-        full_w[t] = (int32_t)((size_t)t * chunk);
+    int no_lshift = 1; /* no channel shifts left: the usual case */
+    for (int c = d->c_begin; c < d->c_end; ++c) {
+        no_lshift &= d->shift[c] <= 0;
     }
-    for (int c0 = 0; c0 < n; c0 += DW_BLOCKS * 8) {
-        const int gn = n - c0 < DW_BLOCKS * 8 ? n - c0 : DW_BLOCKS * 8;
-        for (int b = 0; b * 8 < gn; ++b) {
-            int32_t tab[5][2][4];
-            for (int i = 0; i < 8; ++i) {
-                const int c = c0 + b * 8 + i, oc = d->c_begin + c;
-                const int in = b * 8 + i < gn;
-                int32_t sum = 0; /* |sum| <= 128 * taps: fits */
-                for (int t = 0; in && t < taps; ++t) {
-                    sum += d->filter[(size_t)t * chunk + (size_t)c];
-                }
-                const int32_t bias = in && d->bias != 0 ? d->bias[oc] : 0;
-                const int32_t shift = in ? d->shift[oc] : 0;
-                tab[0][i & 1][i >> 1] = u32_to_i32((uint32_t)bias + (uint32_t)sum * (uint32_t)d->input_offset);
-                tab[1][i & 1][i >> 1] = bias;
-                tab[2][i & 1][i >> 1] = in ? d->mult[oc] : 0;
-                tab[3][i & 1][i >> 1] = shift > 0 ? shift : 0;
-                tab[4][i & 1][i >> 1] = shift > 0 ? 0 : shift; /* -right shift */
-            }
-            for (int h = 0; h < 2; ++h) {
-                blocks[b].corr[h] = vldrwq_s32(tab[0][h]);
-                blocks[b].bias[h] = vldrwq_s32(tab[1][h]);
-                blocks[b].mult[h] = vldrwq_s32(tab[2][h]);
-                blocks[b].lshift[h] = vldrwq_s32(tab[3][h]);
-                blocks[b].rshift[h] = vldrwq_s32(tab[4][h]);
-            }
-        }
-        int8_t *out = d->out + d->c_begin + c0;
-        ku_pixel px;
-        ku_pixel_start(g, d->input, &px);
-        do {
-            const int interior = px.fy_begin == 0 && px.fy_end == g->k_h && px.fx_begin == 0 &&
-                                 px.fx_end == g->k_w;
-            const int32_t *tx = full_x, *tw = full_w;
-            int nt = taps;
-            if (!interior) { /* only the in-bounds taps, x + offset each */
-                nt = 0;
-                for (int fy = px.fy_begin; fy < px.fy_end; ++fy) {
-                    for (int fx = px.fx_begin; fx < px.fx_end; ++fx) {
-                        part_x[nt] = full_x[fy * g->k_w + fx];
-                        part_w[nt] = full_w[fy * g->k_w + fx];
-                        ++nt;
-                    }
-                }
-                tx = part_x;
-                tw = part_w;
-            }
-            /* the pixel's tap (0, 0) may lie outside the input: offsets are
-             * added to this integer position, pointers formed only in bounds */
-            const ptrdiff_t origin = (ptrdiff_t)px.y0 * (ptrdiff_t)g->row_stride +
-                                     (ptrdiff_t)px.x0 * (ptrdiff_t)in_c;
-            const int8_t *x_base = px.in_b + (size_t)d->c_begin + (size_t)c0;
-            const int8_t *w_base = d->filter + (size_t)c0;
-            int b = 0;
-            for (; b * 8 + 8 <= gn; ++b) { /* 8 channels per pass over the taps */
-                const dw_block *blk = &blocks[b];
-                int32x4_t ae, ao;
-                const int8_t *xb = x_base + origin + b * 8, *wb = w_base + b * 8;
-                if (interior) {
-                    ae = blk->corr[0], ao = blk->corr[1];
-                    for (int t = 0; t < nt; ++t) {
-                        const int16x8_t xv = vldrbq_s16(xb + tx[t]), wv = vldrbq_s16(wb + tw[t]);
-                        ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
-                        ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
-                    }
-                } else {
-                    ae = blk->bias[0], ao = blk->bias[1];
-                    for (int t = 0; t < nt; ++t) {
-                        const int16x8_t xv = vaddq_n_s16(vldrbq_s16(xb + tx[t]), offset);
-                        const int16x8_t wv = vldrbq_s16(wb + tw[t]);
-                        ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
-                        ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
-                    }
-                }
-                const int32x4_t re = requant4_lr(ae, blk->mult[0], blk->lshift[0], blk->rshift[0], o);
-                const int32x4_t ro = requant4_lr(ao, blk->mult[1], blk->lshift[1], blk->rshift[1], o);
-                vstrbq_s16(out + b * 8, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), re), ro));
-            }
-            for (; b * 8 < gn; ++b) { /* the last 8 or fewer channels */
-                const int live = gn - b * 8 < 8 ? gn - b * 8 : 8;
-                const mve_pred16_t p = vctp16q((uint32_t)live);
-                const dw_block *blk = &blocks[b];
-                int32x4_t ae = interior ? blk->corr[0] : blk->bias[0];
-                int32x4_t ao = interior ? blk->corr[1] : blk->bias[1];
-                const int16_t add = interior ? 0 : offset;
-                for (int t = 0; t < nt; ++t) {
-                    /* lanes past the chunk: w = 0, so their product is 0 */
-                    const int16x8_t xv =
-                        vaddq_n_s16(vldrbq_z_s16(x_base + (origin + tx[t]) + b * 8, p), add);
-                    const int16x8_t wv = vldrbq_z_s16(w_base + tw[t] + b * 8, p);
-                    ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
-                    ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
-                }
-                const int32x4_t re = requant4_lr(ae, blk->mult[0], blk->lshift[0], blk->rshift[0], o);
-                const int32x4_t ro = requant4_lr(ao, blk->mult[1], blk->lshift[1], blk->rshift[1], o);
-                vstrbq_p_s16(out + b * 8, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), re), ro), p);
-            }
-            out += g->out_c;
-        } while (ku_pixel_next(g, &px));
+    if (depth_multiplier == 1) {
+        no_lshift ? dw_0_1(d, g) : dw_0_0(d, g);
+    } else {
+        no_lshift ? dw_1_1(d, g) : dw_1_0(d, g);
     }
     return 1;
 }
@@ -405,6 +655,204 @@ int edla_fast_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const
         vstrbq_p_s32(out + i, v, live);
     }
     return 1;
+}
+
+/* Pools, channels across lanes over each window's in-bounds taps. Max: int8
+ * lanes. Average: int16 sums (exact for at most 255 taps of |x| <= 128; larger
+ * windows take the portable loop), then the rounding division per channel in
+ * scalar code (MVE has no vector integer division). */
+#define POOL_MAX_C 512 /* channels per pass of the average's sums */
+
+int edla_fast_pool(const ku_window *g, const int8_t *input, int8_t *out, int max_pool,
+                   int32_t act_min, int32_t act_max) {
+    if (!max_pool && g->k_h * g->k_w > 255) {
+        return 0;
+    }
+    const size_t channels = (size_t)g->in_c, row_stride = g->row_stride;
+    int16_t sums[POOL_MAX_C] __attribute__((aligned(16)));
+    ku_pixel px;
+    ku_pixel_start(g, input, &px);
+    do {
+        const int taps_x = px.fx_end - px.fx_begin, rows = px.fy_end - px.fy_begin;
+        /* an empty window (max pool only) must not form a wild pointer */
+        const int8_t *first = taps_x > 0 && rows > 0
+                                  ? px.in_b + (size_t)(px.y0 + px.fy_begin) * row_stride +
+                                        (size_t)(px.x0 + px.fx_begin) * channels
+                                  : px.in_b;
+        if (max_pool) {
+            for (size_t c = 0; c < channels; c += 16) {
+                const mve_pred16_t p = vctp8q((uint32_t)(channels - c < 16 ? channels - c : 16));
+                int8x16_t m = vdupq_n_s8(-128);
+                const int8_t *col = first + c;
+                for (int y = 0; y < rows; ++y, col += row_stride) {
+                    for (int x = 0; x < taps_x; ++x) {
+                        m = vmaxq_s8(m, vldrbq_z_s8(col + (size_t)x * channels, p));
+                    }
+                }
+                m = vminq_s8(vmaxq_s8(m, vdupq_n_s8((int8_t)act_min)), vdupq_n_s8((int8_t)act_max));
+                vstrbq_p_s8(out + c, m, p);
+            }
+        } else {
+            const int32_t count = rows * taps_x; /* > 0: checked */
+            for (size_t c0 = 0; c0 < channels; c0 += POOL_MAX_C) {
+                const size_t cn = channels - c0 < POOL_MAX_C ? channels - c0 : POOL_MAX_C;
+                for (size_t c = 0; c < cn; c += 16) {
+                    const size_t live = cn - c < 16 ? cn - c : 16;
+                    const mve_pred16_t lo = vctp16q((uint32_t)(live < 8 ? live : 8));
+                    const mve_pred16_t hi = vctp16q((uint32_t)(live > 8 ? live - 8 : 0));
+                    int16x8_t s0 = vdupq_n_s16(0), s1 = vdupq_n_s16(0);
+                    const int8_t *col = first + c0 + c;
+                    for (int y = 0; y < rows; ++y, col += row_stride) {
+                        for (int x = 0; x < taps_x; ++x) {
+                            const int8_t *t = col + (size_t)x * channels;
+                            s0 = vaddq_s16(s0, vldrbq_z_s16(t, lo));
+                            s1 = vaddq_s16(s1, vldrbq_z_s16(t + 8, hi));
+                        }
+                    }
+                    vstrhq_p_s16(sums + c, s0, lo);
+                    vstrhq_p_s16(sums + c + 8, s1, hi);
+                }
+                for (size_t c = 0; c < cn; ++c) {
+                    const int32_t acc = sums[c];
+                    /* round half away from zero, as pool.c */
+                    const int32_t q = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                    out[c0 + c] = (int8_t)ku_clamp(q, act_min, act_max);
+                }
+            }
+        }
+        out += channels;
+    } while (ku_pixel_next(g, &px));
+    return 1;
+}
+
+/* ---- activation-sparsity counting (act_sparse.c), skip blocks of 1 -------- */
+
+/* Elements of x[0 .. n) equal to zp: 1 - |x - zp| saturating at 0 is 1 for
+ * them and 0 otherwise (no predicate, which GCC moves through a core register
+ * on every use). */
+static uint32_t count_zp(const int8_t *x, size_t n, int8_t zp) {
+    const uint8x16_t ones = vdupq_n_u8(1);
+    const int8x16_t z = vdupq_n_s8(zp);
+    uint32_t count = 0;
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        const uint8x16_t d = vreinterpretq_u8_s8(vabdq_s8(vldrbq_s8(x + j), z));
+        count = vaddvaq_u8(count, vqsubq_u8(ones, d));
+    }
+    if (j < n) { /* lanes past n load as 0, count as 0 */
+        const mve_pred16_t p = vctp8q((uint32_t)(n - j));
+        const uint8x16_t d = vreinterpretq_u8_s8(vabdq_s8(vldrbq_z_s8(x + j, p), z));
+        count = vaddvaq_p_u8(count, vqsubq_u8(ones, d), p);
+    }
+    return count;
+}
+
+/* The zero points of each input pixel, counted once (not once per tap that
+ * reads it) into a summed-area table S (S[y][x]: pixels above and left of
+ * (y, x)), so an undilated window's in-bounds taps sum in four reads; a 1x1
+ * stride-1 window reads every element once. Static, not on the 16 KiB stack;
+ * larger inputs and dilated windows count the portable way. */
+#define ACT_SAT_MAX 16384
+#define ACT_MAX_OUT_W 1024
+static uint32_t act_sat[ACT_SAT_MAX];
+
+static void act_sat_fill(const ku_window *g, const int8_t *x, size_t c_count, int8_t zp) {
+    const size_t w1 = (size_t)g->in_w + 1;
+    for (size_t i = 0; i < w1; ++i) {
+        act_sat[i] = 0;
+    }
+    for (int y = 0; y < g->in_h; ++y) {
+        uint32_t row = 0, *s = act_sat + (size_t)(y + 1) * w1;
+        s[0] = 0;
+        for (int i = 0; i < g->in_w; ++i, x += g->in_c) {
+            row += count_zp(x, c_count, zp);
+            s[i + 1] = s[(ptrdiff_t)i + 1 - (ptrdiff_t)w1] + row;
+        }
+    }
+}
+
+/* In-bounds taps [*t0, *t1) of output coordinate o along one axis, as
+ * ku_tap_range, and their input range [*i0, *i1) (undilated). */
+static void act_axis(int o, int stride, int pad, int taps, int size, int *i0, int *i1, int *n) {
+    int b, e;
+    ku_tap_range(o * stride - pad, 1, taps, size, &b, &e);
+    *i0 = o * stride - pad + b;
+    *i1 = o * stride - pad + e;
+    *n = e - b;
+}
+
+int edla_fast_act_zero(const ku_window *g, const int8_t *input, size_t c_first, size_t c_count,
+                       int8_t zp, uint64_t *zeros) {
+    const size_t w1 = (size_t)g->in_w + 1;
+    if (g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && c_count == (size_t)g->in_c) {
+        /* every input element read once (no padding: pad < extent 1) */
+        *zeros = count_zp(input, (size_t)g->batches * (size_t)g->in_h * (size_t)g->in_w * c_count, zp);
+        return 1;
+    }
+    if ((size_t)(g->in_h + 1) * w1 > ACT_SAT_MAX || c_count > 0xFFFFu || g->dil_h != 1 ||
+        g->dil_w != 1 || g->out_w > ACT_MAX_OUT_W) {
+        return 0; /* counts <= 16384 * 65535: a uint32 table holds them */
+    }
+    static int col0[ACT_MAX_OUT_W], col1[ACT_MAX_OUT_W], ncol[ACT_MAX_OUT_W];
+    for (int ox = 0; ox < g->out_w; ++ox) {
+        act_axis(ox, g->stride_w, g->pad_left, g->k_w, g->in_w, &col0[ox], &col1[ox], &ncol[ox]);
+    }
+    const uint64_t taps = (uint64_t)g->k_h * (uint64_t)g->k_w;
+    uint64_t sum = 0, inside = 0;
+    for (int b = 0; b < g->batches; ++b) {
+        act_sat_fill(g, input + (size_t)b * g->batch_stride + c_first, c_count, zp);
+        for (int oy = 0; oy < g->out_h; ++oy) {
+            int r0, r1, nrow;
+            act_axis(oy, g->stride_h, g->pad_top, g->k_h, g->in_h, &r0, &r1, &nrow);
+            const uint32_t *s0 = act_sat + (size_t)r0 * w1, *s1 = act_sat + (size_t)r1 * w1;
+            for (int ox = 0; ox < g->out_w; ++ox) {
+                sum += s1[col1[ox]] - s0[col1[ox]] - s1[col0[ox]] + s0[col0[ox]];
+                inside += (uint64_t)nrow * (uint64_t)ncol[ox];
+            }
+        }
+    }
+    /* padding taps read the zero point */
+    *zeros = sum + (taps * (uint64_t)g->batches * (uint64_t)g->out_h * (uint64_t)g->out_w - inside) * c_count;
+    return 1;
+}
+
+/* ---- sparse 1x1 conv (sparse.c) --------------------------------------------- */
+
+/* Eight entries at a time: indices gathered as int16 activations (lanes with
+ * an index past inner, which no decoder writes, stay out), (x + offset) * w
+ * exact in int16 x int16 -> int32, summed wrapping. */
+void edla_fast_sparse_dots(const uint16_t *count, const uint16_t *index, const int8_t *value,
+                           uint32_t nnz, int co, unsigned inner, const int8_t *x,
+                           int32_t input_offset, uint32_t *acc) {
+    const uint16x8_t limit = vdupq_n_u16((uint16_t)inner); /* inner <= 512 */
+    const int16_t offset = (int16_t)input_offset;
+    uint32_t e = 0;
+    for (int c = 0; c < co; ++c) {
+        uint32_t n = count[c];
+        n = n < nnz - e ? n : nnz - e;
+        int32_t s = 0;
+        for (uint32_t j = 0; j < n; j += 8) {
+            const mve_pred16_t live = vctp16q(n - j);
+            const uint16x8_t idx = vldrhq_z_u16(index + e + j, live);
+            const mve_pred16_t ok = vcmphiq_m_u16(limit, idx, live);
+            const int16x8_t xv = vaddq_n_s16(vldrbq_gather_offset_z_s16(x, idx, ok), offset);
+            s = vmladavaq_p_s16(s, xv, vldrbq_z_s16(value + e + j, ok), ok);
+        }
+        acc[c] = (uint32_t)s;
+        e += n;
+    }
+}
+
+void edla_fast_requant_out(const uint32_t *acc, const int32_t *bias, const int32_t *mult,
+                           const int32_t *shift, int n, int32_t output_offset, int32_t act_min,
+                           int32_t act_max, int8_t *out) {
+    const mve_out o = {output_offset, act_min, act_max};
+    for (int i = 0; i < n; i += 4) {
+        const mve_pred16_t p = vctp32q((uint32_t)(n - i));
+        const int32x4_t a = vaddq_s32(vldrwq_z_s32((const int32_t *)(const void *)(acc + i), p),
+                                      vldrwq_z_s32(bias + i, p));
+        vstrbq_p_s32(out + i, requant4(a, vldrwq_z_s32(mult + i, p), vldrwq_z_s32(shift + i, p), o), p);
+    }
 }
 
 #endif /* EDLA_MVE_FAST */

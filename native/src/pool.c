@@ -6,7 +6,7 @@
  * of the taps divided by their count, rounding half away from zero; max: the
  * largest tap, -128 for an empty window. Both then clamp to the activation range.
  */
-#include "kernel_util.h"
+#include "host_fast.h"
 
 static edla_status check_pool(const edla_model *model, const edla_op *op) {
     const edla_status st = ku_check_unary_operands(model, op);
@@ -67,6 +67,11 @@ static inline void eval_pool(const edla_model *model, const edla_op *op, uint8_t
     const int8_t *input = (const int8_t *)edla_in_data(model, op, scratch, 0);
     int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
     const size_t channels = (size_t)g.in_c;
+#if EDLA_MVE_FAST
+    if (edla_fast_pool(&g, input, out, max_pool, act_min, act_max)) {
+        return;
+    }
+#endif
 
     ku_pixel px;
     ku_pixel_start(&g, input, &px);

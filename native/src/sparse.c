@@ -565,6 +565,38 @@ static void conv_sparse_walk(const sp_layout *l, const ku_window *g, const int8_
     } while (ku_pixel_next(g, &px));
 }
 
+#if EDLA_MVE_FAST
+#define SP_FAST_INNER 512 /* input channels of the MVE 1x1 path (its tables on the stack) */
+#define SP_FAST_CO 512
+
+/* A 1x1 sparse conv on the M55 (mve.c): per pixel, the dots over gathered
+ * activations, then the requantization 4 channels at a time when the tables
+ * are ones sp_output takes as they are. The same sums and outputs as
+ * conv_sparse_walk. */
+static void conv_sparse_1x1_mve(const sp_layout *l, const ku_window *g, const int8_t *input, int begin,
+                                int co, const int32_t *p, int8_t *out) {
+    const unsigned inner = (unsigned)g->in_c;
+    const int tables_ok = requant_table_ok(l->mult, l->shift, co);
+    uint32_t acc[SP_FAST_CO];
+    ku_pixel px;
+    ku_pixel_start(g, input, &px);
+    do { /* 1x1: pad < extent 1, every pixel's one tap in bounds */
+        const int8_t *x = px.in_b + (size_t)px.y0 * g->row_stride + (size_t)px.x0 * (size_t)g->in_c;
+        edla_fast_sparse_dots(l->count, l->index, l->value, l->nnz, co, inner, x, p[CONV_P_INPUT_OFFSET], acc);
+        if (tables_ok) {
+            edla_fast_requant_out(acc, l->bias, l->mult, l->shift, co, p[CONV_P_OUTPUT_OFFSET],
+                                  p[CONV_P_ACT_MIN], p[CONV_P_ACT_MAX], out + begin);
+        } else {
+            for (int c = 0; c < co; ++c) {
+                out[begin + c] = sp_output(l, c, acc[c], p[CONV_P_OUTPUT_OFFSET], p[CONV_P_ACT_MIN],
+                                           p[CONV_P_ACT_MAX]);
+            }
+        }
+        out += g->out_c;
+    } while (ku_pixel_next(g, &px));
+}
+#endif
+
 static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t *scratch,
                              edla_counters *counters, int depthwise) {
     const edla_tensor *packed = edla_in(model, op, 1);
@@ -611,6 +643,12 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
                              (int8_t)(-p[CONV_P_INPUT_OFFSET]), block};
     sp_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner, l.exec,
              act ? sp_act_zero(&l, &act_args, sp_cached_runs(model, op)) : 0);
+#if EDLA_MVE_FAST
+    if (!depthwise && taps == 1 && g.in_c <= SP_FAST_INNER && co <= SP_FAST_CO) {
+        conv_sparse_1x1_mve(&l, &g, input, begin, co, p, out); /* counted above */
+        return;
+    }
+#endif
 #if EDLA_HOST_FAST
     if (edla_host_run(model, op, input, out)) {
         return; /* prepared at load (the same sums over the expanded dense filter); counted above */
