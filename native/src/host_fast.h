@@ -95,6 +95,8 @@ typedef struct {
     size_t work_bytes;       /* bytes of the input copy */
     void *owned;             /* host_x86.c's allocation (packed weights and tables) */
     void *owned_filter;      /* host_plan.c's allocation (an expanded sparse filter) */
+    int has_exec;            /* sparse: exec, the layout header's executed MACs, kept */
+    uint32_t exec;
     uint32_t *act_runs;      /* sparse conv/depthwise flagged for activation sparsity:
                               * edla_sparse_act_runs of its weights (host_plan.c owns) */
 } hp_op;
@@ -103,6 +105,7 @@ struct edla_host_plan {
     uint32_t n_ops;
     hp_op *ops;
     uint8_t *work; /* the largest layer's input copy */
+    uint8_t *skip_copy; /* per op: a DMA / DMA_DECODE into the weight buffer nobody reads */
     void *work_raw;
 };
 
@@ -126,6 +129,10 @@ int edla_sparse_dense(const edla_op *op, int depthwise, int inner, const uint8_t
 void edla_sparse_act_runs(const edla_model *model, const edla_op *op, const uint8_t *packed,
                           uint32_t bytes, uint32_t *runs);
 const uint32_t *edla_host_act_runs(const edla_model *model, const edla_op *op);
+/* The executed-MAC count of a prepared sparse layer's layout header (1), or 0. */
+int edla_host_sparse_exec(const edla_model *model, const edla_op *op, uint32_t *exec);
+/* Op i (DMA / DMA_DECODE) need not copy: its bytes are read by no one (sim.c). */
+int edla_host_skips_copy(const edla_model *model, uint32_t i);
 #endif
 
 #endif /* EDLA_HOST_FAST_H */

@@ -125,7 +125,11 @@ static int prepare_sparse(const edla_model *m, const uint8_t *cache, uint32_t at
     if (!aligned) return -1;
     memcpy(aligned, packed, packed_bytes);
     const int dense = edla_sparse_dense(op, depthwise, (int)inner, aligned, packed_bytes, filter, tables);
-    if (dense && !fc && !p[SPARSE_P_DENSE] && edla_act_flagged(op)) { /* the count's constant part */
+    if (!p[fc ? SPFC_P_DENSE : SPARSE_P_DENSE]) { /* the header's executed MACs, as sp_layout_get reads them */
+        memcpy(&e->exec, aligned + 4, 4);
+        e->has_exec = 1;
+    }
+    if (dense && !p[fc ? SPFC_P_DENSE : SPARSE_P_DENSE] && edla_act_flagged(op)) { /* the count's constant part */
         const size_t blocks = (inner * (depthwise ? (size_t)co : 1u) + edla_act_block(m) - 1) / edla_act_block(m);
         e->act_runs = (uint32_t *)malloc(taps * blocks * sizeof *e->act_runs);
         if (!e->act_runs) {
@@ -208,6 +212,37 @@ static int prepare_op(const edla_model *m, const uint8_t *cache, uint32_t at, hp
     return ok < 0 ? -1 : 0;
 }
 
+/* A layer that reads its weights tensor only through its prepared copy: run by
+ * host_x86.c's own loops (packed), its sparse counts from kept values. */
+static int reads_no_weights(const edla_op *op, const hp_op *e) {
+    if (e->kind == HP_NONE || !e->packed) return 0;
+    if (op->opcode == EDLA_OP_CONV_2D_SPARSE || op->opcode == EDLA_OP_DEPTHWISE_CONV_2D_SPARSE ||
+        op->opcode == EDLA_OP_FULLY_CONNECTED_SPARSE) {
+        const int dense = op->p[op->opcode == EDLA_OP_FULLY_CONNECTED_SPARSE ? SPFC_P_DENSE : SPARSE_P_DENSE];
+        return dense || (e->has_exec && (!edla_act_flagged(op) || e->act_runs));
+    }
+    return 1;
+}
+
+/* DMA / DMA_DECODE op i into the weight buffer whose bytes no op reads: every
+ * op with an input overlapping them (whichever chunk it reads there) has it as
+ * its weights (operand 1) and reads no weights (reads_no_weights). The weight
+ * buffer is the NPU's own: no model input or output lives there. */
+static int copy_unread(const edla_model *m, const struct edla_host_plan *plan, uint32_t i) {
+    const edla_op *op = &m->ops[i];
+    if (op->opcode != EDLA_OP_DMA && op->opcode != EDLA_OP_DMA_DECODE) return 0;
+    const edla_tensor *t = &m->tensors[op->out[0]];
+    if (t->location != EDLA_LOC_WBUF) return 0;
+    for (uint32_t j = 0; j < m->n_ops; j++) {
+        const edla_op *r = &m->ops[j];
+        for (uint32_t k = 0; k < r->n_in; k++) {
+            if (r->in[k] == EDLA_NO_TENSOR || !overlaps(&m->tensors[r->in[k]], t)) continue;
+            if (k != 1 || !reads_no_weights(r, &plan->ops[j])) return 0;
+        }
+    }
+    return 1;
+}
+
 int edla_host_plan_new(edla_model *model, const uint8_t *cache) {
     if (!model || !model->header || model->host_plan || !edla_host_vnni()) return 0;
     struct edla_host_plan *plan = (struct edla_host_plan *)calloc(1, sizeof *plan);
@@ -228,11 +263,13 @@ int edla_host_plan_new(edla_model *model, const uint8_t *cache) {
         work = plan->ops[i].work_bytes > work ? plan->ops[i].work_bytes : work;
     }
     plan->work = (uint8_t *)edla_host_alloc64(work + 64, &plan->work_raw);
+    plan->skip_copy = (uint8_t *)calloc(model->n_ops ? model->n_ops : 1u, 1);
     model->host_plan = plan;
-    if (!plan->work) {
+    if (!plan->work || !plan->skip_copy) {
         edla_host_plan_free(model);
         return -1;
     }
+    for (uint32_t i = 0; i < model->n_ops; i++) plan->skip_copy[i] = (uint8_t)copy_unread(model, plan, i);
     return 0;
 }
 
@@ -246,6 +283,7 @@ void edla_host_plan_free(edla_model *model) {
     }
     free(plan->ops);
     free(plan->work_raw);
+    free(plan->skip_copy);
     free(plan);
     model->host_plan = (const struct edla_host_plan *)0;
 }

@@ -1194,8 +1194,34 @@ VNNI static void hp_tile_1x4(const hp_op *e, const uint8_t *const *base, int8_t 
         hp_store16(e, _mm512_add_epi32(a[j], b[j]), (size_t)c, out[0] + c, nc);
     }
 }
-VNNI static void hp_tile_1x1(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk, size_t s) {
-    hp_tile(e, b, o, np, blk, s, 1, 1);
+/* One pixel x 1 block: 4 accumulators over K groups q % 4 (4 chains, not 1). */
+VNNI static void hp_tile_1x1(const hp_op *e, const uint8_t *const *base, int8_t *const *out, int np,
+                             size_t blk, size_t fy_step) {
+    (void)np;
+    const size_t rg = e->row_groups;
+    const int n = e->d.c_end - e->d.c_begin, c = (int)blk * 16, nc = n - c < 16 ? n - c : 16;
+    __m512i a[4] = {_mm512_load_si512((const void *)(e->corr + blk * 16)), _mm512_setzero_si512(),
+                    _mm512_setzero_si512(), _mm512_setzero_si512()};
+    for (int fy = 0; fy < e->kh; ++fy) {
+        const uint8_t *x = base[0] + (size_t)fy * fy_step;
+        const int8_t *w = e->packed + blk * e->groups * 64 + (size_t)fy * rg * 64;
+        size_t q = 0;
+        for (; q + 4 <= rg; q += 4) {
+            for (int j = 0; j < 4; ++j) {
+                int32_t x4;
+                memcpy(&x4, x + (q + (size_t)j) * 4, 4);
+                a[j] = _mm512_dpbusd_epi32(a[j], _mm512_set1_epi32(x4),
+                                           _mm512_load_si512((const void *)(w + (q + (size_t)j) * 64)));
+            }
+        }
+        for (; q < rg; ++q) {
+            int32_t x4;
+            memcpy(&x4, x + q * 4, 4);
+            a[0] = _mm512_dpbusd_epi32(a[0], _mm512_set1_epi32(x4), _mm512_load_si512((const void *)(w + q * 64)));
+        }
+    }
+    hp_store16(e, _mm512_add_epi32(_mm512_add_epi32(a[0], a[1]), _mm512_add_epi32(a[2], a[3])), (size_t)c,
+               out[0] + c, nc);
 }
 
 #define HP_PIX 12 /* output pixels per block: two 6 x 4 tiles or one 12 x 1 */
@@ -1328,6 +1354,24 @@ VNNI static void hp_run_depthwise(const hp_op *e, const int8_t *input, int8_t *o
             }
         }
     }
+}
+
+int edla_host_sparse_exec(const edla_model *model, const edla_op *op, uint32_t *exec) {
+    const struct edla_host_plan *plan = model->host_plan;
+    if (!plan || isa_level() < EDLA_ISA_AVX512_VNNI) {
+        return 0;
+    }
+    const hp_op *e = &plan->ops[op - model->ops];
+    if (e->kind == HP_NONE || !e->has_exec) {
+        return 0;
+    }
+    *exec = e->exec;
+    return 1;
+}
+
+int edla_host_skips_copy(const edla_model *model, uint32_t i) {
+    const struct edla_host_plan *plan = model->host_plan;
+    return plan && plan->skip_copy[i] && isa_level() >= EDLA_ISA_AVX512_VNNI;
 }
 
 const uint32_t *edla_host_act_runs(const edla_model *model, const edla_op *op) {

@@ -37,7 +37,17 @@
 #include <string.h>
 
 #include "edla.h"
+#include "host_fast.h"
 #include "kernels.h"
+
+/* Host: a weight transfer whose every reader runs from weights prepared at load
+ * writes bytes nobody reads (host_plan.c proves it), so it is not copied; its
+ * counters stay. */
+#if EDLA_HOST_FAST
+#define HOST_SKIPS_COPY(model, i) edla_host_skips_copy(model, i)
+#else
+#define HOST_SKIPS_COPY(model, i) 0
+#endif
 
 #define EDLA_ELEMENTWISE_PER_CYCLE 16u
 #define EDLA_CPU_OP_OVERHEAD 32u    /* call and operand set-up of one CPU kernel */
@@ -241,11 +251,12 @@ edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uin
         c->macs = c->macs_skipped = c->macs_skipped_act = c->cycles = 0;
         c->dma_bytes = const_bytes(model, op);
         if (op->opcode == EDLA_OP_DMA) {
-            edla_dma_copy(model, op, scratchpad, external);
+            if (!HOST_SKIPS_COPY(model, i)) edla_dma_copy(model, op, scratchpad, external);
             c->dma_bytes = model->tensors[op->in[0]].bytes;
         } else if (op->opcode == EDLA_OP_DMA_DECODE && cache) {
             const uint32_t bytes = model->tensors[op->out[0]].bytes;
-            memcpy(edla_tensor_data(model, scratchpad, op->out[0]), cache + cached, bytes);
+            if (!HOST_SKIPS_COPY(model, i))
+                memcpy(edla_tensor_data(model, scratchpad, op->out[0]), cache + cached, bytes);
             cached += bytes;
         } else {
             op_evals[op->opcode](model, op, scratchpad, c);

@@ -501,15 +501,24 @@ static const uint32_t *sp_cached_runs(const edla_model *model, const edla_op *op
     return edla_host_act_runs(model, op);
 }
 
+/* The layout's executed MACs as the host kept them, when its counts need
+ * nothing else from the layout (the runs kept too, if act); 0: read it. */
+static int sp_kept_exec(const edla_model *model, const edla_op *op, int act, const uint32_t *runs,
+                        uint32_t *exec) {
+    return (!act || runs) && edla_host_sparse_exec(model, op, exec);
+}
+
 void edla_sparse_act_runs(const edla_model *model, const edla_op *op, const uint8_t *packed,
                           uint32_t bytes, uint32_t *runs) {
     const int32_t *p = op->p;
     const int depthwise = op->opcode == EDLA_OP_DEPTHWISE_CONV_2D_SPARSE;
-    const int co = (int)(p[CONV_P_CHANNEL_END] - p[CONV_P_CHANNEL_BEGIN]);
-    const int taps = (int)(p[SPARSE_P_KH] * p[SPARSE_P_KW]);
-    const sp_act a = {0, 0, depthwise, 1, 0, co,
-                      depthwise ? (unsigned)co : (unsigned)edla_in(model, op, 0)->dims[3], 0,
-                      edla_act_block(model)};
+    const int fc = op->opcode == EDLA_OP_FULLY_CONNECTED_SPARSE;
+    const int co = fc ? (int)(p[FC_P_CHANNEL_END] - p[FC_P_CHANNEL_BEGIN])
+                      : (int)(p[CONV_P_CHANNEL_END] - p[CONV_P_CHANNEL_BEGIN]);
+    const int taps = fc ? 1 : (int)(p[SPARSE_P_KH] * p[SPARSE_P_KW]);
+    const unsigned inner = fc ? (unsigned)p[SPFC_P_DEPTH]
+                              : depthwise ? (unsigned)co : (unsigned)edla_in(model, op, 0)->dims[3];
+    const sp_act a = {0, 0, depthwise, 1, 0, co, inner, 0, edla_act_block(model)};
     const uint32_t blocks = (a.inner + a.block - 1) / a.block;
     sp_layout l;
     sp_layout_get(packed, bytes, co, taps, &l);
@@ -526,6 +535,16 @@ static const uint32_t *sp_cached_runs(const edla_model *model, const edla_op *op
     (void)model;
     (void)op;
     return (const uint32_t *)0;
+}
+
+static int sp_kept_exec(const edla_model *model, const edla_op *op, int act, const uint32_t *runs,
+                        uint32_t *exec) {
+    (void)model;
+    (void)op;
+    (void)act;
+    (void)runs;
+    (void)exec;
+    return 0;
 }
 #endif
 
@@ -637,12 +656,18 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
         }
         return;
     }
-    sp_layout l;
-    sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), packed->bytes, co, taps, &l);
+    sp_layout l = {0}; /* unread when kept (the counts take the kept runs) */
+    const uint32_t *runs = sp_cached_runs(model, op);
+    uint32_t exec;
+    const int kept = sp_kept_exec(model, op, act, runs, &exec); /* then the layout is not read here */
+    if (!kept) {
+        sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), packed->bytes, co, taps, &l);
+        exec = l.exec;
+    }
     const sp_act act_args = {&g, input, depthwise, dm, begin, co, depthwise ? (unsigned)co : (unsigned)g.in_c,
                              (int8_t)(-p[CONV_P_INPUT_OFFSET]), block};
-    sp_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner, l.exec,
-             act ? sp_act_zero(&l, &act_args, sp_cached_runs(model, op)) : 0);
+    sp_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner, exec,
+             act ? sp_act_zero(&l, &act_args, runs) : 0);
 #if EDLA_MVE_FAST
     if (!depthwise && taps == 1 && g.in_c <= SP_FAST_INNER && co <= SP_FAST_CO) {
         conv_sparse_1x1_mve(&l, &g, input, begin, co, p, out); /* counted above */
@@ -654,6 +679,9 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
         return; /* prepared at load (the same sums over the expanded dense filter); counted above */
     }
 #endif
+    if (kept) { /* a prepared layer the fast loops declined: its copy was made (host_plan.c) */
+        sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), packed->bytes, co, taps, &l);
+    }
     conv_sparse_walk(&l, &g, input, begin, co, depthwise, dm, p, act, block, out);
 }
 
@@ -706,12 +734,10 @@ edla_status edla_check_fully_connected_sparse(const edla_model *model, const edl
     return EDLA_OK;
 }
 
-/* conv_sparse_walk's FC twin: with output, computes; without, counts the MACs
- * skipped for zero-point activations. */
-static uint64_t fc_sparse_walk(const sp_layout *l, const int8_t *input, size_t rows, size_t depth,
-                               size_t out_c, int begin, int co, const int32_t *p, int act, uint32_t block,
-                               int8_t *output) {
-    uint64_t skipped = 0;
+/* conv_sparse_walk's FC twin: the outputs (sp_fc_act_zero counts the skip). */
+static void fc_sparse_walk(const sp_layout *l, const int8_t *input, size_t rows, size_t depth,
+                           size_t out_c, int begin, int co, const int32_t *p, int act, uint32_t block,
+                           int8_t *output) {
     for (size_t r = 0; r < rows; ++r) {
         const int8_t *x = input + r * depth;
         uint32_t e = 0;
@@ -719,12 +745,36 @@ static uint64_t fc_sparse_walk(const sp_layout *l, const int8_t *input, size_t r
             uint32_t n = l->count[c];
             n = n < l->nnz - e ? n : l->nnz - e;
             uint32_t acc = 0;
-            skipped += sp_tap(l, e, n, x, (unsigned)depth, p[FC_P_INPUT_OFFSET], act, block, output ? &acc : 0);
+            sp_tap(l, e, n, x, (unsigned)depth, p[FC_P_INPUT_OFFSET], act, block, &acc);
             e += n;
-            if (output) {
-                output[r * out_c + (size_t)(begin + c)] =
-                    sp_output(l, c, acc, p[FC_P_OUTPUT_OFFSET], p[FC_P_ACT_MIN], p[FC_P_ACT_MAX]);
-            }
+            output[r * out_c + (size_t)(begin + c)] =
+                sp_output(l, c, acc, p[FC_P_OUTPUT_OFFSET], p[FC_P_ACT_MIN], p[FC_P_ACT_MAX]);
+        }
+    }
+}
+
+/* sp_act_zero for FC (one tap; a->input rows of a->inner): per block, the runs of
+ * all channels x its length x the rows whose block is all the zero point. */
+static uint64_t sp_fc_act_zero(const sp_layout *l, const sp_act *a, size_t rows, const uint32_t *cached) {
+    const uint32_t blocks = (a->inner + a->block - 1) / a->block;
+    uint64_t skipped = 0;
+    for (uint32_t b0 = 0; b0 < blocks; b0 += SP_ACT_BLOCKS) {
+        const uint32_t nb = blocks - b0 < SP_ACT_BLOCKS ? blocks - b0 : SP_ACT_BLOCKS;
+        uint32_t runs[SP_ACT_BLOCKS] = {0}, q[SP_ACT_BLOCKS] = {0}, any = 0;
+        if (cached) {
+            memcpy(runs, cached + b0, nb * sizeof *runs);
+        } else {
+            sp_tap_runs(l, a, 1, 0, b0, nb, runs);
+        }
+        for (uint32_t i = 0; i < nb; ++i) any |= runs[i];
+        if (!any) continue;
+        for (size_t r = 0; r < rows; ++r) {
+            sp_block_zeros(a, a->input + r * a->inner, b0, nb, q);
+        }
+        for (uint32_t i = 0; i < nb; ++i) {
+            const uint32_t start = (b0 + i) * a->block;
+            const uint32_t len = a->inner - start < a->block ? a->inner - start : a->block;
+            skipped += (uint64_t)runs[i] * len * q[i];
         }
     }
     return skipped;
@@ -771,16 +821,26 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
         }
         return;
     }
-    sp_layout l;
-    sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), edla_in(model, op, 1)->bytes,
-                  co, 1, &l);
-    sp_count(counters, rows, (uint64_t)co * depth, l.exec,
-             act ? fc_sparse_walk(&l, input, rows, depth, out_c, begin, co, p, act, block, 0) : 0);
+    sp_layout l = {0}; /* unread when kept (the counts take the kept runs) */
+    const uint32_t *runs = sp_cached_runs(model, op);
+    uint32_t exec;
+    const int kept = sp_kept_exec(model, op, act, runs, &exec); /* then the layout is not read here */
+    if (!kept) {
+        sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), edla_in(model, op, 1)->bytes,
+                      co, 1, &l);
+        exec = l.exec;
+    }
+    const sp_act act_args = {0, input, 0, 1, 0, co, (unsigned)depth, (int8_t)(-input_offset), block};
+    sp_count(counters, rows, (uint64_t)co * depth, exec, act ? sp_fc_act_zero(&l, &act_args, rows, runs) : 0);
 #if EDLA_HOST_FAST
     if (edla_host_run(model, op, input, output)) {
         return; /* prepared at load (the same sums over the expanded dense filter); counted above */
     }
 #endif
+    if (kept) { /* a prepared layer the fast loops declined: its copy was made (host_plan.c) */
+        sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), edla_in(model, op, 1)->bytes,
+                      co, 1, &l);
+    }
     fc_sparse_walk(&l, input, rows, depth, out_c, begin, co, p, act, block, output);
 }
 
