@@ -19,6 +19,19 @@ def model_bytes(name):
     return (MODELS / f"{name}.tflite").read_bytes()
 
 
+def run_blob(blob, inputs):
+    """(outputs, profile) of one host invoke of blob on inputs (in input order)."""
+    import numpy as np
+
+    import edge_dla
+    it = edge_dla.Interpreter(model_content=blob)
+    it.allocate_tensors()
+    for d, x in zip(it.get_input_details(), inputs):
+        it.set_tensor(d["index"], x)
+    it.invoke()
+    return [np.array(it.get_tensor(d["index"])) for d in it.get_output_details()], it.profile()
+
+
 @pytest.fixture(scope="module")
 def board():
     """One emulated board (QEMU) per test module; fails, never skips, without QEMU or firmware."""

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import edge_dla
-from conftest import MODELS, RUNNABLE, assert_cycles_vs_estimate, model_bytes
+from conftest import MODELS, RUNNABLE, assert_cycles_vs_estimate, model_bytes, run_blob
 from edge_dla import blob as fmt
 from edge_dla.errors import BlobError
 from edge_dla.prune import rewrite_weights, weight_buffers
@@ -39,15 +39,6 @@ def flag_mac_ops(blob):
             struct.pack_into("<I", out, flags_at, struct.unpack_from("<I", out, flags_at)[0] | fmt.OP_FLAG_ACT_SPARSE)
     struct.pack_into("<I", out, 12, fmt.crc32(bytes(out[16:header.total_size])))
     return bytes(out)
-
-
-def run(blob, inputs):
-    it = edge_dla.Interpreter(model_content=blob)
-    it.allocate_tensors()
-    for d, x in zip(it.get_input_details(), inputs):
-        it.set_tensor(d["index"], x)
-    it.invoke()
-    return [np.array(it.get_tensor(d["index"])) for d in it.get_output_details()], it.profile()
 
 
 # ---- generated layers ------------------------------------------------------------------
@@ -192,8 +183,8 @@ def test_generated_layers_bit_exact_and_counted(kind, form, block):
         for pattern in PATTERNS:
             x = _pattern(shape, zp, pattern, rng)
             want = tb.run_tflm(model, [x])
-            (got,), prof = run(blob, [x])
-            (ref,), ref_prof = run(plain, [x])
+            (got,), prof = run_blob(blob, [x])
+            (ref,), ref_prof = run_blob(plain, [x])
             np.testing.assert_array_equal(got, want[0].reshape(got.shape), err_msg=f"{pattern} zp {zp}")
             np.testing.assert_array_equal(ref, got)
             t, r = prof["total"], ref_prof["total"]
@@ -213,7 +204,7 @@ def test_all_zero_activations_cost_only_the_launch():
     rng = np.random.default_rng(5)
     model = tb.fully_connected_model(rng, [4, 2], 64, input_zero_point=-128)  # depth 2: few MACs per output
     blob = flag_mac_ops(edge_dla.convert(model, weight_format="dense"))
-    _, prof = run(blob, [np.full((4, 2), -128, np.int8)])
+    _, prof = run_blob(blob, [np.full((4, 2), -128, np.int8)])
     row = next(r for r in prof["layers"] if r["op"] == "FULLY_CONNECTED")
     info = edge_dla.inspect(blob)
     assert row["macs"] == 0 and row["macs_skipped_act"] == 4 * 2 * 64
@@ -256,7 +247,7 @@ def test_chunked_layers_count_like_the_whole(kind, block):
     blob, staged = _staged_blob(model, 64 if kind == "depthwise" else 256, block)
     layers = [l for l in staged if l.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")]
     assert len(layers) > 1 and all(l.act_sparse for l in layers)
-    (got,), prof = run(blob, [x])
+    (got,), prof = run_blob(blob, [x])
     np.testing.assert_array_equal(got, tb.run_tflm(model, [x])[0].reshape(got.shape))
     t = prof["total"]
     assert t["macs"] + t["macs_skipped_act"] == int(np.prod(got.shape[:-1])) * w.size
@@ -350,7 +341,7 @@ def test_converter_leaves_layers_without_a_relu_input_alone():
     blob = edge_dla.convert(model, weight_format="dense")
     assert [f for code, f in _flags(blob) if code in MAC_OPS] == [False, True]
     x_in = np.asarray(rng.integers(-128, 128, size=(1, 6, 6, 4)), np.int8)
-    (got,), prof = run(blob, [x_in])
+    (got,), prof = run_blob(blob, [x_in])
     np.testing.assert_array_equal(got, tb.run_tflm(model, [x_in])[0].reshape(got.shape))
     assert prof["layers"][1]["macs_skipped_act"] > 0 and prof["layers"][0]["macs_skipped_act"] == 0
     assert_cycles_vs_estimate(prof, edge_dla.inspect(blob))
@@ -416,7 +407,7 @@ def test_every_host_kernel_path_counts_alike():
                 seen = []
                 for level in levels:
                     _native.set_isa(level)
-                    (y,), prof = run(blob, [x])
+                    (y,), prof = run_blob(blob, [x])
                     seen.append((y.tobytes(), [tuple(r[k] for k in ("macs", "macs_skipped", "macs_skipped_act",
                                                                    "cycles")) for r in prof["layers"]]))
                 assert all(s == seen[0] for s in seen), (kind, form)

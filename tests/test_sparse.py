@@ -17,19 +17,10 @@ from edge_dla import blob as fmt
 from edge_dla.converter import weights
 from edge_dla.prune import output_drift, prune_bytes, rewrite_weights, weight_buffers
 from edge_dla.testing import tflite_builder as tb
-from conftest import MODELS, model_bytes
+from conftest import MODELS, model_bytes, run_blob
 
 ANCHOR_FLASH = {"micro_speech_quantized": 20272, "kws_ref_model": 31104, "vww_96_int8": 76000,
                 "pretrainedResnet_quant": 79248, "ad01_int8": 201184, "person_detect": 233744}
-
-
-def run_blob(blob, inputs):
-    it = edge_dla.Interpreter(model_content=blob)
-    it.allocate_tensors()
-    for d, x in zip(it.get_input_details(), inputs):
-        it.set_tensor(d["index"], x)
-    it.invoke()
-    return [np.array(it.get_tensor(d["index"])) for d in it.get_output_details()], it.profile()
 
 
 def totals(profile):

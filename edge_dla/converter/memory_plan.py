@@ -24,6 +24,24 @@ def aligned(n):
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
+def _record_uses(layers, buffers, selected):
+    """Adds the selected buffers the layers read or write to `buffers` (by id) and
+    widens their first/last step to every use; a prefetched buffer (a transfer that
+    runs beside the layer before it) is live one step earlier."""
+    for step, layer in enumerate(layers):
+        for view in layer.inputs + layer.outputs:
+            if view is None or not selected(view.buffer):
+                continue
+            buf = view.buffer
+            if id(buf) not in buffers:
+                buffers[id(buf)] = buf
+                buf.first = buf.last = step
+            buf.first, buf.last = min(buf.first, step), max(buf.last, step)
+    for buf in buffers.values():
+        if buf.prefetch:
+            buf.first = max(buf.first - 1, 0)
+
+
 def assign_lifetimes(layers, inputs, outputs, aliases=()):
     """Set first/last step on every scratchpad buffer; returns the buffers in first-use order.
 
@@ -36,18 +54,7 @@ def assign_lifetimes(layers, inputs, outputs, aliases=()):
     for view in inputs:
         buffers.setdefault(id(view.buffer), view.buffer)
         view.buffer.first, view.buffer.last = 0, 0
-    for step, layer in enumerate(layers):
-        for view in [v for v in layer.inputs + layer.outputs
-                     if v is not None and not v.buffer.is_const and not v.buffer.external
-                     and not v.buffer.wbuf]:
-            buf = view.buffer
-            if id(buf) not in buffers:
-                buffers[id(buf)] = buf
-                buf.first = buf.last = step
-            buf.first, buf.last = min(buf.first, step), max(buf.last, step)
-    for buf in buffers.values():
-        if buf.prefetch:
-            buf.first = max(buf.first - 1, 0)
+    _record_uses(layers, buffers, lambda b: not b.is_const and not b.external and not b.wbuf)
     for view in outputs:
         buffers.setdefault(id(view.buffer), view.buffer)
         if view.buffer.first is None:
@@ -127,16 +134,8 @@ def plan_weight_buffer(layers, capacity=None):
     while chunk k is read: double buffering falls out of the lifetimes. Raises
     AllocationError beyond `capacity`."""
     buffers = {}
-    for step, layer in enumerate(layers):
-        for view in layer.inputs + layer.outputs:
-            if view is not None and view.buffer.wbuf:
-                buf = view.buffer
-                if id(buf) not in buffers:
-                    buffers[id(buf)] = buf
-                    buf.first = buf.last = step
-                buf.first, buf.last = min(buf.first, step), max(buf.last, step)
+    _record_uses(layers, buffers, lambda b: b.wbuf)
     for buf in buffers.values():
-        buf.first = max(buf.first - 1, 0) if buf.prefetch else buf.first
         buf.root, buf.plan_bytes = None, buf.nbytes
     if not buffers:
         return 0
