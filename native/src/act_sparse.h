@@ -33,9 +33,8 @@ static inline void edla_act_count(edla_counters *counters, uint64_t executed, ui
         return;
     }
     skipped = skipped < executed ? skipped : executed;
-    ku_add_macs(counters, executed - skipped);
-    const uint64_t sum = counters->macs_skipped_act + skipped;
-    counters->macs_skipped_act = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+    ku_count(&counters->macs, executed - skipped);
+    ku_count(&counters->macs_skipped_act, skipped);
 }
 
 /* ku_dot without the terms whose activation is the zero point (same sum). */

@@ -208,11 +208,16 @@ static inline int32_t ku_clamp(int32_t v, int32_t lo, int32_t hi) {
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* Counters are optional and saturate instead of wrapping. */
+/* Counters saturate instead of wrapping. */
+static inline void ku_count(uint32_t *counter, uint64_t n) {
+    const uint64_t sum = *counter + n;
+    *counter = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+}
+
+/* Counters are optional. */
 static inline void ku_add_macs(edla_counters *counters, uint64_t macs) {
     if (counters != 0) {
-        const uint64_t sum = counters->macs + macs;
-        counters->macs = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+        ku_count(&counters->macs, macs);
     }
 }
 

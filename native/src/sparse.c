@@ -63,8 +63,7 @@ static void sp_count(edla_counters *counters, uint64_t units, uint64_t dense_per
     const uint64_t exec = exec_per_unit < dense_per_unit ? exec_per_unit : dense_per_unit;
     edla_act_count(counters, units * exec, skipped_act);
     if (counters != 0) {
-        const uint64_t sum = counters->macs_skipped + units * (dense_per_unit - exec);
-        counters->macs_skipped = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+        ku_count(&counters->macs_skipped, units * (dense_per_unit - exec));
     }
 }
 
