@@ -757,6 +757,15 @@ static void fc_sparse_walk(const sp_layout *l, const int8_t *input, size_t rows,
 static uint64_t sp_fc_act_zero(const sp_layout *l, const sp_act *a, size_t rows, const uint32_t *cached) {
     const uint32_t blocks = (a->inner + a->block - 1) / a->block;
     uint64_t skipped = 0;
+    if (cached && a->block == 1) { /* one activation per block: the runs of the zero ones */
+        for (size_t r = 0; r < rows; ++r) {
+            const int8_t *x = a->input + r * a->inner;
+            for (uint32_t b = 0; b < blocks; ++b) {
+                skipped += x[b] == a->zp ? cached[b] : 0u;
+            }
+        }
+        return skipped;
+    }
     for (uint32_t b0 = 0; b0 < blocks; b0 += SP_ACT_BLOCKS) {
         const uint32_t nb = blocks - b0 < SP_ACT_BLOCKS ? blocks - b0 : SP_ACT_BLOCKS;
         uint32_t runs[SP_ACT_BLOCKS] = {0}, q[SP_ACT_BLOCKS] = {0}, any = 0;
