@@ -23,6 +23,11 @@ static uint64_t zero_block_macs(const int8_t *x, size_t step, size_t n, int8_t z
             z = vaddvaq_p_u8(z, vdupq_n_u8(1), vcmpeqq_m_n_s8(vldrbq_z_s8(x + i, live), zp, live));
         }
 #else
+#if EDLA_HOST_FAST
+        if (edla_fast_count_eq(x, n, zp, &z)) { /* 64 per step (host_x86.c) */
+            return z;
+        }
+#endif
         const uint64_t rep = 0x0101010101010101ull * (uint8_t)zp, low7 = 0x7F7F7F7F7F7F7F7Full;
         size_t i = 0;
         for (; i + 8 <= n; i += 8) {

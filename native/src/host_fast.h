@@ -65,6 +65,9 @@ void edla_fast_requant_out(const uint32_t *acc, const int32_t *bias, const int32
 #endif
 
 #if EDLA_HOST_FAST
+/* *count = how many of x[0..n) equal zp (activation-sparsity counts); 0: not here. */
+int edla_fast_count_eq(const int8_t *x, size_t n, int8_t zp, uint32_t *count);
+
 /* Layers prepared once at load (host_plan.c builds, host_x86.c runs): conv,
  * depthwise and FC whose weights are provably constant (in flash, or staged by
  * DMA / DMA_DECODE from flash), sparse and packed-dense ones expanded to dense.

@@ -1356,6 +1356,29 @@ VNNI static void hp_run_depthwise(const hp_op *e, const int8_t *input, int8_t *o
     }
 }
 
+/* 64 compares per step, the tail masked. */
+VNNI static uint32_t count_eq_avx512(const int8_t *x, size_t n, int8_t zp) {
+    const __m512i z = _mm512_set1_epi8(zp);
+    uint32_t count = 0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        count += (uint32_t)__builtin_popcountll(_mm512_cmpeq_epi8_mask(_mm512_loadu_si512((const void *)(x + i)), z));
+    }
+    if (i < n) {
+        const __mmask64 tail = ((__mmask64)1 << (n - i)) - 1;
+        count += (uint32_t)__builtin_popcountll(_mm512_mask_cmpeq_epi8_mask(tail, _mm512_maskz_loadu_epi8(tail, x + i), z));
+    }
+    return count;
+}
+
+int edla_fast_count_eq(const int8_t *x, size_t n, int8_t zp, uint32_t *count) {
+    if (isa_level() < EDLA_ISA_AVX512_VNNI) {
+        return 0;
+    }
+    *count = count_eq_avx512(x, n, zp);
+    return 1;
+}
+
 int edla_host_sparse_exec(const edla_model *model, const edla_op *op, uint32_t *exec) {
     const struct edla_host_plan *plan = model->host_plan;
     if (!plan || isa_level() < EDLA_ISA_AVX512_VNNI) {
