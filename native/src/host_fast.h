@@ -51,7 +51,7 @@ int edla_fast_pool(const ku_window *g, const int8_t *input, int8_t *out, int max
  * c_count (0: not handled, count the portable way). */
 int edla_fast_act_zero(const ku_window *g, const int8_t *input, size_t c_first, size_t c_count,
                        int8_t zp, uint64_t *zeros);
-/* Sparse 1x1 conv (sparse.c): acc[c] = sum over channel c's entries (count[c]
+/* Sparse 1x1 conv and FC (sparse.c): acc[c] = sum over channel c's entries (count[c]
  * of them, in order, clamped to nnz) with index < inner of
  * value * (x[index] + input_offset), mod 2^32. */
 void edla_fast_sparse_dots(const uint16_t *count, const uint16_t *index, const int8_t *value,

@@ -824,7 +824,7 @@ int edla_fast_act_zero(const ku_window *g, const int8_t *input, size_t c_first, 
 void edla_fast_sparse_dots(const uint16_t *count, const uint16_t *index, const int8_t *value,
                            uint32_t nnz, int co, unsigned inner, const int8_t *x,
                            int32_t input_offset, uint32_t *acc) {
-    const uint16x8_t limit = vdupq_n_u16((uint16_t)inner); /* inner <= 512 */
+    const uint16x8_t limit = vdupq_n_u16((uint16_t)inner); /* inner <= 65535 */
     const int16_t offset = (int16_t)input_offset;
     uint32_t e = 0;
     for (int c = 0; c < co; ++c) {

@@ -849,6 +849,26 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
         sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), edla_in(model, op, 1)->bytes,
                       co, 1, &l);
     }
+#if EDLA_MVE_FAST
+    if (co <= SP_FAST_CO) { /* the dots of conv_sparse_1x1_mve, row by row (depth <= 65535: checked) */
+        const int tables_ok = requant_table_ok(l.mult, l.shift, co);
+        uint32_t acc[SP_FAST_CO];
+        for (size_t r = 0; r < rows; ++r) {
+            int8_t *out = output + r * out_c + (size_t)begin;
+            edla_fast_sparse_dots(l.count, l.index, l.value, l.nnz, co, (unsigned)depth, input + r * depth,
+                                  input_offset, acc);
+            if (tables_ok) {
+                edla_fast_requant_out(acc, l.bias, l.mult, l.shift, co, p[FC_P_OUTPUT_OFFSET],
+                                      p[FC_P_ACT_MIN], p[FC_P_ACT_MAX], out);
+                continue;
+            }
+            for (int c = 0; c < co; ++c) {
+                out[c] = sp_output(&l, c, acc[c], p[FC_P_OUTPUT_OFFSET], p[FC_P_ACT_MIN], p[FC_P_ACT_MAX]);
+            }
+        }
+        return;
+    }
+#endif
     fc_sparse_walk(&l, input, rows, depth, out_c, begin, co, p, act, block, output);
 }
 
