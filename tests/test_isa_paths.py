@@ -95,6 +95,8 @@ def _prepared_models():
                                                          kernel=(4, 3), stride=2),
         "dw_multiplier2": tb.depthwise_model(rng, [1, 6, 7, 5], depth_multiplier=2),
         "fc_gemv": tb.fully_connected_model(rng, [1, 333], 70),
+        "fc_gemv_two_blocks": tb.fully_connected_model(rng, [1, 97], 27),
+        "fc_gemv_one_block": tb.fully_connected_model(rng, [1, 130], 9),
         "fc_rows": tb.fully_connected_model(rng, [13, 50], 129, per_channel=True),
         "fc_saturating": tb.fully_connected_model(rng, [3, 40], 20, **saturating),
     }
