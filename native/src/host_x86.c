@@ -1150,15 +1150,16 @@ VNNI static void hp_tile_6x4(const hp_op *e, const uint8_t *const *b, int8_t *co
 VNNI static void hp_tile_12x1(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk, size_t s) {
     hp_tile(e, b, o, np, blk, s, 12, 1);
 }
-/* One pixel x 4 blocks (GEMV): even and odd K groups in separate accumulators,
- * 8 independent chains instead of 4, as one pixel has no others to interleave. */
-VNNI static void hp_tile_1x4(const hp_op *e, const uint8_t *const *base, int8_t *const *out, int np,
-                             size_t blk, size_t fy_step) {
-    (void)np;
+/* One pixel x nb blocks (GEMV): even and odd K groups in separate accumulators,
+ * 2 * nb independent chains, as one pixel has no others to interleave; one
+ * broadcast feeds every block. nb is a constant of each caller (always_inline). */
+VNNI static inline __attribute__((always_inline)) void hp_gemv(const hp_op *e, const uint8_t *const *base,
+                                                               int8_t *const *out, size_t blk, size_t fy_step,
+                                                               const int nb) {
     const size_t bb = e->groups * 64, rg = e->row_groups;
     const int n = e->d.c_end - e->d.c_begin;
     __m512i a[4], b[4];
-    for (int j = 0; j < 4; ++j) {
+    for (int j = 0; j < nb; ++j) {
         a[j] = _mm512_load_si512((const void *)(e->corr + (blk + (size_t)j) * 16));
         b[j] = _mm512_setzero_si512();
     }
@@ -1171,7 +1172,7 @@ VNNI static void hp_tile_1x4(const hp_op *e, const uint8_t *const *base, int8_t 
             memcpy(&x0, x + q * 4, 4);
             memcpy(&x1, x + q * 4 + 4, 4);
             const __m512i v0 = _mm512_set1_epi32(x0), v1 = _mm512_set1_epi32(x1);
-            for (int j = 0; j < 4; ++j) {
+            for (int j = 0; j < nb; ++j) {
                 a[j] = _mm512_dpbusd_epi32(a[j], v0, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * 64)));
                 b[j] = _mm512_dpbusd_epi32(b[j], v1, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * 64 + 64)));
             }
@@ -1180,12 +1181,12 @@ VNNI static void hp_tile_1x4(const hp_op *e, const uint8_t *const *base, int8_t 
             int32_t x0;
             memcpy(&x0, x + q * 4, 4);
             const __m512i v0 = _mm512_set1_epi32(x0);
-            for (int j = 0; j < 4; ++j) {
+            for (int j = 0; j < nb; ++j) {
                 a[j] = _mm512_dpbusd_epi32(a[j], v0, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * 64)));
             }
         }
     }
-    for (int j = 0; j < 4; ++j) {
+    for (int j = 0; j < nb; ++j) {
         const int c = (int)(blk + (size_t)j) * 16;
         const int nc = n - c < 16 ? n - c : 16;
         if (nc <= 0) {
@@ -1194,47 +1195,14 @@ VNNI static void hp_tile_1x4(const hp_op *e, const uint8_t *const *base, int8_t 
         hp_store16(e, _mm512_add_epi32(a[j], b[j]), (size_t)c, out[0] + c, nc);
     }
 }
-/* One pixel x 2 blocks: 2 accumulators per block over K groups q % 2 (4 chains,
- * one broadcast feeding two blocks). */
+
+VNNI static void hp_tile_1x4(const hp_op *e, const uint8_t *const *base, int8_t *const *out, size_t blk,
+                             size_t fy_step) {
+    hp_gemv(e, base, out, blk, fy_step, 4);
+}
 VNNI static void hp_tile_1x2(const hp_op *e, const uint8_t *const *base, int8_t *const *out, size_t blk,
                              size_t fy_step) {
-    const size_t bb = e->groups * 64, rg = e->row_groups;
-    const int n = e->d.c_end - e->d.c_begin;
-    __m512i a[2], b[2];
-    for (int j = 0; j < 2; ++j) {
-        a[j] = _mm512_load_si512((const void *)(e->corr + (blk + (size_t)j) * 16));
-        b[j] = _mm512_setzero_si512();
-    }
-    for (int fy = 0; fy < e->kh; ++fy) {
-        const uint8_t *x = base[0] + (size_t)fy * fy_step;
-        const int8_t *w = e->packed + blk * bb + (size_t)fy * rg * 64;
-        size_t q = 0;
-        for (; q + 2 <= rg; q += 2) {
-            int32_t x0, x1;
-            memcpy(&x0, x + q * 4, 4);
-            memcpy(&x1, x + q * 4 + 4, 4);
-            const __m512i v0 = _mm512_set1_epi32(x0), v1 = _mm512_set1_epi32(x1);
-            for (int j = 0; j < 2; ++j) {
-                a[j] = _mm512_dpbusd_epi32(a[j], v0, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * 64)));
-                b[j] = _mm512_dpbusd_epi32(b[j], v1, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * 64 + 64)));
-            }
-        }
-        if (q < rg) {
-            int32_t x0;
-            memcpy(&x0, x + q * 4, 4);
-            const __m512i v0 = _mm512_set1_epi32(x0);
-            for (int j = 0; j < 2; ++j) {
-                a[j] = _mm512_dpbusd_epi32(a[j], v0, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * 64)));
-            }
-        }
-    }
-    for (int j = 0; j < 2; ++j) {
-        const int c = (int)(blk + (size_t)j) * 16;
-        const int nc = n - c < 16 ? n - c : 16;
-        if (nc > 0) {
-            hp_store16(e, _mm512_add_epi32(a[j], b[j]), (size_t)c, out[0] + c, nc);
-        }
-    }
+    hp_gemv(e, base, out, blk, fy_step, 2);
 }
 
 /* One pixel x 1 block: 4 accumulators over K groups q % 4 (4 chains, not 1). */
@@ -1277,7 +1245,7 @@ VNNI static void hp_pixels(const hp_op *e, const uint8_t *const *base, int8_t *c
         for (int i = 0; i < np; ++i) {
             size_t b = 0;
             for (; b + 4 <= blocks || (blocks - b) == 3; b += 4) {
-                hp_tile_1x4(e, base + i, out + i, 1, b, fy_step);
+                hp_tile_1x4(e, base + i, out + i, b, fy_step);
             }
             if (blocks - b == 2) {
                 hp_tile_1x2(e, base + i, out + i, b, fy_step);
