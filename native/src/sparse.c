@@ -547,6 +547,25 @@ static int sp_kept_exec(const edla_model *model, const edla_op *op, int act, con
 }
 #endif
 
+/* The op's packed layout (operand 1) as it lies in the scratchpad or weight buffer. */
+static void sp_op_layout(const edla_model *model, const edla_op *op, uint8_t *scratch, int co, int taps,
+                         sp_layout *l) {
+    sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), edla_in(model, op, 1)->bytes, co, taps,
+                  l);
+}
+
+/* The layer's executed MACs per unit into *exec: kept from load when the host
+ * has them (returns 1: *l left unread), else read from the layout (returns 0). */
+static int sp_exec_per_unit(const edla_model *model, const edla_op *op, uint8_t *scratch, int act,
+                            const uint32_t *runs, int co, int taps, sp_layout *l, uint32_t *exec) {
+    if (sp_kept_exec(model, op, act, runs, exec)) {
+        return 1;
+    }
+    sp_op_layout(model, op, scratch, co, taps, l);
+    *exec = l->exec;
+    return 0;
+}
+
 /* One sparse conv/depthwise layer over its packed layout: the outputs, skipping
  * zero-point activations if act (sp_act_zero counts them). */
 static void conv_sparse_walk(const sp_layout *l, const ku_window *g, const int8_t *input, int begin,
@@ -617,7 +636,6 @@ static void conv_sparse_1x1_mve(const sp_layout *l, const ku_window *g, const in
 
 static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t *scratch,
                              edla_counters *counters, int depthwise) {
-    const edla_tensor *packed = edla_in(model, op, 1);
     const int32_t *p = op->p;
     const int32_t k[2] = {p[SPARSE_P_KH], p[SPARSE_P_KW]};
     const int32_t stride[2] = {p[CONV_P_STRIDE_H], p[CONV_P_STRIDE_W]};
@@ -658,11 +676,7 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
     sp_layout l = {0}; /* unread when kept (the counts take the kept runs) */
     const uint32_t *runs = sp_cached_runs(model, op);
     uint32_t exec;
-    const int kept = sp_kept_exec(model, op, act, runs, &exec); /* then the layout is not read here */
-    if (!kept) {
-        sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), packed->bytes, co, taps, &l);
-        exec = l.exec;
-    }
+    const int kept = sp_exec_per_unit(model, op, scratch, act, runs, co, taps, &l, &exec);
     const sp_act act_args = {&g, input, depthwise, dm, begin, co, depthwise ? (unsigned)co : (unsigned)g.in_c,
                              (int8_t)(-p[CONV_P_INPUT_OFFSET]), block};
     sp_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner, exec,
@@ -679,7 +693,7 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
     }
 #endif
     if (kept) { /* a prepared layer the fast loops declined: its copy was made (host_plan.c) */
-        sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), packed->bytes, co, taps, &l);
+        sp_op_layout(model, op, scratch, co, taps, &l);
     }
     conv_sparse_walk(&l, &g, input, begin, co, depthwise, dm, p, act, block, out);
 }
@@ -832,12 +846,7 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
     sp_layout l = {0}; /* unread when kept (the counts take the kept runs) */
     const uint32_t *runs = sp_cached_runs(model, op);
     uint32_t exec;
-    const int kept = sp_kept_exec(model, op, act, runs, &exec); /* then the layout is not read here */
-    if (!kept) {
-        sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), edla_in(model, op, 1)->bytes,
-                      co, 1, &l);
-        exec = l.exec;
-    }
+    const int kept = sp_exec_per_unit(model, op, scratch, act, runs, co, 1, &l, &exec);
     const sp_act act_args = {0, input, 0, 1, 0, co, (unsigned)depth, (int8_t)(-input_offset), block};
     sp_count(counters, rows, (uint64_t)co * depth, exec, act ? sp_fc_act_zero(&l, &act_args, rows, runs) : 0);
 #if EDLA_HOST_FAST
@@ -846,8 +855,7 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
     }
 #endif
     if (kept) { /* a prepared layer the fast loops declined: its copy was made (host_plan.c) */
-        sp_layout_get((const uint8_t *)edla_in_data(model, op, scratch, 1), edla_in(model, op, 1)->bytes,
-                      co, 1, &l);
+        sp_op_layout(model, op, scratch, co, 1, &l);
     }
 #if EDLA_MVE_FAST
     if (co <= SP_FAST_CO) { /* the dots of conv_sparse_1x1_mve, row by row (depth <= 65535: checked) */
