@@ -46,9 +46,8 @@ typedef struct {
 
 /* TFLM requantize_to_int8 of 4 lanes, before narrowing; lshift = max(shift, 0),
  * rshift = min(shift, 0) (minus the right shift). */
-static inline int32x4_t requant4_lr(int32x4_t acc, int32x4_t mult, int32x4_t lshift,
-                                    int32x4_t rshift, mve_out o) {
-    int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, lshift), mult);
+/* The rounding right shift, offset and clamp after the doubling high multiply. */
+static inline int32x4_t requant4_tail(int32x4_t v, int32x4_t rshift, mve_out o) {
     /* ties away from zero: -1 for negative v when there is a right shift */
     const int32x4_t fixup = vshrq_n_s32(vandq_s32(v, rshift), 31);
     v = vrshlq_s32(vqaddq_s32(v, fixup), rshift);
@@ -57,14 +56,14 @@ static inline int32x4_t requant4_lr(int32x4_t acc, int32x4_t mult, int32x4_t lsh
     return vminq_s32(v, vdupq_n_s32(o.act_max));
 }
 
+static inline int32x4_t requant4_lr(int32x4_t acc, int32x4_t mult, int32x4_t lshift,
+                                    int32x4_t rshift, mve_out o) {
+    return requant4_tail(vqrdmulhq_s32(vshlq_s32(acc, lshift), mult), rshift, o);
+}
+
 /* requant4_lr when no channel shifts left (multipliers below one: the usual case). */
 static inline int32x4_t requant4_r(int32x4_t acc, int32x4_t mult, int32x4_t rshift, mve_out o) {
-    int32x4_t v = vqrdmulhq_s32(acc, mult);
-    const int32x4_t fixup = vshrq_n_s32(vandq_s32(v, rshift), 31);
-    v = vrshlq_s32(vqaddq_s32(v, fixup), rshift);
-    v = vaddq_n_s32(v, o.output_offset);
-    v = vmaxq_s32(v, vdupq_n_s32(o.act_min));
-    return vminq_s32(v, vdupq_n_s32(o.act_max));
+    return requant4_tail(vqrdmulhq_s32(acc, mult), rshift, o);
 }
 
 static inline int32x4_t requant4(int32x4_t acc, int32x4_t mult, int32x4_t shift, mve_out o) {
