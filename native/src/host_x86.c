@@ -730,21 +730,37 @@ AVX2 static inline __attribute__((always_inline)) __m256i mbqm8(__m256i x, __m25
                             _mm256_cmpgt_epi32(_mm256_and_si256(h, mask), thr));
 }
 
+/* The three rescalings of ADD (input 1, input 2, output) as the vector loops
+ * want them: multiplier, right shift in [0, 31], its remainder mask and half. */
+typedef struct {
+    int32_t mult, rshift, mask, half_mask;
+} add_stage;
+
+static void add_stages(const int32_t *p, add_stage st[3]) {
+    const int idx[3][2] = {{ADD_P_INPUT1_MULTIPLIER, ADD_P_INPUT1_SHIFT},
+                           {ADD_P_INPUT2_MULTIPLIER, ADD_P_INPUT2_SHIFT},
+                           {ADD_P_OUTPUT_MULTIPLIER, ADD_P_OUTPUT_SHIFT}};
+    for (int i = 0; i < 3; ++i) {
+        const int32_t r = -p[idx[i][1]];
+        st[i].mult = p[idx[i][0]];
+        st[i].rshift = r;
+        st[i].mask = (int32_t)(((int64_t)1 << r) - 1);
+        st[i].half_mask = st[i].mask >> 1;
+    }
+}
+
 AVX2 static int add_avx2(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p) {
     const __m256i ls = _mm256_set1_epi32(p[ADD_P_LEFT_SHIFT]);
     const __m256i off1 = _mm256_set1_epi32(p[ADD_P_INPUT1_OFFSET]);
     const __m256i off2 = _mm256_set1_epi32(p[ADD_P_INPUT2_OFFSET]);
     __m256i m[3], rs[3], mask[3], thr[3];
-    const int idx[3][2] = {{ADD_P_INPUT1_MULTIPLIER, ADD_P_INPUT1_SHIFT},
-                           {ADD_P_INPUT2_MULTIPLIER, ADD_P_INPUT2_SHIFT},
-                           {ADD_P_OUTPUT_MULTIPLIER, ADD_P_OUTPUT_SHIFT}};
+    add_stage st[3];
+    add_stages(p, st);
     for (int i = 0; i < 3; ++i) {
-        const int32_t r = -p[idx[i][1]]; /* right shift in [0, 31] */
-        const int32_t mk = (int32_t)(((int64_t)1 << r) - 1);
-        m[i] = _mm256_set1_epi32(p[idx[i][0]]);
-        rs[i] = _mm256_set1_epi32(r);
-        mask[i] = _mm256_set1_epi32(mk);
-        thr[i] = _mm256_set1_epi32(mk >> 1);
+        m[i] = _mm256_set1_epi32(st[i].mult);
+        rs[i] = _mm256_set1_epi32(st[i].rshift);
+        mask[i] = _mm256_set1_epi32(st[i].mask);
+        thr[i] = _mm256_set1_epi32(st[i].half_mask);
     }
     const __m256i oo = _mm256_set1_epi32(p[ADD_P_OUTPUT_OFFSET]);
     const __m256i lo = _mm256_set1_epi32(p[ADD_P_ACT_MIN]), hi = _mm256_set1_epi32(p[ADD_P_ACT_MAX]);
@@ -796,16 +812,13 @@ VNNI static int add_avx512(const int8_t *a, const int8_t *b, int8_t *out, size_t
     const __m512i off1 = _mm512_set1_epi32(p[ADD_P_INPUT1_OFFSET]);
     const __m512i off2 = _mm512_set1_epi32(p[ADD_P_INPUT2_OFFSET]);
     __m512i m[3], rs[3], mask[3], thr[3];
-    const int idx[3][2] = {{ADD_P_INPUT1_MULTIPLIER, ADD_P_INPUT1_SHIFT},
-                           {ADD_P_INPUT2_MULTIPLIER, ADD_P_INPUT2_SHIFT},
-                           {ADD_P_OUTPUT_MULTIPLIER, ADD_P_OUTPUT_SHIFT}};
+    add_stage st[3];
+    add_stages(p, st);
     for (int i = 0; i < 3; ++i) {
-        const int32_t r = -p[idx[i][1]]; /* right shift in [0, 31] */
-        const int32_t mk = (int32_t)(((int64_t)1 << r) - 1);
-        m[i] = _mm512_set1_epi32(p[idx[i][0]]);
-        rs[i] = _mm512_set1_epi32(r);
-        mask[i] = _mm512_set1_epi32(mk);
-        thr[i] = _mm512_set1_epi32(mk >> 1);
+        m[i] = _mm512_set1_epi32(st[i].mult);
+        rs[i] = _mm512_set1_epi32(st[i].rshift);
+        mask[i] = _mm512_set1_epi32(st[i].mask);
+        thr[i] = _mm512_set1_epi32(st[i].half_mask);
     }
     const __m512i oo = _mm512_set1_epi32(p[ADD_P_OUTPUT_OFFSET]);
     const __m512i lo = _mm512_set1_epi32(p[ADD_P_ACT_MIN]), hi = _mm512_set1_epi32(p[ADD_P_ACT_MAX]);
