@@ -150,6 +150,17 @@ class NativeModel:
         if status:
             _check(status, "invoke failed")
 
+    def invoke_batch(self, inputs, outputs, _invoke=lib.edla_invoke_batch):
+        """n inferences in one call: inputs / outputs are C-contiguous arrays, one per
+        I/O entry, each holding n consecutive tensors; counters: the last inference's."""
+        n = len(outputs[0]) if outputs else len(inputs[0])
+        in_ptrs = ffi.new("void *[]", [ffi.cast("void *", a.ctypes.data) for a in inputs] or 1)
+        out_ptrs = ffi.new("void *[]", [ffi.cast("void *", a.ctypes.data) for a in outputs] or 1)
+        status = _invoke(self._model, self._scratch, self._ext, self._cache, self._counters, n,
+                         in_ptrs, out_ptrs)
+        if status:
+            _check(status, "invoke failed")
+
 
 def requantize(acc, multiplier, shift):
     """The core's requantization (TFLM double rounding), for tests."""

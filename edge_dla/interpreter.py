@@ -117,6 +117,50 @@ class Interpreter:
         for d, out in zip(self._outputs, self._out_arrays):
             self._values[d["index"]] = out
 
+    def invoke_batch(self, *inputs):
+        """Runs N inferences (an edge_dla addition, for data sets): one array per
+        input, in get_input_details() order, each of shape (N, *input shape) with
+        that input's leading batch dimension of 1 dropped if it has one, i.e.
+        N inputs stacked (np.stack). Returns one array per output, N outputs
+        stacked the same way. On the host the whole batch is one call into C;
+        on a board the inferences run one by one. Afterwards get_tensor and
+        profile() give the last inference's tensors and counters."""
+        if len(inputs) != len(self._inputs):
+            raise InputError(f"invoke_batch wants {len(self._inputs)} input array(s), got {len(inputs)}")
+        batch, n = [], None
+        for d, value in zip(self._inputs, inputs):
+            value = np.asarray(value)
+            shape = tuple(int(v) for v in d["shape"])
+            item = shape[1:] if shape[:1] == (1,) else shape
+            if value.dtype != d["dtype"] or value.ndim != len(item) + 1 or value.shape[1:] != item:
+                raise InputError(f"input {d['index']} '{d['name']}' wants a {np.dtype(d['dtype']).name} batch "
+                                 f"of shape [N, {', '.join(map(str, item))}], got {value.dtype} "
+                                 f"{list(value.shape)}")
+            if n is not None and value.shape[0] != n:
+                raise InputError(f"input {d['index']} '{d['name']}' holds {value.shape[0]} inputs, "
+                                 f"the first holds {n}")
+            n = value.shape[0]
+            batch.append(np.ascontiguousarray(value))
+        if not n:
+            raise InputError("invoke_batch wants at least one input set (N >= 1)")
+        item_shapes = [tuple(d["shape"][1:]) if tuple(d["shape"][:1]) == (1,) else tuple(d["shape"])
+                       for d in self._outputs]
+        outs = [np.empty((n, *s), d["dtype"]) for d, s in zip(self._outputs, item_shapes)]
+        if self._native is not None:
+            self._native.invoke_batch(batch, outs)
+        else:
+            for k in range(n):
+                for d, x in zip(self._inputs, batch):
+                    self.set_tensor(d["index"], x[k].reshape(d["shape"]))
+                self.invoke()
+                for d, y in zip(self._outputs, outs):
+                    y[k] = self._values[d["index"]].reshape(y.shape[1:])
+        for d, x in zip(self._inputs, batch):
+            self.set_tensor(d["index"], x[-1].reshape(d["shape"]))
+        for d, y in zip(self._outputs, outs):
+            self._values[d["index"]] = y[-1].reshape(d["shape"]).copy()
+        return outs
+
     def get_tensor(self, tensor_index):
         detail = self._detail(tensor_index, self._inputs + self._outputs, "input or output")
         if tensor_index not in self._values:

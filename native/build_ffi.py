@@ -35,6 +35,9 @@ edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uin
 edla_status edla_invoke_io(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
                            const uint8_t *cache, edla_counters *counters, const void *const *inputs,
                            void *const *outputs);
+edla_status edla_invoke_batch(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
+                              const uint8_t *cache, edla_counters *counters, uint32_t n,
+                              const void *const *inputs, void *const *outputs);
 void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index);
 const char *edla_status_name(edla_status status);
 int edla_host_plan_new(edla_model *model, const uint8_t *cache);

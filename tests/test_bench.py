@@ -62,3 +62,35 @@ def test_bench_firmware_scalar_vs_mve(capsys, models_dir):
     macs, scalar, mve = (int(cells[i].replace(",", "")) for i in (1, 3, 5))
     assert macs == 2_656_768  # kws as if dense, whatever its weights and activations skip
     assert scalar > 4 * mve > 0  # the Helium kernels run kws' convolutions
+
+
+def test_invoke_batch_equals_one_by_one(models_dir):
+    """invoke_batch: N inferences in one call give the outputs and last counters of N invokes."""
+    it = edge_dla.Interpreter(model_content=edge_dla.convert(model_bytes("kws_ref_model")))
+    it.allocate_tensors()
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    xs = np.random.default_rng(5).integers(-128, 128, (4, *inp["shape"][1:]), dtype=np.int8)
+    ys, = it.invoke_batch(xs)
+    batch_profile = it.profile()
+    assert ys.shape == (4, *out["shape"][1:]) and ys.dtype == out["dtype"]
+    np.testing.assert_array_equal(it.get_tensor(out["index"]), ys[-1][None])
+    for x, y in zip(xs, ys):
+        it.set_tensor(inp["index"], x[None])
+        it.invoke()
+        np.testing.assert_array_equal(it.get_tensor(out["index"])[0], y)
+    assert it.profile() == batch_profile
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda x: x[:, :-1], "wants a int8 batch of shape"),
+    (lambda x: x.astype(np.int16), "wants a int8 batch"),
+    (lambda x: x[:0], "at least one input set"),
+])
+def test_invoke_batch_refuses_bad_arrays(models_dir, bad, message):
+    it = edge_dla.Interpreter(model_content=edge_dla.convert(model_bytes("hello_world_int8")))
+    it.allocate_tensors()
+    x = np.zeros((3, *it.get_input_details()[0]["shape"][1:]), np.int8)
+    with pytest.raises(edge_dla.InputError, match=message):
+        it.invoke_batch(bad(x))
+    with pytest.raises(edge_dla.InputError, match="input array"):
+        it.invoke_batch(x, x)

@@ -523,6 +523,11 @@ edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uin
 edla_status edla_invoke_io(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
                            const uint8_t *cache, edla_counters *counters, const void *const *inputs,
                            void *const *outputs);
+/* edla_invoke_io over n inferences: inputs[i] and outputs[j] each hold n
+ * consecutive tensors of I/O entry i / j; counters: the last inference's. */
+edla_status edla_invoke_batch(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
+                              const uint8_t *cache, edla_counters *counters, uint32_t n,
+                              const void *const *inputs, void *const *outputs);
 
 /*
  * Host builds: prepare the conv, depthwise and FC layers whose weights are
