@@ -43,6 +43,7 @@ const char *edla_status_name(edla_status status);
 int edla_host_plan_new(edla_model *model, const uint8_t *cache);
 void edla_host_plan_free(edla_model *model);
 int edla_host_prepared(const edla_model *model, uint32_t op_index);
+int edla_host_fused(const edla_model *model, uint32_t op_index);
 int32_t edla_requantize(int32_t acc, int32_t multiplier, int32_t shift);
 int edla_set_isa(int level);
 size_t edla_encode_stream(const int32_t *tables, size_t n_tables, size_t table_len,

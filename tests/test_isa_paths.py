@@ -121,16 +121,18 @@ def _run_both(blob, inputs, isa):
     return it, got
 
 
-@pytest.mark.parametrize("weight_format", ["dense", "sparse"])
-@pytest.mark.parametrize("name", list(PREPARED))
-def test_prepared_layers(name, weight_format, isa):
-    """Random and extreme inputs, dense and sparse (half the weights zero) blobs:
-    outputs and every counter equal the portable path's; at the VNNI level
-    the layer really runs prepared."""
+def _assert_same(want, got):
+    for (w, wp), (g, gp) in zip(want, got):
+        np.testing.assert_array_equal(g, w)
+        assert gp == wp
+
+
+def _against_portable(model, weight_format, isa, rng):
+    """Random and extreme inputs through the model's blob in weight_format (sparse:
+    half the weights zeroed first): outputs and every counter equal the portable
+    path's. Returns the interpreter."""
     from test_sparse import with_pattern
     from edge_dla.testing import tflite_builder as tb
-    rng = np.random.default_rng(5)
-    model = PREPARED[name]
     if weight_format == "sparse":
         model = with_pattern(model, "random_half", rng)
     blob = edge_dla.convert(model, weight_format=weight_format)
@@ -138,9 +140,16 @@ def test_prepared_layers(name, weight_format, isa):
     inputs = [rng.integers(-128, 128, size=shape).astype(dtype), np.full(shape, -128, dtype),
               np.full(shape, 127, dtype)]
     it, (want, got) = _run_both(blob, inputs, isa)
-    for (w, wp), (g, gp) in zip(want, got):
-        np.testing.assert_array_equal(g, w)
-        assert gp == wp
+    _assert_same(want, got)
+    return it
+
+
+@pytest.mark.parametrize("weight_format", ["dense", "sparse"])
+@pytest.mark.parametrize("name", list(PREPARED))
+def test_prepared_layers(name, weight_format, isa):
+    """Dense and sparse blobs equal the portable path (_against_portable); at the
+    VNNI level the layer really runs prepared."""
+    it = _against_portable(PREPARED[name], weight_format, isa, np.random.default_rng(5))
     if isa == 2:  # EDLA_ISA_AVX512_VNNI
         kinds = it._native.prepared()
         weighted = [k for k, layer in zip(kinds, it._layers) if "CONV" in layer["op"] or "FULLY" in layer["op"]]
@@ -158,6 +167,54 @@ def test_paths_agree_sparse_blobs(name, isa, models_dir):
     if len(inputs) != 1:
         pytest.fail(f"{name}: expected one input")
     _, (want, got) = _run_both(blob, inputs, isa)
-    for (w, wp), (g, gp) in zip(want, got):
-        np.testing.assert_array_equal(g, w)
-        assert gp == wp
+    _assert_same(want, got)
+
+
+# ---- FC layers split into chunk ops, fused at load (host_plan.c) -----------------------------
+# The converter splits FC layers whose weights overflow the NPU weight buffer (or the
+# scratchpad) into output-channel chunk ops, with weight transfers between them; at
+# the VNNI level the first chunk runs the whole layer and the others only count.
+
+def _chunked_fc_models():
+    from edge_dla.testing import tflite_builder as tb
+    rng = np.random.default_rng(13)
+    return {
+        "fc_300x150": tb.fully_connected_model(rng, [1, 300], 150, per_channel=True),
+        "fc_rows3_257x100": tb.fully_connected_model(rng, [3, 257], 100),
+        "fc_saturating_260x90": tb.fully_connected_model(rng, [2, 260], 90, input_scale=0.5,
+                                                         weight_scale_range=(0.5, 2.0), output_scale=1e-4),
+    }
+
+
+CHUNKED = _chunked_fc_models()
+
+
+def _fused(it):
+    return [_native.lib.edla_host_fused(it._native._model, i) for i in range(it._native.n_ops)]
+
+
+@pytest.mark.parametrize("weight_format", ["dense", "sparse", "auto"])
+@pytest.mark.parametrize("name", list(CHUNKED))
+def test_fused_fc_chunks(name, weight_format, isa):
+    """Chunked FC layers (weight buffer or scratchpad staging; dense, packed-dense
+    or sparse chunks) equal the portable path, every op's counters too; at the
+    VNNI level the chunks run fused (one lead, the rest tails)."""
+    it = _against_portable(CHUNKED[name], weight_format, isa, np.random.default_rng(17))
+    fused = _fused(it)
+    fc_ops = [i for i, layer in enumerate(it._layers) if "FULLY" in layer["op"]]
+    assert len(fc_ops) > 2
+    if isa == 2:  # EDLA_ISA_AVX512_VNNI: every chunk in one run
+        assert [fused[i] for i in fc_ops] == [1] + [2] * (len(fc_ops) - 1), fused
+
+
+def test_fused_fc_chunks_ad01(isa, models_dir):
+    """ad01's default blob (chunked FC layers staged through the weight buffer, some
+    flagged for activation sparsity): outputs and counters equal the portable path's."""
+    blob = edge_dla.convert(model_bytes("ad01_int8"))
+    rng = np.random.default_rng(19)
+    it = edge_dla.Interpreter(model_content=blob)
+    inputs = random_inputs(it.get_input_details(), rng) + random_inputs(it.get_input_details(), rng)
+    it, (want, got) = _run_both(blob, inputs, isa)
+    _assert_same(want, got)
+    if isa == 2:
+        assert _fused(it).count(1) >= 8

@@ -541,6 +541,8 @@ int edla_host_plan_new(edla_model *model, const uint8_t *cache);
 void edla_host_plan_free(edla_model *model);
 /* Op i's prepared kind (0: none, 1 conv, 2 depthwise, 3 FC), for tests and profiles. */
 int edla_host_prepared(const edla_model *model, uint32_t op_index);
+/* Op i runs fused with its layer's other FC chunks: 1 it runs them all, 2 an earlier chunk did. */
+int edla_host_fused(const edla_model *model, uint32_t op_index);
 
 /* Address of a tensor's data (scratchpad or constant), NULL if out of range. */
 void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index);

@@ -102,7 +102,13 @@ typedef struct {
     uint32_t exec;
     uint32_t *act_runs;      /* sparse conv/depthwise flagged for activation sparsity:
                               * edla_sparse_act_runs of its weights (host_plan.c owns) */
+    int fused;               /* HP_FUSED_*: output-channel chunks of one FC layer run as one */
 } hp_op;
+
+/* A layer split into chunk ops (one per NPU weight-buffer fill) runs as one
+ * GEMV at its first chunk (packed over every chunk's channels); the later
+ * chunks only count, as each op's eval does before it offers the work. */
+enum { HP_FUSED_NONE, HP_FUSED_LEAD, HP_FUSED_TAIL };
 
 struct edla_host_plan {
     uint32_t n_ops;

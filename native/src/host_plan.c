@@ -212,10 +212,127 @@ static int prepare_op(const edla_model *m, const uint8_t *cache, uint32_t at, hp
     return ok < 0 ? -1 : 0;
 }
 
+/* Output channels of the whole layer that an FC entry computes: [begin, end). */
+static int fc_begin(const hp_op *e) {
+    return e->chunk_begin + e->d.c_begin;
+}
+static int fc_end(const hp_op *e) {
+    return e->chunk_begin + e->d.c_end;
+}
+
+static int same_bytes(const edla_tensor *a, const edla_tensor *b) {
+    return a->location == b->location && a->offset == b->offset && a->bytes == b->bytes;
+}
+
+/* A packed FC entry whose chunk may start a fused run: its output apart from
+ * its input, so the later chunks read the bytes the first one read. */
+static int can_lead(const edla_model *m, const hp_op *e, uint32_t at) {
+    return e->kind == HP_FC && e->packed && e->fused == HP_FUSED_NONE &&
+           !overlaps(edla_in(m, &m->ops[at], 0), edla_out(m, &m->ops[at], 0));
+}
+
+/* Op j is a weight transfer (DMA / DMA_DECODE: reads flash or external
+ * memory) that neither writes the run's input or output nor reads its output. */
+static int transfer_between(const edla_model *m, uint32_t j, const edla_tensor *in, const edla_tensor *out) {
+    const edla_op *t = &m->ops[j];
+    if (t->opcode != EDLA_OP_DMA && t->opcode != EDLA_OP_DMA_DECODE) return 0;
+    const edla_tensor *dst = &m->tensors[t->out[0]];
+    return !overlaps(dst, in) && !overlaps(dst, out) && !overlaps(&m->tensors[t->in[0]], out);
+}
+
+/* FC entry b (op j) is the next chunk of the run led by op `lead`, whose last
+ * chunk is `prev`: the same input, output, shapes and quantization, and the
+ * channels right after prev's. */
+static int next_chunk(const edla_model *m, const hp_op *ops, uint32_t lead, const hp_op *prev, uint32_t j) {
+    const hp_op *a = &ops[lead], *b = &ops[j];
+    return b->kind == HP_FC && b->packed && b->rows == a->rows && b->depth == a->depth &&
+           b->out_c == a->out_c && b->d.input_offset == a->d.input_offset &&
+           b->d.output_offset == a->d.output_offset && b->d.act_min == a->d.act_min &&
+           b->d.act_max == a->d.act_max && fc_begin(b) == fc_end(prev) &&
+           same_bytes(edla_in(m, &m->ops[lead], 0), edla_in(m, &m->ops[j], 0)) &&
+           same_bytes(edla_out(m, &m->ops[lead], 0), edla_out(m, &m->ops[j], 0));
+}
+
+/* Packs the FC chunks among ops [first, last] as one entry at first (their
+ * filters and tables concatenated); the others keep only what their counts
+ * read. 0: left as they were. */
+static int fuse_run(hp_op *ops, uint32_t first, uint32_t last) {
+    const size_t depth = ops[first].depth;
+    size_t n = 0;
+    for (uint32_t k = first; k <= last; k++)
+        if (ops[k].kind == HP_FC) n += (size_t)(ops[k].d.c_end - ops[k].d.c_begin);
+    uint8_t *mem = (uint8_t *)malloc(12u * n + n * depth);
+    if (!mem) return -1;
+    int32_t *bias = (int32_t *)(void *)mem, *mult = bias + n, *shift = mult + n;
+    int8_t *filter = (int8_t *)(mem + 12u * n);
+    size_t at = 0;
+    for (uint32_t k = first; k <= last; k++) {
+        const ku_channel_op_data *d = &ops[k].d;
+        if (ops[k].kind != HP_FC) continue;
+        const size_t co = (size_t)(d->c_end - d->c_begin);
+        memcpy(filter + at * depth, d->filter, co * depth); /* row i: channel c_begin + i */
+        for (size_t i = 0; i < co; i++, at++) {
+            const size_t oc = (size_t)d->c_begin + i;
+            bias[at] = d->bias ? d->bias[oc] : 0;
+            mult[at] = d->mult[oc];
+            shift[at] = d->shift[oc];
+        }
+    }
+    hp_op f = ops[first]; /* its counts (exec, act_runs) stay */
+    f.d.filter = filter;
+    f.d.bias = bias;
+    f.d.mult = mult;
+    f.d.shift = shift;
+    f.d.c_begin = 0;
+    f.d.c_end = (int)n;
+    f.chunk_begin = fc_begin(&ops[first]);
+    f.owned = (void *)0;
+    f.packed = (int8_t *)0;
+    const int ok = edla_host_pack(&f);
+    if (ok != 1) {
+        edla_host_unpack(&f);
+        free(mem);
+        return ok < 0 ? -1 : 0;
+    }
+    edla_host_unpack(&ops[first]);
+    free(ops[first].owned_filter);
+    f.owned_filter = mem;
+    f.fused = HP_FUSED_LEAD;
+    ops[first] = f;
+    for (uint32_t k = first + 1; k <= last; k++) {
+        hp_op *e = &ops[k];
+        if (e->kind != HP_FC) continue;
+        edla_host_unpack(e);
+        free(e->owned_filter);
+        e->owned_filter = (void *)0;
+        memset(&e->d, 0, sizeof e->d);
+        e->fused = HP_FUSED_TAIL;
+    }
+    return 1;
+}
+
+/* Runs of FC chunk ops of one layer, with only weight transfers between them,
+ * each fused into one entry (fuse_run). */
+static int fuse_fc_chunks(const edla_model *m, hp_op *ops) {
+    for (uint32_t i = 0; i < m->n_ops; i++) {
+        if (!can_lead(m, &ops[i], i)) continue;
+        const edla_tensor *in = edla_in(m, &m->ops[i], 0), *out = edla_out(m, &m->ops[i], 0);
+        uint32_t last = i;
+        for (uint32_t j = i + 1; j < m->n_ops; j++) {
+            if (transfer_between(m, j, in, out)) continue;
+            if (!next_chunk(m, ops, i, &ops[last], j)) break;
+            last = j;
+        }
+        if (last > i && fuse_run(ops, i, last) < 0) return -1;
+        i = last;
+    }
+    return 0;
+}
+
 /* A layer that reads its weights tensor only through its prepared copy: run by
  * host_x86.c's own loops (packed), its sparse counts from kept values. */
 static int reads_no_weights(const edla_op *op, const hp_op *e) {
-    if (e->kind == HP_NONE || !e->packed) return 0;
+    if (e->kind == HP_NONE || !(e->packed || e->fused)) return 0;
     if (op->opcode == EDLA_OP_CONV_2D_SPARSE || op->opcode == EDLA_OP_DEPTHWISE_CONV_2D_SPARSE ||
         op->opcode == EDLA_OP_FULLY_CONNECTED_SPARSE) {
         const int dense = op->p[op->opcode == EDLA_OP_FULLY_CONNECTED_SPARSE ? SPFC_P_DENSE : SPARSE_P_DENSE];
@@ -260,8 +377,14 @@ int edla_host_plan_new(edla_model *model, const uint8_t *cache) {
             edla_host_plan_free(model);
             return -1;
         }
-        work = plan->ops[i].work_bytes > work ? plan->ops[i].work_bytes : work;
     }
+    if (fuse_fc_chunks(model, plan->ops) < 0) {
+        model->host_plan = plan;
+        edla_host_plan_free(model);
+        return -1;
+    }
+    for (uint32_t i = 0; i < model->n_ops; i++)
+        work = plan->ops[i].work_bytes > work ? plan->ops[i].work_bytes : work;
     plan->work = (uint8_t *)edla_host_alloc64(work + 64, &plan->work_raw);
     plan->skip_copy = (uint8_t *)calloc(model->n_ops ? model->n_ops : 1u, 1);
     model->host_plan = plan;
@@ -293,7 +416,18 @@ int edla_host_prepared(const edla_model *model, uint32_t op_index) {
     return model->host_plan->ops[op_index].kind;
 }
 
+int edla_host_fused(const edla_model *model, uint32_t op_index) {
+    if (!model || !model->host_plan || op_index >= model->host_plan->n_ops) return HP_FUSED_NONE;
+    return model->host_plan->ops[op_index].fused;
+}
+
 #else /* no host fast kernels: nothing to prepare */
+
+int edla_host_fused(const edla_model *model, uint32_t op_index) {
+    (void)model;
+    (void)op_index;
+    return 0;
+}
 
 int edla_host_prepared(const edla_model *model, uint32_t op_index) {
     (void)model;
