@@ -212,6 +212,13 @@ def cmd_sweep(args):
     return 0
 
 
+def _load_npy(path):
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable .npy file ({exc})") from None
+
+
 def _load_inputs(paths, details, seed):
     if not paths:
         from .oracle import random_inputs
@@ -220,10 +227,7 @@ def _load_inputs(paths, details, seed):
         raise InputError(f"the model has {len(details)} input(s), got {len(paths)} --input file(s)")
     arrays = []
     for path, d in zip(paths, details):
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: not a readable .npy file ({exc})") from None
+        arr = _load_npy(path)
         if arr.dtype != d["dtype"]:
             raise InputError(f"{path}: input '{d['name']}' must be {np.dtype(d['dtype']).name}, got {arr.dtype}")
         if arr.size == int(np.prod(d["shape"])) and arr.shape != tuple(d["shape"]):
@@ -238,18 +242,32 @@ def cmd_run(args):
     with _maybe_board(args) as board:
         it = Interpreter(model_content=blob, board=board)
         it.allocate_tensors()
-        inputs = _load_inputs(args.input, it.get_input_details(), args.seed)
-        for d, x in zip(it.get_input_details(), inputs):
-            it.set_tensor(d["index"], x)
-        start = time.perf_counter()
-        it.invoke()
-        elapsed = time.perf_counter() - start
-        outputs = [it.get_tensor(d["index"]) for d in it.get_output_details()]
         where = "board" if board is not None else "host"
-        print(f"ran on {where} in {elapsed * 1e3:.3f} ms")
+        if args.batch:
+            if not args.input:
+                raise InputError("--batch runs the inputs stacked in the --input .npy files: give them")
+            inputs = [_load_npy(path) for path in args.input]
+            start = time.perf_counter()
+            outputs = it.invoke_batch(*inputs)
+            elapsed = time.perf_counter() - start
+            n = len(outputs[0]) if outputs else 0
+            print(f"ran {n} inferences on {where} in {elapsed * 1e3:.3f} ms ({elapsed / max(n, 1) * 1e6:.2f} us each)")
+            for d, y in zip(it.get_output_details(), outputs):
+                top = np.argmax(y.reshape(n, -1), axis=1)
+                print(f"output [{d['index']}] {d['name']} {list(y.shape)}: argmax of the first "
+                      f"{min(n, 16)}: {np.array2string(top[:16], separator=' ')}{' ...' if n > 16 else ''}")
+        else:
+            inputs = _load_inputs(args.input, it.get_input_details(), args.seed)
+            for d, x in zip(it.get_input_details(), inputs):
+                it.set_tensor(d["index"], x)
+            start = time.perf_counter()
+            it.invoke()
+            elapsed = time.perf_counter() - start
+            outputs = [it.get_tensor(d["index"]) for d in it.get_output_details()]
+            print(f"ran on {where} in {elapsed * 1e3:.3f} ms")
         if board is not None and getattr(board, "last_instructions", None) is not None:
             print(f"board instructions: {board.last_instructions:,}")
-        for d, y in zip(it.get_output_details(), outputs):
+        for d, y in zip(it.get_output_details(), [] if args.batch else outputs):
             flat = y.reshape(-1)
             print(f"output [{d['index']}] {d['name']} {list(y.shape)}: argmax {int(np.argmax(flat))}, "
                   f"values {np.array2string(flat[:16], separator=' ')}{' ...' if flat.size > 16 else ''}")
@@ -445,6 +463,9 @@ def build_parser():
     p.add_argument("--output", action="append", help=".npy path for each output")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--profile", action="store_true", help="print per-layer MACs, DMA bytes and cycles")
+    p.add_argument("--batch", action="store_true",
+                   help="each --input holds N inputs stacked (np.stack): run all N (one C call on the host); "
+                        "--output saves the N outputs stacked; --profile shows the last one's counters")
     _add_board_args(p)
     p.set_defaults(func=cmd_run)
 

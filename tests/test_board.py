@@ -100,6 +100,22 @@ def test_golden_on_board(board, name):
     assert board.last_instructions == instructions  # -icount makes the count deterministic
 
 
+def test_invoke_batch_on_board_equals_host(board):
+    """Interpreter(board=...).invoke_batch runs the inferences one by one on the board:
+    the same outputs as the host's one-call batch, and the last one's counters."""
+    blob, g = blob_of("kws_ref_model"), golden("kws_ref_model")
+    xs = np.concatenate([g[f"input_{k}"] for k in range(3)])
+    on_board = edge_dla.Interpreter(model_content=blob, board=board)
+    on_board.allocate_tensors()
+    host = edge_dla.Interpreter(model_content=blob)
+    host.allocate_tensors()
+    (y_board,), (y_host,) = on_board.invoke_batch(xs), host.invoke_batch(xs)
+    np.testing.assert_array_equal(y_board, y_host)
+    np.testing.assert_array_equal(y_board, np.concatenate([g[f"output_{k}"] for k in range(3)]))
+    assert [{c: r[c] for c in p.COUNTER_FIELDS} for r in on_board.profile()["layers"]] == \
+        [{c: r[c] for c in p.COUNTER_FIELDS} for r in host.profile()["layers"]]
+
+
 @pytest.mark.parametrize("name, scratchpad", [("person_detect", 30720), ("pretrainedResnet_quant", 25920),
                                              ("kws_ref_model", 11096), ("vww_96_int8", 37240),
                                              ("kws_ref_model", 5760)])  # the last spills to DDR

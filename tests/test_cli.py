@@ -39,6 +39,25 @@ def test_run_without_input_uses_seeded_random(tmp_path, capsys, models_dir):
     assert capsys.readouterr().out.splitlines()[-1] == first
 
 
+def test_run_batch_saves_stacked_outputs(tmp_path, capsys, models_dir):
+    """run --batch: N stacked inputs in, N stacked outputs out, each as a single run gives it."""
+    blob = tmp_path / "kws.edla"
+    assert main(["convert", str(MODELS / "kws_ref_model.tflite"), "-o", str(blob)]) == 0
+    xs = np.random.default_rng(2).integers(-128, 128, (3, 49, 10, 1), dtype=np.int8)
+    np.save(tmp_path / "xs.npy", xs)
+    assert main(["run", str(blob), "--batch", "--input", str(tmp_path / "xs.npy"),
+                 "--output", str(tmp_path / "ys.npy")]) == 0
+    assert "ran 3 inferences on host" in capsys.readouterr().out
+    ys = np.load(tmp_path / "ys.npy")
+    assert ys.shape == (3, 12)
+    np.save(tmp_path / "x.npy", xs[1:2])
+    assert main(["run", str(blob), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy")[0], ys[1])
+    np.save(tmp_path / "bad.npy", xs[:, :5])
+    assert main(["run", str(blob), "--batch", "--input", str(tmp_path / "bad.npy")]) == 1
+    assert "batch of shape [N, 49, 10, 1]" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["convert", "/nonexistent.tflite"], "No such file"),
     (["convert", "{audio}"], "unsupported feature"),
