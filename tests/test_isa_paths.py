@@ -34,7 +34,8 @@ def isa(request):
 
 @pytest.mark.parametrize("name", RUNNABLE)
 def test_paths_agree(name, isa, models_dir):
-    """Random inputs (not only the golden ones): this path == portable C."""
+    """Random inputs (not only the golden ones): this path == portable C, outputs
+    and every counter (activation-sparsity counts included)."""
     blob = edge_dla.convert(model_bytes(name))
     it = edge_dla.Interpreter(model_content=blob)
     it.allocate_tensors()
@@ -46,10 +47,12 @@ def test_paths_agree(name, isa, models_dir):
         _native.set_isa(0)
         it.invoke()
         want = [it.get_tensor(d["index"]) for d in it.get_output_details()]
+        want_profile = it.profile()
         _native.set_isa(isa)
         it.invoke()
         for d, w in zip(it.get_output_details(), want):
             np.testing.assert_array_equal(it.get_tensor(d["index"]), w)
+        assert it.profile() == want_profile
 
 
 def test_force_portable_env(tmp_path):

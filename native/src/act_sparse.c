@@ -150,8 +150,8 @@ static uint64_t depthwise_zeros_at(const int8_t *x, const void *arg) {
 
 uint64_t edla_act_zero_conv(const ku_channel_op_data *d, const ku_window *g, uint32_t block) {
     const zero_args a = {(size_t)g->in_c, 0, 1, (int8_t)(-d->input_offset), block}; /* offset in [-127, 128] */
-#if EDLA_MVE_FAST
-    uint64_t zeros; /* summed-area table: four reads per output pixel (mve.c) */
+#if EDLA_FAST_KERNELS
+    uint64_t zeros; /* mve.c: a summed-area table; host_x86.c: weighted rows */
     if (block == 1 && edla_fast_act_zero(g, d->input, 0, (size_t)g->in_c, a.zp, &zeros)) {
         return zeros;
     }
@@ -163,7 +163,7 @@ uint64_t edla_act_zero_depthwise(const ku_channel_op_data *d, const ku_window *g
                                  uint32_t block) {
     const size_t co = (size_t)(d->c_end - d->c_begin);
     const zero_args a = {co, (size_t)d->c_begin, dm, (int8_t)(-d->input_offset), block};
-#if EDLA_MVE_FAST
+#if EDLA_FAST_KERNELS
     uint64_t zeros;
     if (dm == 1 && block == 1 && edla_fast_act_zero(g, d->input, (size_t)d->c_begin, co, a.zp, &zeros)) {
         return zeros;

@@ -1399,6 +1399,85 @@ VNNI static uint32_t count_eq_avx512(const int8_t *x, size_t n, int8_t zp) {
     return count;
 }
 
+/* ---- activation-sparsity counting of windows (act_sparse.c) ------------------------ */
+
+#define ACT_ROW_MAX 32768 /* bytes of one input row's per-byte read counts (stack) */
+#define ACT_AXIS_MAX 4096 /* input rows / columns with their own read counts (stack) */
+
+/* reads[i]: the (output index, tap) pairs of one window axis that read input
+ * index i (i < size); returns how many pairs are in bounds. One output index
+ * reads an input index through at most one tap, so reads[i] <= taps. */
+static uint64_t axis_read_counts(int out, int stride, int pad, int dil, int taps, int size, uint32_t *reads) {
+    uint64_t inside = 0;
+    memset(reads, 0, (size_t)size * sizeof *reads);
+    for (int o = 0; o < out; ++o) {
+        int b, e;
+        ku_tap_range(o * stride - pad, dil, taps, size, &b, &e);
+        for (int f = b; f < e; ++f) {
+            ++reads[o * stride - pad + f * dil];
+        }
+        inside += (uint64_t)(e - b);
+    }
+    return inside;
+}
+
+/* sum over i < n of w[i] where x[i] == zp: 64 compares, one masked sum of
+ * absolute differences (8 bytes into each 64-bit lane) per step. */
+VNNI static uint64_t weighted_zeros(const int8_t *x, const uint8_t *w, size_t n, int8_t zp) {
+    const __m512i z = _mm512_set1_epi8(zp), zero = _mm512_setzero_si512();
+    __m512i acc = zero;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        const __mmask64 eq = _mm512_cmpeq_epi8_mask(_mm512_loadu_si512((const void *)(x + i)), z);
+        acc = _mm512_add_epi64(acc, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(eq, w + i), zero));
+    }
+    if (i < n) {
+        const __mmask64 tail = ((__mmask64)1 << (n - i)) - 1;
+        const __mmask64 eq = _mm512_mask_cmpeq_epi8_mask(tail, _mm512_maskz_loadu_epi8(tail, x + i), z);
+        acc = _mm512_add_epi64(acc, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(eq, w + i), zero));
+    }
+    return (uint64_t)_mm512_reduce_add_epi64(acc);
+}
+
+/* The window count is separable: input pixel (iy, ix) is read by rows[iy] *
+ * cols[ix] (output pixel, tap) pairs. So each input row is one weighted count
+ * of its zero-point bytes, the weight of a byte its column's reads (0 outside
+ * the channels counted), and the pairs not in bounds are padding taps. */
+VNNI static uint64_t window_zeros_avx512(const ku_window *g, const int8_t *input, size_t c_first,
+                                         size_t c_count, int8_t zp, uint8_t *w, uint32_t *rows,
+                                         uint32_t *cols) {
+    const size_t in_c = (size_t)g->in_c, n = (size_t)g->in_w * in_c;
+    const uint64_t inside_y = axis_read_counts(g->out_h, g->stride_h, g->pad_top, g->dil_h, g->k_h, g->in_h, rows);
+    const uint64_t inside_x = axis_read_counts(g->out_w, g->stride_w, g->pad_left, g->dil_w, g->k_w, g->in_w, cols);
+    memset(w, 0, n);
+    for (size_t ix = 0; ix < (size_t)g->in_w; ++ix) {
+        memset(w + ix * in_c + c_first, (int)cols[ix], c_count);
+    }
+    uint64_t zeros = 0;
+    for (int b = 0; b < g->batches; ++b) {
+        for (int iy = 0; iy < g->in_h; ++iy) {
+            if (rows[iy] != 0) {
+                const int8_t *row = input + (size_t)b * g->batch_stride + (size_t)iy * g->row_stride;
+                zeros += rows[iy] * weighted_zeros(row, w, n, zp);
+            }
+        }
+    }
+    const uint64_t pairs = ku_window_pixels(g) * (uint64_t)g->k_h * (uint64_t)g->k_w;
+    return zeros + (pairs - (uint64_t)g->batches * inside_y * inside_x) * c_count;
+}
+
+int edla_fast_act_zero(const ku_window *g, const int8_t *input, size_t c_first, size_t c_count,
+                       int8_t zp, uint64_t *zeros) {
+    if (isa_level() < EDLA_ISA_AVX512_VNNI || (size_t)g->in_w * (size_t)g->in_c > ACT_ROW_MAX ||
+        g->in_h > ACT_AXIS_MAX || g->in_w > ACT_AXIS_MAX || g->k_w > 255) {
+        return 0; /* a byte holds a column's reads (<= k_w) */
+    }
+    uint8_t w[ACT_ROW_MAX];
+    uint32_t rows[ACT_AXIS_MAX], cols[ACT_AXIS_MAX];
+    *zeros = window_zeros_avx512(g, input, c_first, c_count, zp, w, rows, cols);
+    return 1;
+}
+
 int edla_fast_count_eq(const int8_t *x, size_t n, int8_t zp, uint32_t *count) {
     if (isa_level() < EDLA_ISA_AVX512_VNNI) {
         return 0;
