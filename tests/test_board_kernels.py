@@ -34,6 +34,16 @@ EXTRA = {  # MVE: 16-byte K tails, 4/8/16-channel tails, channel groups and pass
                                                 kernel=3, stride=2)),
     "dw_32_left_shift": ("dw", dict(in_shape=[1, 5, 5, 32], kernel=3, input_scale=0.5,
                                     weight_scale_range=(0.5, 2.0), output_scale=1e-4)),
+    # depthwise, 1/2/4/8 channels: 16 / C output pixels per vector (load at stride 1, gather
+    # otherwise), borders one pixel at a time; 16-channel blocks
+    "dw_8_channels": ("dw", dict(in_shape=[1, 7, 9, 8], kernel=3)),
+    "dw_8_channels_left_shift": ("dw", dict(in_shape=[1, 5, 6, 8], kernel=3, input_scale=0.5,
+                                            weight_scale_range=(0.5, 2.0), output_scale=1e-4)),
+    "dw_4_channels_stride2": ("dw", dict(in_shape=[1, 9, 12, 4], kernel=3, stride=2)),
+    "dw_2_channels_5x5_dilated": ("dw", dict(in_shape=[1, 11, 13, 2], kernel=5, dilation=2,
+                                             input_zero_point=-128)),
+    "dw_1_channel_valid_stride3": ("dw", dict(in_shape=[1, 10, 40, 1], kernel=(3, 2), stride=(1, 3),
+                                              padding="VALID")),
     "fc_depth_100_units_13": ("fc", dict(in_shape=[2, 100], units=13, per_channel=True)),
     "add_same_shape_tail": ("add", dict(shape_a=[1, 5, 7, 3], shape_b=[1, 5, 7, 3], scale_a=0.05, scale_b=0.004)),
     "add_100x_relu": ("add", dict(shape_a=[1, 4, 8, 8], shape_b=[1, 4, 8, 8], scale_a=0.001, scale_b=0.1,
@@ -77,3 +87,25 @@ def test_channel_op_on_board(board, name):
             np.testing.assert_array_equal(y.reshape(w.shape), w, err_msg=f"{name} {pattern} output {k}")
             np.testing.assert_array_equal(y.reshape(w.shape), host.get_tensor(host.get_output_details()[k]["index"]).reshape(w.shape))
         assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
+
+
+@pytest.mark.parametrize("cin", [8, 32])
+def test_depthwise_min_weights_on_board(board, cin):
+    """Depthwise with -128 weights and -128 inputs: two products of 16384 overflow int16,
+    so the MVE kernel must add such taps one at a time; board == TFLM == host."""
+    from edge_dla.prune import rewrite_weights, weight_buffers
+    rng = rng_for(f"dw_min_weights_{cin}")
+    model = tb.depthwise_model(rng, [1, 6, 7, cin], kernel=3, input_zero_point=0)
+    (b, (_, _, shape)), = weight_buffers(model).items()
+    w = rng.integers(-128, 128, size=shape).astype(np.int8)
+    w[..., ::3] = -128
+    model = rewrite_weights(model, {b: w})
+    blob = edge_dla.convert(model)
+    board.load(blob, progress=False)
+    host = edge_dla.Interpreter(model_content=blob)
+    for x in (np.full(tb.input_shapes(model)[0][0], -128, np.int8), make_inputs(model, rng, "random")[0]):
+        got, want = board.invoke([x]), run_tflm(model, [x])
+        host.set_tensor(host.get_input_details()[0]["index"], x)
+        host.invoke()
+        np.testing.assert_array_equal(got[0].reshape(want[0].shape), want[0])
+        np.testing.assert_array_equal(got[0].reshape(-1), host.get_tensor(host.get_output_details()[0]["index"]).reshape(-1))

@@ -82,3 +82,43 @@ def test_activation_sparsity_on_board(board, kind, form):
         assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
         skipped += sum(c["macs_skipped_act"] for c in board.last_counters)
     assert skipped > 0
+
+
+@pytest.mark.parametrize("act", [False, True])
+@pytest.mark.parametrize("pattern", ["random_half", "single", "sparse_3pct", "edge_blocks"])
+def test_sparse_pointwise_on_board(board, pattern, act):
+    """1x1 stride-1 sparse conv, the MVE paths: expanded to dense (4 % of the weights
+    or more) or gathered dots (fewer, all-zero channels), with the activation zeros
+    counted per input channel (32 inputs: two 16-channel blocks) or, with 24, the
+    portable way; board == TFLM == host, the same counters."""
+    from edge_dla.prune import rewrite_weights, weight_buffers
+    from test_act_sparsity import _pattern, flag_mac_ops
+    rng = np.random.default_rng(zlib.crc32(f"board-pointwise/{pattern}/{act}".encode()))
+    zp = -128
+    for cin in (32, 24):
+        model = tb.conv2d_model(rng, [1, 7, 5, cin], 40, kernel=1, activation="RELU", input_zero_point=zp)
+        if pattern == "sparse_3pct":  # below the dense threshold, a few channels all zero
+            (b, (_, _, shape)), = weight_buffers(model).items()
+            w = rng.integers(-127, 128, size=shape).astype(np.int8)
+            w[w == 0] = 1
+            w[rng.random(shape) < 0.97] = 0
+            w[:3] = 0
+            model = rewrite_weights(model, {b: w})
+        else:
+            model = with_pattern(model, pattern, rng)
+        blob = edge_dla.convert(model, weight_format="sparse", sparsity_block=1)
+        assert [lay["op"] for lay in edge_dla.inspect(blob)["layers"]].count("CONV_2D_SPARSE") == 1
+        blob = flag_mac_ops(blob) if act else blob
+        board.load(blob, progress=False)
+        host = edge_dla.Interpreter(model_content=blob)
+        host.allocate_tensors()
+        (shape, _), = tb.input_shapes(model)
+        for x_pattern in ("relu_like", "all_zero", "none"):
+            x = _pattern(shape, zp, x_pattern, rng)
+            (got,), want = board.invoke([x]), tb.run_tflm(model, [x])
+            host.set_tensor(host.get_input_details()[0]["index"], x)
+            host.invoke()
+            np.testing.assert_array_equal(got.reshape(want[0].shape), want[0])
+            np.testing.assert_array_equal(got.reshape(-1),
+                                          host.get_tensor(host.get_output_details()[0]["index"]).reshape(-1))
+            assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]

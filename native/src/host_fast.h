@@ -57,6 +57,17 @@ int edla_fast_pool(const ku_window *g, const int8_t *input, int8_t *out, int max
 void edla_fast_sparse_dots(const uint16_t *count, const uint16_t *index, const int8_t *value,
                            uint32_t nnz, int co, unsigned inner, const int8_t *x,
                            int32_t input_offset, uint32_t *acc);
+/* Sparse 1x1 conv as dense (sparse.c): the [co][inner] filter of the layout
+ * (entries as edla_fast_sparse_dots reads them) into dense, and if runs, per
+ * input channel the entries reading it; 0: a layout it does not take (an
+ * index >= inner or not increasing within a channel, a zero value). */
+int edla_fast_sparse_expand(const uint16_t *count, const uint16_t *index, const int8_t *value,
+                            uint32_t nnz, int co, unsigned inner, int8_t *dense, uint16_t *runs);
+/* The MACs a 1x1 stride-1 layer skips for zero-point activations, skip blocks
+ * of 1: sum over input channels i of runs[i] x (pixels with x[.][i] == zp);
+ * pixels <= 65535. */
+uint64_t edla_fast_sparse_act_1x1(const int8_t *x, size_t pixels, unsigned inner, int8_t zp,
+                                  const uint16_t *runs);
 /* out[c] = requantize_to_int8(acc[c] + bias[c], mult[c], shift[c], ...) for
  * c < n; tables that pass requant_table_ok. */
 void edla_fast_requant_out(const uint32_t *acc, const int32_t *bias, const int32_t *mult,

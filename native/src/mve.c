@@ -604,6 +604,198 @@ DW_VARIANT(0, 1)
 DW_VARIANT(1, 0)
 DW_VARIANT(1, 1)
 
+/* Depthwise with depth multiplier 1, 16 lanes per step over all taps and
+ * pairs of taps summed in int16: |x * w| <= 128 * 127 when no weight is
+ * -128, so two products fit (-128 weights: one tap at a time). Lane j holds
+ * channel 16 * blk + j (channels a multiple of 16), or, for C = 1, 2, 4 or 8
+ * channels, channel j % C of output pixel j / C along the row: interior
+ * groups of 16 / C pixels load their x with one gather (a plain load at
+ * stride 1); the other pixels go one at a time, C lanes live, padding taps
+ * reading a row of zero points (as dw_body). */
+#define DWP_MAX_TAPS 25
+
+typedef struct {
+    int8_t w[DWP_MAX_TAPS][16] __attribute__((aligned(16))); /* lane weights per tap */
+    dw_lanes l[4]; /* lane 4i + h in vector h: as dw_body's accumulators */
+    int pair;
+} dwp_block;
+
+/* Lane j reads channel c0 + j % per (per: channels per pixel, 16 for blocks). */
+static void dwp_tables(const ku_channel_op_data *d, int taps, size_t chunk, int c0, int per, dwp_block *b) {
+    int32_t tab[4][4][4];
+    b->pair = 1;
+    for (int j = 0; j < 16; ++j) {
+        const int c = c0 + j % per, oc = d->c_begin + c, h = j % 4, i = j / 4;
+        int32_t sum = 0;
+        for (int t = 0; t < taps; ++t) {
+            const int8_t w = d->filter[(size_t)t * chunk + (size_t)c];
+            b->w[t][j] = w;
+            sum += w;
+            b->pair &= w != -128;
+        }
+        const int32_t bias = d->bias != 0 ? d->bias[oc] : 0, shift = d->shift[oc];
+        tab[0][h][i] = u32_to_i32((uint32_t)bias + (uint32_t)sum * (uint32_t)d->input_offset);
+        tab[1][h][i] = d->mult[oc];
+        tab[2][h][i] = shift > 0 ? shift : 0;
+        tab[3][h][i] = shift > 0 ? 0 : shift;
+    }
+    for (int h = 0; h < 4; ++h) {
+        b->l[h].corr = vldrwq_s32(tab[0][h]);
+        b->l[h].mult = vldrwq_s32(tab[1][h]);
+        b->l[h].lshift = vldrwq_s32(tab[2][h]);
+        b->l[h].rshift = vldrwq_s32(tab[3][h]);
+    }
+}
+
+/* x of tap t: from xp[t] (border: per-tap pointers), else base + tap_x[t],
+ * gathered by offs when gather. */
+static inline __attribute__((always_inline)) int8x16_t
+dwp_x(const int8_t *base, const int32_t *tap_x, const int8_t *const *xp, int t, int gather,
+      uint8x16_t offs, mve_pred16_t live) {
+    if (xp) {
+        return vldrbq_z_s8(xp[t], live);
+    }
+    return gather ? vldrbq_gather_offset_s8(base + tap_x[t], offs) : vldrbq_s8(base + tap_x[t]);
+}
+
+static inline __attribute__((always_inline)) void
+dwp_step(const dwp_block *b, int taps, const int8_t *base, const int32_t *tap_x, const int8_t *const *xp,
+         int gather, uint8x16_t offs, mve_pred16_t live, int no_lshift, mve_out o, int8_t *out) {
+    int32x4_t a0 = b->l[0].corr, a1 = b->l[1].corr, a2 = b->l[2].corr, a3 = b->l[3].corr;
+    int t = 0;
+    if (b->pair) {
+        for (; t + 2 <= taps; t += 2) {
+            const int8x16_t x0 = dwp_x(base, tap_x, xp, t, gather, offs, live);
+            const int8x16_t w0 = vldrbq_s8(b->w[t]);
+            int16x8_t pe = vmullbq_int_s8(x0, w0), po = vmulltq_int_s8(x0, w0);
+            const int8x16_t x1 = dwp_x(base, tap_x, xp, t + 1, gather, offs, live);
+            const int8x16_t w1 = vldrbq_s8(b->w[t + 1]);
+            pe = vaddq_s16(pe, vmullbq_int_s8(x1, w1));
+            po = vaddq_s16(po, vmulltq_int_s8(x1, w1));
+            a0 = vaddq_s32(a0, vmovlbq_s16(pe));
+            a2 = vaddq_s32(a2, vmovltq_s16(pe));
+            a1 = vaddq_s32(a1, vmovlbq_s16(po));
+            a3 = vaddq_s32(a3, vmovltq_s16(po));
+        }
+    }
+    for (; t < taps; ++t) {
+        const int8x16_t xv = dwp_x(base, tap_x, xp, t, gather, offs, live);
+        const int8x16_t wv = vldrbq_s8(b->w[t]);
+        const int16x8_t pe = vmullbq_int_s8(xv, wv), po = vmulltq_int_s8(xv, wv);
+        a0 = vaddq_s32(a0, vmovlbq_s16(pe));
+        a2 = vaddq_s32(a2, vmovltq_s16(pe));
+        a1 = vaddq_s32(a1, vmovlbq_s16(po));
+        a3 = vaddq_s32(a3, vmovltq_s16(po));
+    }
+    const int32x4_t r0 = dw_requant(a0, &b->l[0], no_lshift, o);
+    const int32x4_t r1 = dw_requant(a1, &b->l[1], no_lshift, o);
+    const int32x4_t r2 = dw_requant(a2, &b->l[2], no_lshift, o);
+    const int32x4_t r3 = dw_requant(a3, &b->l[3], no_lshift, o);
+    const int16x8_t even = vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), r0), r2);
+    const int16x8_t odd = vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), r1), r3);
+    vstrbq_p_s8(out, vmovntq_s16(vmovnbq_s16(vdupq_n_s8(0), even), odd), live);
+}
+
+/* per: channels per pixel in the lanes (C, or 16 for 16-channel blocks). */
+static inline __attribute__((always_inline)) void dwp_body(const ku_channel_op_data *d, const ku_window *g,
+                                                          int per, int gather, int no_lshift) {
+    const int taps = g->k_h * g->k_w, k_w = g->k_w, n = d->c_end - d->c_begin;
+    const int group = 16 / per; /* output pixels per step */
+    const size_t in_c = (size_t)g->in_c, out_c = (size_t)g->out_c;
+    const mve_out o = out_params(d);
+    const mve_pred16_t live = vctp8q((uint32_t)per);
+    int8_t zero_points[16] __attribute__((aligned(16)));
+    int32_t tap_x[DWP_MAX_TAPS];
+    const int8_t *xp[DWP_MAX_TAPS];
+    uint8_t offs_b[16] __attribute__((aligned(16)));
+    memset(zero_points, -d->input_offset, sizeof zero_points); /* in [-128, 127]: checked */
+    for (int t = 0; t < taps; ++t) {
+        tap_x[t] = (int32_t)((size_t)(t / k_w) * (size_t)g->dil_h * g->row_stride +
+                             (size_t)(t % k_w) * (size_t)g->dil_w * in_c);
+    }
+    for (int j = 0; j < 16; ++j) { /* <= 15 * stride * C + C - 1 < 256: checked */
+        offs_b[j] = (uint8_t)((j / per) * g->stride_w * per + j % per);
+    }
+    const uint8x16_t offs = vldrbq_u8(offs_b);
+    /* interior columns: [ox_lo, ox_hi) */
+    int ox_lo = g->out_w, ox_hi = 0;
+    for (int ox = 0; ox < g->out_w; ++ox) {
+        const int x0 = ox * g->stride_w - g->pad_left;
+        if (x0 >= 0 && x0 + (k_w - 1) * g->dil_w < g->in_w) {
+            ox_lo = ox < ox_lo ? ox : ox_lo;
+            ox_hi = ox + 1;
+        }
+    }
+    dwp_block blk;
+    for (int c0 = 0; c0 < n; c0 += 16) {
+        dwp_tables(d, taps, (size_t)n, c0, per, &blk);
+        for (int b = 0; b < g->batches; ++b) {
+            const int8_t *in_b = d->input + (size_t)b * g->batch_stride + (size_t)d->c_begin + (size_t)c0;
+            int8_t *out_b = d->out + (size_t)b * (size_t)g->out_h * (size_t)g->out_w * out_c +
+                            (size_t)d->c_begin + (size_t)c0;
+            for (int oy = 0; oy < g->out_h; ++oy) {
+                const int y0 = oy * g->stride_h - g->pad_top;
+                int fy0, fy1;
+                ku_tap_range(y0, g->dil_h, g->k_h, g->in_h, &fy0, &fy1);
+                const int row_in = fy0 == 0 && fy1 == g->k_h;
+                int8_t *out_row = out_b + (size_t)oy * (size_t)g->out_w * out_c;
+                for (int ox = 0; ox < g->out_w;) {
+                    const int x0 = ox * g->stride_w - g->pad_left;
+                    if (row_in && ox >= ox_lo && ox + group <= ox_hi) {
+                        const int8_t *base = in_b + (ptrdiff_t)y0 * (ptrdiff_t)g->row_stride +
+                                             (ptrdiff_t)x0 * (ptrdiff_t)in_c;
+                        dwp_step(&blk, taps, base, tap_x, 0, gather, offs, vctp8q(16), no_lshift, o,
+                                 out_row + (size_t)ox * out_c);
+                        ox += group;
+                        continue;
+                    }
+                    int fx0, fx1;
+                    ku_tap_range(x0, g->dil_w, k_w, g->in_w, &fx0, &fx1);
+                    for (int t = 0; t < taps; ++t) {
+                        xp[t] = zero_points;
+                    }
+                    for (int fy = fy0; fy < fy1; ++fy) {
+                        for (int fx = fx0; fx < fx1; ++fx) {
+                            xp[fy * k_w + fx] = in_b + (ptrdiff_t)(y0 + fy * g->dil_h) * (ptrdiff_t)g->row_stride +
+                                                (ptrdiff_t)(x0 + fx * g->dil_w) * (ptrdiff_t)in_c;
+                        }
+                    }
+                    dwp_step(&blk, taps, 0, 0, xp, 0, offs, live, no_lshift, o, out_row + (size_t)ox * out_c);
+                    ++ox;
+                }
+            }
+        }
+    }
+}
+
+#define DWP_VARIANT(name, per, gather, no_lshift)                                               \
+    static __attribute__((noinline)) void dwp_##name##_##no_lshift(const ku_channel_op_data *d, \
+                                                                    const ku_window *g, int p) { \
+        (void)p;                                                                                \
+        dwp_body(d, g, per, gather, no_lshift);                                                \
+    }
+DWP_VARIANT(load, p, 0, 0)
+DWP_VARIANT(load, p, 0, 1)
+DWP_VARIANT(gather, p, 1, 0)
+DWP_VARIANT(gather, p, 1, 1)
+
+/* 1: ran the pixel-packed kernel. */
+static int dwp_run(const ku_channel_op_data *d, const ku_window *g, int no_lshift) {
+    const int n = d->c_end - d->c_begin, taps = g->k_h * g->k_w;
+    if (taps > DWP_MAX_TAPS) {
+        return 0;
+    }
+    if ((n != 1 && n != 2 && n != 4 && n != 8) || n != g->in_c || n != g->out_c || g->stride_w > 16) {
+        return 0;
+    }
+    if (g->stride_w == 1) { /* the group's x are contiguous */
+        no_lshift ? dwp_load_1(d, g, n) : dwp_load_0(d, g, n);
+    } else {
+        no_lshift ? dwp_gather_1(d, g, n) : dwp_gather_0(d, g, n);
+    }
+    return 1;
+}
+
 int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
                                 int depth_multiplier) {
     /* a multiplier above 1 only with one input channel (every output channel
@@ -619,6 +811,9 @@ int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
         no_lshift &= d->shift[c] <= 0;
     }
     if (depth_multiplier == 1) {
+        if (dwp_run(d, g, no_lshift)) {
+            return 1;
+        }
         no_lshift ? dw_0_1(d, g) : dw_0_0(d, g);
     } else {
         no_lshift ? dw_1_1(d, g) : dw_1_0(d, g);
@@ -840,6 +1035,109 @@ void edla_fast_sparse_dots(const uint16_t *count, const uint16_t *index, const i
         acc[c] = (uint32_t)s;
         e += n;
     }
+}
+
+/* The dense [co][inner] filter of a 1x1 sparse layout: zeros, then each
+ * entry's value scattered to its index, 8 entries per step. Refuses (0) an
+ * entry whose index is >= inner or not above its channel's previous one, or
+ * whose value is 0: then the dense sum would differ or the counts would (a
+ * zero entry executes). A full step checks with reductions: every index and
+ * every step from the previous entry (u16: a decrease wraps past inner) below
+ * inner, no step and no |value| below 1. runs (if not 0; inner a multiple of
+ * 16): per input channel, the entries reading it, counted from the dense rows. */
+int edla_fast_sparse_expand(const uint16_t *count, const uint16_t *index, const int8_t *value,
+                            uint32_t nnz, int co, unsigned inner, int8_t *dense, uint16_t *runs) {
+    const size_t total = (size_t)co * inner;
+    for (size_t j = 0; j < total; j += 16) {
+        vstrbq_p_s8(dense + j, vdupq_n_s8(0), vctp8q((uint32_t)(total - j < 16 ? total - j : 16)));
+    }
+    uint32_t e = 0;
+    for (int c = 0; c < co; ++c) {
+        uint32_t n = count[c];
+        n = n < nnz - e ? n : nnz - e;
+        int8_t *row = dense + (size_t)c * inner;
+        const uint16_t *ix = index + e;
+        const int8_t *v = value + e;
+        uint32_t j = 0;
+        for (; j + 8 <= n; j += 8) {
+            const uint16x8_t idx = vldrhq_u16(ix + j);
+            const int16x8_t val = vldrbq_s16(v + j);
+            uint16x8_t step;
+            if (j == 0) { /* lane 0: the channel's first entry, no previous */
+                step = vsubq_u16(idx, vshlcq_u16(idx, &(uint32_t){0}, 16));
+                step = vsetq_lane_u16(1, step, 0);
+            } else {
+                step = vsubq_u16(idx, vldrhq_u16(ix + j - 1));
+            }
+            const uint16_t top = vmaxvq_u16(0, vmaxq_u16(idx, step));
+            const uint16_t low = vminvq_u16(0xFFFFu, vminq_u16(step, vreinterpretq_u16_s16(vabsq_s16(val))));
+            if (top >= inner || low == 0) {
+                return 0;
+            }
+            vstrbq_scatter_offset_s16(row, idx, val);
+        }
+        if (j < n) {
+            const mve_pred16_t live = vctp16q(n - j);
+            const uint16x8_t idx = vldrhq_z_u16(ix + j, live);
+            const int16x8_t val = vldrbq_z_s16(v + j, live);
+            /* entry k - 1 beside entry k (lane 0 of a first step not read) */
+            const mve_pred16_t has_prev = j == 0 ? (mve_pred16_t)(live & 0xFFFCu) : live;
+            const uint16x8_t prev = vldrhq_z_u16(
+                (const uint16_t *)(uintptr_t)((uintptr_t)(ix + j) - sizeof *index), has_prev);
+            const mve_pred16_t bad = vcmpcsq_m_n_u16(idx, (uint16_t)inner, live) |
+                                     vcmpeqq_m_n_s16(val, 0, live) | vcmpcsq_m_u16(prev, idx, has_prev);
+            if (bad != 0) {
+                return 0;
+            }
+            vstrbq_scatter_offset_p_s16(row, idx, val, live);
+        }
+        e += n;
+    }
+    /* (w != 0) = min(|w| as u8, 1), |-128| being 128; u8 sums of <= 255 rows,
+     * widened into even and odd u16 lanes, stored in column order */
+    for (unsigned i = 0; runs && i < inner; i += 16) {
+        uint16x8_t even = vdupq_n_u16(0), odd = vdupq_n_u16(0);
+        const int8_t *col = dense + i;
+        for (int c0 = 0; c0 < co; c0 += 255) {
+            const int rows = co - c0 < 255 ? co - c0 : 255;
+            uint8x16_t r = vdupq_n_u8(0);
+            for (int c = 0; c < rows; ++c, col += inner) {
+                r = vaddq_u8(r, vminq_u8(vreinterpretq_u8_s8(vabsq_s8(vldrbq_s8(col))), vdupq_n_u8(1)));
+            }
+            even = vaddq_u16(even, vmovlbq_u8(r));
+            odd = vaddq_u16(odd, vmovltq_u8(r));
+        }
+        vstrhq_u16(runs + i, even);
+        vstrhq_u16(runs + i + 8, odd);
+    }
+    return 1;
+}
+
+/* Zero-point activations a 1x1 stride-1 layer skips with blocks of 1: per
+ * input channel i (inner a multiple of 16), (entries reading i, runs as
+ * edla_fast_sparse_expand lays them out) x (pixels whose channel i is zp,
+ * counted as count_zp does, in the same even/odd u16 lanes). */
+uint64_t edla_fast_sparse_act_1x1(const int8_t *x, size_t pixels, unsigned inner, int8_t zp,
+                                  const uint16_t *runs) {
+    const uint8x16_t ones = vdupq_n_u8(1);
+    const int8x16_t z = vdupq_n_s8(zp);
+    uint64_t skipped = 0;
+    for (unsigned i = 0; i < inner; i += 16) {
+        uint16x8_t even = vdupq_n_u16(0), odd = vdupq_n_u16(0); /* pixels <= 65535: checked */
+        const int8_t *col = x + i;
+        for (size_t p0 = 0; p0 < pixels; p0 += 255) {
+            const size_t n = pixels - p0 < 255 ? pixels - p0 : 255;
+            uint8x16_t q = vdupq_n_u8(0);
+            for (size_t p = 0; p < n; ++p, col += inner) {
+                q = vaddq_u8(q, vqsubq_u8(ones, vreinterpretq_u8_s8(vabdq_s8(vldrbq_s8(col), z))));
+            }
+            even = vaddq_u16(even, vmovlbq_u8(q));
+            odd = vaddq_u16(odd, vmovltq_u8(q));
+        }
+        skipped = vmlaldavaq_u16(skipped, even, vldrhq_u16(runs + i));
+        skipped = vmlaldavaq_u16(skipped, odd, vldrhq_u16(runs + i + 8));
+    }
+    return skipped;
 }
 
 void edla_fast_requant_out(const uint32_t *acc, const int32_t *bias, const int32_t *mult,
