@@ -34,6 +34,10 @@ EXTRA = {  # MVE: 16-byte K tails, 4/8/16-channel tails, channel groups and pass
                                                 kernel=3, stride=2)),
     "dw_32_left_shift": ("dw", dict(in_shape=[1, 5, 5, 32], kernel=3, input_scale=0.5,
                                     weight_scale_range=(0.5, 2.0), output_scale=1e-4)),
+    # K <= 64 over windows spanning more than 256 bytes: two u16-offset gathers per block
+    "conv_wide_rows_stride2": ("conv", dict(in_shape=[1, 10, 50, 3], out_channels=8, kernel=3, stride=2)),
+    "conv_wide_rows_dilated": ("conv", dict(in_shape=[1, 9, 30, 4], out_channels=6, kernel=3, dilation=2,
+                                            input_zero_point=-128)),
     # depthwise, 1/2/4/8 channels: 16 / C output pixels per vector (load at stride 1, gather
     # otherwise), borders one pixel at a time; 16-channel blocks
     "dw_8_channels": ("dw", dict(in_shape=[1, 7, 9, 8], kernel=3)),

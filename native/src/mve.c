@@ -296,6 +296,13 @@ static void build_patch(const ku_window *g, const ku_pixel *px, int8_t zero_poin
     }
 }
 
+/* 16 bytes at base + off[even lanes 0..7, odd lanes 8..15] (u16 offsets), in lane order. */
+static inline __attribute__((always_inline)) int8x16_t gather16_block(const int8_t *base, const uint16_t *off) {
+    const int16x8_t even = vldrbq_gather_offset_s16(base, vldrhq_u16(off));
+    const int16x8_t odd = vldrbq_gather_offset_s16(base, vldrhq_u16(off + 8));
+    return vmovntq_s16(vmovnbq_s16(vdupq_n_s8(0), even), odd);
+}
+
 /* One pass (channels [c0, c0 + n) of the chunk) of a conv over every pixel:
  * a 1x1 stride-1 conv (direct) reads each pixel's K inputs in place, any
  * other gathers them into patch first. nb > 0: the short-row dots with
@@ -327,11 +334,22 @@ conv_pass(const ku_channel_op_data *d, const ku_window *g, const mve_tables *t, 
     const size_t span = (size_t)(g->k_h - 1) * (size_t)g->dil_h * g->row_stride +
                         (size_t)(g->k_w - 1) * (size_t)g->dil_w * (size_t)g->in_c + (size_t)g->in_c;
     const int gather = nb > 0 && !direct && span <= 256;
-    for (size_t j = 0; gather && j < 16u * (size_t)nb; ++j) {
+    /* wider windows (span < 2^16: vww's first layer, 585 bytes): each block
+     * as two 8-lane gathers with u16 offsets (even lanes, odd lanes),
+     * narrowed into one int8 vector; lanes past k read offset 0 (their
+     * filter lanes are zero) */
+    uint16_t offsets16[64] __attribute__((aligned(16)));
+    const int gather16 = nb > 0 && !direct && !gather && span <= 65535;
+    for (size_t j = 0; (gather || gather16) && j < 16u * (size_t)nb; ++j) {
         const size_t c = j % (size_t)g->in_c, tap = j / (size_t)g->in_c;
-        offsets[j] = j < k ? (uint8_t)((tap / (size_t)g->k_w) * (size_t)g->dil_h * g->row_stride +
-                                       (tap % (size_t)g->k_w) * (size_t)g->dil_w * (size_t)g->in_c + c)
-                           : 0;
+        const size_t at = j < k ? (tap / (size_t)g->k_w) * (size_t)g->dil_h * g->row_stride +
+                                      (tap % (size_t)g->k_w) * (size_t)g->dil_w * (size_t)g->in_c + c
+                                : 0;
+        if (gather) {
+            offsets[j] = (uint8_t)at;
+        } else {
+            offsets16[(j & ~15u) + ((j & 1u) << 3) + ((j & 15u) >> 1)] = (uint16_t)at;
+        }
     }
     ku_pixel px;
     ku_pixel_start(g, d->input, &px);
@@ -351,6 +369,17 @@ conv_pass(const ku_channel_op_data *d, const ku_window *g, const mve_tables *t, 
             const int8x16_t x3 = nb < 4 ? x0 : !full
                                      ? vldrbq_gather_offset_z_s8(base, vldrbq_u8(offsets + 48), pt)
                                      : vldrbq_gather_offset_s8(base, vldrbq_u8(offsets + 48));
+            dot_short_v(x0, x1, x2, x3, k, nb, full, w, t, n, o, out);
+            out += g->out_c;
+            continue;
+        }
+        if (gather16 && px.fy_begin == 0 && px.fy_end == g->k_h && px.fx_begin == 0 &&
+            px.fx_end == g->k_w) {
+            const int8_t *base = px.in_b + (size_t)px.y0 * g->row_stride + (size_t)px.x0 * (size_t)g->in_c;
+            const int8x16_t x0 = gather16_block(base, offsets16);
+            const int8x16_t x1 = nb < 2 ? x0 : gather16_block(base, offsets16 + 16);
+            const int8x16_t x2 = nb < 3 ? x0 : gather16_block(base, offsets16 + 32);
+            const int8x16_t x3 = nb < 4 ? x0 : gather16_block(base, offsets16 + 48);
             dot_short_v(x0, x1, x2, x3, k, nb, full, w, t, n, o, out);
             out += g->out_c;
             continue;
