@@ -26,6 +26,7 @@ STATUS_MESSAGES = {
     "SCRATCH": "blob plan does not fit the scratchpad",
     "CONFIG": "blob was built for an NPU configuration this core cannot honour",
     "IO": "blob input/output table is invalid",
+    "MEMORY": "internal error: too little memory given for the blob's records",
 }
 
 COUNTER_DTYPE = np.dtype([("macs", "<u4"), ("macs_skipped", "<u4"), ("dma_bytes", "<u4"), ("cycles", "<u4"),
@@ -79,7 +80,11 @@ class NativeModel:
         self._blob_owner, self._blob = _aligned(len(blob))
         ffi.memmove(self._blob, blob, len(blob))
         self._model = ffi.new("edla_model *")
-        _check(lib.edla_model_load(self._model, self._blob, len(blob), scratchpad_capacity), "blob refused")
+        # the tensor and op records, unpacked by the loader (0 for a malformed blob: refused below)
+        records = lib.edla_model_records_bytes(self._blob, len(blob))
+        self._records_owner, self._records = _aligned(max(records, 16))
+        _check(lib.edla_model_load(self._model, self._blob, len(blob), scratchpad_capacity, self._records, records),
+               "blob refused")
         self.n_ops = self._model.n_ops
         size = max(self._scratch_required(blob), 16)
         self._scratch_owner, self._scratch = _aligned(size)

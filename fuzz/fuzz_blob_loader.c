@@ -7,7 +7,7 @@
  * (bytes 12..15) to the CRC of the bytes it covers, so that mutations reach
  * the structural checks instead of stopping at EDLA_ERR_CRC (the CRC check
  * itself is covered exhaustively by tests/test_blob_mutation.py). Blob and
- * scratchpad are copied to exactly-sized, 16-byte-aligned heap blocks, so
+ * scratchpad (and the records the loader unpacks) are exactly-sized, 16-byte-aligned heap blocks, so
  * AddressSanitizer reports an access even one byte past either. An accepted
  * model must also leave the blob unchanged.
  *
@@ -48,8 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *pristine = exact_alloc(size);
     memcpy(pristine, blob, size);
 
+    /* the unpacked records, exactly sized: an overrun of them is reported too */
+    const size_t records_size = edla_model_records_bytes(blob, size);
+    uint8_t *records = exact_alloc(records_size);
     edla_model model;
-    if (edla_model_load(&model, blob, size, CAPACITY) == EDLA_OK) {
+    if (edla_model_load(&model, blob, size, CAPACITY, records, records_size) == EDLA_OK) {
         const uint32_t need = model.header->scratchpad_required;
         uint8_t *scratch = exact_alloc(need);
         /* scratchpad contents (inputs, stale activations): the input bytes, repeated */
@@ -76,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         free(wbuf);
         free(scratch);
     }
+    free(records);
     free(pristine);
     free(blob);
     return 0;

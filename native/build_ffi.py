@@ -14,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CDEF = """
 typedef enum { EDLA_OK, EDLA_ERR_NULL, EDLA_ERR_ALIGN, EDLA_ERR_TRUNCATED, EDLA_ERR_MAGIC,
     EDLA_ERR_VERSION, EDLA_ERR_CRC, EDLA_ERR_SECTION, EDLA_ERR_TENSOR, EDLA_ERR_OP,
-    EDLA_ERR_OPERAND, EDLA_ERR_PARAM, EDLA_ERR_SCRATCH, EDLA_ERR_CONFIG, EDLA_ERR_IO, ...
+    EDLA_ERR_OPERAND, EDLA_ERR_PARAM, EDLA_ERR_SCRATCH, EDLA_ERR_CONFIG, EDLA_ERR_IO, EDLA_ERR_MEMORY, ...
 } edla_status;
 typedef struct { uint32_t n_tensors; uint32_t n_ops; uint32_t ext_required; ...; } edla_model;
 typedef struct {
@@ -23,7 +23,8 @@ typedef struct {
 } edla_counters;
 uint32_t edla_crc32(uint32_t crc, const void *data, size_t size);
 edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,
-                            uint32_t scratchpad_capacity);
+                            uint32_t scratchpad_capacity, void *records, size_t records_size);
+size_t edla_model_records_bytes(const void *blob, size_t blob_size);
 edla_status edla_model_bind_weight_buffer(edla_model *model, uint8_t *buffer, uint32_t size);
 edla_status edla_invoke(const edla_model *model, uint8_t *scratchpad, edla_counters *counters);
 edla_status edla_invoke_ext(const edla_model *model, uint8_t *scratchpad, uint8_t *external,

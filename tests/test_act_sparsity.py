@@ -28,16 +28,11 @@ MAC_OPS = {1, 2, 3, 68, 69, 70}  # edla_opcode: conv, depthwise, FC and their *_
 def flag_mac_ops(blob):
     """The blob with the NPU's zero-activation skip on and every MAC layer flagged (the
     converter flags only layers fed by a ReLU; single-layer models have none)."""
-    out = bytearray(blob)
-    header = fmt.read_header(blob)
-    struct.pack_into("<H", out, 62, header.npu.get("activation_sparsity", False) | fmt.NPU_ACT_SPARSITY)
-    offset, _, count = fmt.read_sections(blob, header)[fmt.SEC_OPS]
-    for i in range(count):
-        pos = offset + i * fmt.OP.size
-        if struct.unpack_from("<H", out, pos)[0] in MAC_OPS:
-            flags_at = pos + 20  # u16 opcode, u8 n_in, u8 n_out, u16 in[6], u16 out[2]
-            struct.pack_into("<I", out, flags_at, struct.unpack_from("<I", out, flags_at)[0] | fmt.OP_FLAG_ACT_SPARSE)
-    struct.pack_into("<I", out, 12, fmt.crc32(bytes(out[16:header.total_size])))
+    ops = [op[:11] + (op[11] | fmt.OP_FLAG_ACT_SPARSE,) + op[12:] if op[0] in MAC_OPS else op
+           for op in fmt.unpack_records(blob)[1]]
+    out = bytearray(fmt.with_records(blob, ops=ops))
+    struct.pack_into("<H", out, 62, fmt.NPU_ACT_SPARSITY)  # npu_flags: its only bit
+    struct.pack_into("<I", out, 12, fmt.crc32(bytes(out[16:])))
     return bytes(out)
 
 
@@ -269,37 +264,32 @@ def test_loader_refuses_the_flag_where_it_cannot_apply():
     model = tb.pool_model(rng, [1, 8, 8, 4], kind="MAX")
     blob = edge_dla.convert(model)
     header = fmt.read_header(blob)
-    offset, _, _ = fmt.read_sections(blob, header)[fmt.SEC_OPS]
 
     def patched(at, value, fmt_="<I"):
         out = bytearray(blob)
         struct.pack_into(fmt_, out, at, value)
         struct.pack_into("<I", out, 12, fmt.crc32(bytes(out[16:header.total_size])))
         return bytes(out)
+
+    def first_op_flagged(blob, flags):
+        first, *rest = fmt.unpack_records(blob)[1]
+        return fmt.with_records(blob, ops=[first[:11] + (flags,) + first[12:], *rest])
     on = fmt.NPU_ACT_SPARSITY
     with pytest.raises(BlobError, match="OP|op"):  # a pool never skips activations
-        edge_dla.Interpreter(model_content=patched(offset + 20, fmt.OP_FLAG_ACT_SPARSE))
+        edge_dla.Interpreter(model_content=first_op_flagged(blob, fmt.OP_FLAG_ACT_SPARSE))
     with pytest.raises(BlobError):  # unknown NPU flag bits
         edge_dla.Interpreter(model_content=patched(62, 0x8000, "<H"))
     assert edge_dla.Interpreter(model_content=patched(62, on, "<H"))  # the switch alone is fine
-    conv = edge_dla.convert(tb.conv2d_model(rng, [1, 4, 4, 3], 2))
-    h = fmt.read_header(conv)
-    off, _, _ = fmt.read_sections(conv, h)[fmt.SEC_OPS]
-    flagged_off = bytearray(conv)
-    struct.pack_into("<I", flagged_off, off + 20, fmt.OP_FLAG_ACT_SPARSE)  # flag, switch off
-    struct.pack_into("<H", flagged_off, 62, 0)
-    struct.pack_into("<I", flagged_off, 12, fmt.crc32(bytes(flagged_off[16:h.total_size])))
+    conv = bytearray(edge_dla.convert(tb.conv2d_model(rng, [1, 4, 4, 3], 2)))
+    struct.pack_into("<H", conv, 62, 0)  # switch off, layer flagged
     with pytest.raises(BlobError):
-        edge_dla.Interpreter(model_content=bytes(flagged_off))
+        edge_dla.Interpreter(model_content=first_op_flagged(bytes(conv), fmt.OP_FLAG_ACT_SPARSE))
 
 
 # ---- the converter's choice and the switch -----------------------------------------------
 
 def _flags(blob):
-    header = fmt.read_header(blob)
-    offset, _, count = fmt.read_sections(blob, header)[fmt.SEC_OPS]
-    ops = [fmt.OP.unpack_from(blob, offset + i * fmt.OP.size) for i in range(count)]
-    return [(op[0], bool(op[11] & fmt.OP_FLAG_ACT_SPARSE)) for op in ops]
+    return [(op[0], bool(op[11] & fmt.OP_FLAG_ACT_SPARSE)) for op in fmt.unpack_records(blob)[1]]
 
 
 def test_converter_flags_the_layers_fed_by_a_relu(models_dir):

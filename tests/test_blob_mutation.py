@@ -190,47 +190,67 @@ def _fields(struct_fmt):
 
 
 def _record_fields(blob):
-    """(label, absolute offset, width, signed) of every field of every table."""
+    """(label, absolute offset, width, signed) of every field of the fixed-layout tables."""
     header, sections = _layout(blob)
     # every header field but the CRC (recomputed for each mutant anyway)
     fields = [(f"header+{o}", o, w, s) for o, w, s in _fields(fmt.HEADER.format) if o != 12]
     for i in range(header.n_sections):
         base = header.header_size + i * fmt.SECTION.size
         fields += [(f"section {i}+{o}", base + o, w, s) for o, w, s in _fields(fmt.SECTION.format)]
-    for kind, record in ((fmt.SEC_TENSORS, fmt.TENSOR), (fmt.SEC_OPS, fmt.OP)):
-        offset, size, count = sections[kind]
-        for r in range(count):
-            base = offset + r * record.size
-            fields += [(f"{'tensor' if kind == fmt.SEC_TENSORS else 'op'} {r}+{o}", base + o, w, s)
-                       for o, w, s in _fields(record.format)]
     offset, size, count = sections[fmt.SEC_IO]
     fields += [(f"io {i}", offset + 4 * i, 4, False) for i in range(count)]
     return header, sections, fields
 
 
-def _hostile_values(blob, header, sections, pos, width):
+# The packed record fields (edla.h) by position in the record tuples of fmt.unpack_records,
+# with the values each can hold: a byte, a 32-bit varint, an operand (u16 once unpacked)
+# or a zigzag-coded int32. Tensor fields 3 (reserved) and 9 (bytes) are not stored.
+U8, VARINT, OPERAND, ZIGZAG = (lambda v: v & 0xFF), (lambda v: v & 0xFFFFFFFF), (lambda v: v & 0xFFFF), \
+    (lambda v: ((v & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000)
+TENSOR_FIELDS = {0: U8, 1: U8, 2: U8, 4: VARINT, 5: VARINT, 6: VARINT, 7: VARINT, 8: VARINT, 10: ZIGZAG}
+OP_FIELDS = {0: VARINT, 1: U8, 2: U8, **{k: OPERAND for k in range(3, 11)}, 11: VARINT,
+             **{k: ZIGZAG for k in range(12, 30)}}
+
+
+def _hostile_values(blob, header, sections, orig, domain):
     size = len(blob)
-    orig = int.from_bytes(blob[pos:pos + width], "little")
     n_tensors = sections[fmt.SEC_TENSORS][2]
     values = {0, 1, size - 1, size + 1, 0x7FFFFFFF, 0xFFFFFFFF,       # the issue's list
               orig - 1, orig + 1, 0x80000000,                          # neighbours, INT32_MIN
               n_tensors - 1, n_tensors, fmt.NO_TENSOR - 1,             # index bounds
               header.scratchpad_required, sections[fmt.SEC_CONST][1]}  # region sizes
-    mask = (1 << (8 * width)) - 1
-    return sorted({v & mask for v in values} - {orig})
+    return sorted({domain(v) for v in values} - {orig})
+
+
+def _record_mutants(blob, header, sections):
+    """(label, mutant) for every tensor and op record field set to each hostile value."""
+    tensors, ops = fmt.unpack_records(blob)
+    for kind, records, domains in (("tensor", tensors, TENSOR_FIELDS), ("op", ops, OP_FIELDS)):
+        for r, record in enumerate(records):
+            for k, domain in domains.items():
+                for value in _hostile_values(blob, header, sections, record[k], domain):
+                    mutated = records[:r] + [record[:k] + (value,) + record[k + 1:]] + records[r + 1:]
+                    yield f"{kind} {r} field {k}", fmt.with_records(blob, **{f"{kind}s": mutated})
 
 
 def test_every_field_set_to_hostile_values(blob):
     name, data = blob
     header, sections, fields = _record_fields(data)
     run = Runner()
+    n_fields = len(fields)
     for label, pos, width, _ in fields:
-        for value in _hostile_values(data, header, sections, pos, width):
+        orig = int.from_bytes(data[pos:pos + width], "little")
+        for value in _hostile_values(data, header, sections, orig, lambda v: v & ((1 << (8 * width)) - 1)):
             mutant = bytearray(data)
             mutant[pos:pos + width] = value.to_bytes(width, "little")
             run(_recrc(mutant))
-    run.report(f"fields x hostile values ({name}, {len(fields)} fields)")
-    assert run.mutants > 10 * len(fields) // 2
+    labels = set()
+    for label, mutant in _record_mutants(data, header, sections):
+        labels.add(label)
+        run(mutant)
+    n_fields += len(labels)
+    run.report(f"fields x hostile values ({name}, {n_fields} fields)")
+    assert run.mutants > 10 * n_fields // 2
     assert run.mutants - run.accepted > run.accepted  # most are refused; the rest ran safely
 
 
@@ -238,15 +258,10 @@ def test_op_parameters_each_set_to_extremes(blob):
     """Every op parameter (all 18, used or not) at the int32 extremes and around zero, one at a
     time, keeps the loader's promise: refused, or runs without touching memory it should not."""
     name, data = blob
-    header, sections = _layout(data)
-    offset, size, count = sections[fmt.SEC_OPS]
-    params_at = fmt.OP.size - 18 * 4
+    ops = fmt.unpack_records(data)[1]
     run = Runner()
-    for r in range(count):
-        for k in range(18):
-            pos = offset + r * fmt.OP.size + params_at + 4 * k
+    for r, op in enumerate(ops):
+        for k in range(12, 30):
             for value in (-(1 << 31), -(1 << 30), -129, -32, -2, -1, 2, 31, 32, 127, 128, 255, 1 << 30):
-                mutant = bytearray(data)
-                struct.pack_into("<i", mutant, pos, value)
-                run(_recrc(mutant))
+                run(fmt.with_records(data, ops=ops[:r] + [op[:k] + (value,) + op[k + 1:]] + ops[r + 1:]))
     run.report(f"op params x extremes ({name})")

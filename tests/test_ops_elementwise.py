@@ -440,9 +440,7 @@ def test_cpu_ops_flagged_and_profiled():
     info = edge_dla.inspect(blob)
     units = {layer["op"]: layer["unit"] for layer in info["layers"]}
     assert units["CONV_2D"] == "NPU" and units["MUL"] == "CPU" and units["LUT"] == "CPU"
-    sections = fmt.read_sections(blob, fmt.read_header(blob))
-    offset, _, count = sections[fmt.SEC_OPS]
-    flags = [fmt.OP.unpack_from(blob, offset + i * fmt.OP.size)[11] for i in range(count)]
+    flags = [op[11] for op in fmt.unpack_records(blob)[1]]
     assert [bool(f & fmt.OP_FLAG_CPU) for f in flags] == [u == "CPU" for u in
                                                           (layer["unit"] for layer in info["layers"])]
     it = edge_dla.Interpreter(model_content=blob)

@@ -132,23 +132,15 @@ NPU = dict(zip(p.NPU_FIELDS, (256 * 1024, 64, 256, 128, 500_000, 100)))
 
 
 def make_blob(in_shape=(1, 4), out_shape=(1, 4), out_dtype=1, scratch=64, npu=NPU, pad=0):
-    """A blob with a valid header, TENSORS and IO sections and no ops: the fake board runs it."""
+    """A blob with a valid header, TENSORS and IO sections and no ops (pad: that many bytes
+    more, as constants): the fake board runs it."""
     def tensor(dtype, shape):
         dims = list(shape) + [1] * (4 - len(shape))
-        return struct.pack("<BBBB4iIIi", dtype, 0, len(shape), 0, *dims, 0,
-                           int(np.prod(shape)) * (4 if dtype == 2 else 1), -3)
-    tensors = tensor(1, in_shape) + tensor(out_dtype, out_shape)
-    io = struct.pack("<2I", 0, 1)
-    t_off = fmt.HEADER.size + 3 * 16
-    io_off = t_off + len(tensors)
-    body = (struct.pack("<4I", 1, t_off, len(tensors), 2) + struct.pack("<4I", 2, io_off, 0, 0)
-            + struct.pack("<4I", 3, io_off, 8, 2) + tensors + io + bytes(pad))
-    total = fmt.HEADER.size + len(body)
-    head = fmt.HEADER.pack(b"EDLA", VERSION_MAJOR, fmt.VERSION_MINOR, total, 0, fmt.HEADER.size, scratch, 1, 1,
-                           *npu.values(), 3, 0, 0, 0, 0, 0, 0)  # no NPU weight buffer
-    blob = bytearray(head + body)
-    struct.pack_into("<I", blob, 12, zlib.crc32(blob[16:]))
-    return bytes(blob)
+        return fmt.pack_tensor((dtype, 0, len(shape), 0, *dims, 0, int(np.prod(shape)) * (4 if dtype == 2 else 1), -3))
+    sections = [(fmt.SEC_TENSORS, tensor(1, in_shape) + tensor(out_dtype, out_shape), 2), (fmt.SEC_OPS, b"", 0),
+                (fmt.SEC_IO, struct.pack("<2I", 0, 1), 2)] + ([(fmt.SEC_CONST, bytes(pad), 0)] if pad else [])
+    return fmt.assemble((b"EDLA", VERSION_MAJOR, fmt.VERSION_MINOR, 0, 0, fmt.HEADER.size, scratch, 1, 1,
+                         *npu.values(), 0, 0, 0, 0, 0, 0, 0), sections)  # no NPU weight buffer
 
 
 class FakeBoard:

@@ -164,11 +164,9 @@ def _blob_with_corrupt_stream(blob):
     h = fmt.read_header(data)
     sections = fmt.read_sections(data, h)
     tensors = fmt.read_tensors(data, sections)
-    off, size, count = sections[fmt.SEC_OPS]
     const_off = sections[fmt.SEC_CONST][0]
     hit = 0
-    for i in range(count):
-        rec = fmt.OP.unpack_from(data, off + i * fmt.OP.size)
+    for rec in fmt.unpack_records(data, sections)[1]:
         if rec[0] == 67:
             src = tensors[rec[3]]
             for k in range(0, src["bytes"], 3):

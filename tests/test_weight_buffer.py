@@ -31,18 +31,10 @@ def blob():
     return edge_dla.convert(model_bytes("micro_speech_quantized"))
 
 
-def _records(blob):
-    info = fmt.read_blob(blob)
-    tensors_at = info["sections"][fmt.SEC_TENSORS][0]
-    ops_at, _, n_ops = info["sections"][fmt.SEC_OPS]
-    ops = [fmt.OP.unpack_from(blob, ops_at + k * fmt.OP.size) for k in range(n_ops)]
-    return info, tensors_at, ops_at, ops
-
-
 def _wbuf_tensor(blob):
-    info, tensors_at, _, _ = _records(blob)
-    index = next(i for i, t in enumerate(info["tensors"]) if t["location"] == "weight_buffer")
-    return index, tensors_at + index * fmt.TENSOR.size
+    """The index of a weight-buffer tensor, and every tensor record."""
+    tensors, _ = fmt.unpack_records(blob)
+    return next(i for i, t in enumerate(tensors) if t[1] == fmt.LOC_WBUF), tensors
 
 
 def _refused(blob, status):
@@ -72,22 +64,21 @@ def test_reserved_header_words_must_be_zero(blob):
 
 @pytest.mark.parametrize("offset,size", [("required", 16), (0xFFFFFFF0, 16), (0, "required+16")])
 def test_tensor_beyond_the_buffer_is_refused(blob, offset, size):
-    _, at = _wbuf_tensor(blob)
+    index, tensors = _wbuf_tensor(blob)
     required = fmt.read_header(blob).weight_buffer_required
     offset = required if offset == "required" else offset
     size = required + 16 if size == "required+16" else size
-    rec = list(fmt.TENSOR.unpack_from(blob, at))
+    rec = list(tensors[index])
     rec[2], rec[4:8], rec[8], rec[9] = 1, [size, 1, 1, 1], offset, size  # int8 [size]
-    b = bytearray(blob)
-    fmt.TENSOR.pack_into(b, at, *rec)
-    _refused(b, "SCRATCH")
+    tensors[index] = tuple(rec)
+    _refused(fmt.with_records(blob, tensors=tensors), "SCRATCH")
 
 
 def test_weight_buffer_as_a_wrong_operand_is_refused(blob):
     """Only operand 1 of a weighted layer may read the weight buffer, only a DMA or
     DMA_DECODE from flash may write it."""
     wbuf, _ = _wbuf_tensor(blob)
-    _, _, ops_at, ops = _records(blob)
+    ops = fmt.unpack_records(blob)[1]
     weighted = next(k for k, op in enumerate(ops) if op[4] == wbuf and op[0] != 67)  # reads it as in[1]
     producer = next(k for k, op in enumerate(ops) if op[9] == wbuf)  # the DMA / DMA_DECODE filling it
     as_input = list(ops[weighted])
@@ -98,9 +89,7 @@ def test_weight_buffer_as_a_wrong_operand_is_refused(blob):
     from_scratch[3] = ops[weighted][3]  # filled from the scratchpad, not flash
     for k, rec, status in [(weighted, as_input, "OPERAND"), (weighted, as_output, "OPERAND"),
                            (producer, from_scratch, "OPERAND")]:
-        b = bytearray(blob)
-        fmt.OP.pack_into(b, ops_at + k * fmt.OP.size, *rec)
-        _refused(b, status)
+        _refused(fmt.with_records(blob, ops=ops[:k] + [tuple(rec)] + ops[k + 1:]), status)
 
 
 def test_bind_checks_size_and_alignment_and_invoke_needs_it(blob):
@@ -108,7 +97,12 @@ def test_bind_checks_size_and_alignment_and_invoke_needs_it(blob):
     base = owner + (-int(ffi.cast("uintptr_t", owner)) % 16)
     ffi.memmove(base, blob, len(blob))
     model = ffi.new("edla_model *")
-    assert lib.edla_model_load(model, base, len(blob), CAPACITY) == lib.EDLA_OK
+    records_bytes = lib.edla_model_records_bytes(base, len(blob))
+    records_owner = ffi.new("uint8_t[]", records_bytes + 16)
+    records = records_owner + (-int(ffi.cast("uintptr_t", records_owner)) % 16)
+    assert lib.edla_model_load(model, base, len(blob), CAPACITY, records, records_bytes - 1) == lib.EDLA_ERR_MEMORY
+    assert lib.edla_model_load(model, base, len(blob), CAPACITY, records + 4, records_bytes) == lib.EDLA_ERR_ALIGN
+    assert lib.edla_model_load(model, base, len(blob), CAPACITY, records, records_bytes) == lib.EDLA_OK
     required = fmt.read_header(blob).weight_buffer_required
     wb_owner = ffi.new("uint8_t[]", required + 32)
     wb = wb_owner + (-int(ffi.cast("uintptr_t", wb_owner)) % 16)

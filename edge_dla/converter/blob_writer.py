@@ -9,10 +9,6 @@ from .. import blob as fmt
 from ..errors import ModelError
 
 
-def _pad(data, align=fmt.ALIGN):
-    return data + b"\0" * (-len(data) % align)
-
-
 class _Tables:
     """Tensor records and constant data, deduplicated: identical constants share bytes and
     views with identical records (e.g. alternating chunks of a double-buffered weight
@@ -55,8 +51,8 @@ class _Tables:
         else:
             loc, offset = fmt.LOC_SCRATCH, buf.offset + view.byte_offset
         nbytes = int(np.prod(shape)) * (4 if view.dtype in ("int32", "float32") else 1)
-        record = fmt.TENSOR.pack(fmt.DTYPE_CODES[view.dtype], loc, len(shape), 0,
-                                 *(shape + [1] * (4 - len(shape))), offset, nbytes, int(view.zero_point))
+        record = fmt.pack_tensor((fmt.DTYPE_CODES[view.dtype], loc, len(shape), 0,
+                                  *(shape + [1] * (4 - len(shape))), offset, nbytes, int(view.zero_point)))
         if not (self.share and record in self.by_record):
             self.records.append(record)
             self.by_record.setdefault(record, len(self.records) - 1)
@@ -74,10 +70,10 @@ def write_blob(layers, inputs, outputs, peak, npu, meta, weight_buffer_peak=0):
         ins = [tables.tensor(v) for v in layer.inputs]
         outs = [tables.tensor(v) for v in layer.outputs]
         params = list(layer.params) + [0] * (18 - len(layer.params))
-        ops += fmt.OP.pack(layer.opcode, len(ins), len(outs), *(ins + [fmt.NO_TENSOR] * (6 - len(ins))),
-                           *(outs + [fmt.NO_TENSOR] * (2 - len(outs))),
-                           (fmt.OP_FLAG_CPU if layer.cpu else 0) |
-                           (fmt.OP_FLAG_ACT_SPARSE if layer.act_sparse else 0), *params)
+        ops += fmt.pack_op((layer.opcode, len(ins), len(outs), *(ins + [fmt.NO_TENSOR] * (6 - len(ins))),
+                            *(outs + [fmt.NO_TENSOR] * (2 - len(outs))),
+                            (fmt.OP_FLAG_CPU if layer.cpu else 0) |
+                            (fmt.OP_FLAG_ACT_SPARSE if layer.act_sparse else 0), *params))
     # zlib-compressed (the core ignores META; blob.read_meta inflates it)
     meta_bytes = zlib.compress(json.dumps(meta, separators=(",", ":")).encode("utf-8"), 9)
     sections = [
@@ -89,23 +85,9 @@ def write_blob(layers, inputs, outputs, peak, npu, meta, weight_buffer_peak=0):
     ]
     if tables.ext_bytes:
         sections.append((fmt.SEC_EXT, b"", tables.ext_bytes))
-    table_end = fmt.HEADER.size + len(sections) * fmt.SECTION.size
-    offset = table_end + (-table_end % fmt.ALIGN)
-    entries, body = [], bytearray()
-    for kind, data, count in sections:
-        entries.append(fmt.SECTION.pack(kind, offset, len(data), count))
-        padded = _pad(data)
-        body += padded
-        offset += len(padded)
-    head_rest = b"".join(entries)
-    head_rest += b"\0" * (-(fmt.HEADER.size + len(head_rest)) % fmt.ALIGN)
-    total = fmt.HEADER.size + len(head_rest) + len(body)
     npu_values = [int(npu[k]) for k in fmt.NPU_FIELDS]
-    header = fmt.HEADER.pack(fmt.MAGIC, fmt.VERSION_MAJOR, fmt.VERSION_MINOR, total, 0, fmt.HEADER.size,
-                             peak, len(inputs), len(outputs), *npu_values, len(sections),
-                             int(npu.get("sparsity_block", 1)),
-                             fmt.NPU_ACT_SPARSITY if npu.get("activation_sparsity") else 0,
-                             int(npu.get("weight_buffer_capacity", 0)), int(weight_buffer_peak), 0, 0)
-    blob = bytearray(header + head_rest + body)
-    struct.pack_into("<I", blob, 12, fmt.crc32(bytes(blob[16:])))
-    return bytes(blob)
+    header = (fmt.MAGIC, fmt.VERSION_MAJOR, fmt.VERSION_MINOR, 0, 0, fmt.HEADER.size, peak, len(inputs),
+              len(outputs), *npu_values, len(sections), int(npu.get("sparsity_block", 1)),
+              fmt.NPU_ACT_SPARSITY if npu.get("activation_sparsity") else 0,
+              int(npu.get("weight_buffer_capacity", 0)), int(weight_buffer_peak), 0, 0)
+    return fmt.assemble(header, sections)

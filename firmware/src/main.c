@@ -22,6 +22,7 @@
 #define WEIGHT_BUFFER_BYTES (16u * 1024u) /* the MAC array's weight buffer (DEFAULT_NPU's) */
 #define SLOT_BYTES (1536u * 1024u)   /* per blob slot; two fit the 4 MiB ISRAM */
 #define MAX_OPS 512u                 /* counters array size; 20 B each in the INVOKE reply */
+#define RECORDS_BYTES (MAX_OPS * 96u + 4u * MAX_OPS * 32u) /* per slot: its blob's unpacked records */
 
 /* The NPU configuration INFO reports: the converter's default (DEFAULT_NPU in
  * edge_dla/converter/driver.py), since the host refuses a blob built for any
@@ -55,6 +56,8 @@ static uint8_t weight_buffer[WEIGHT_BUFFER_BYTES] __attribute__((section(".scrat
 #define DECODE_CACHE ((uint8_t *)0x64000000u)
 #define DECODE_CACHE_BYTES (64u * 1024u * 1024u)
 static uint8_t slots[2][SLOT_BYTES] __attribute__((section(".slots"), aligned(16)));
+/* The tensor and op records the loader unpacks, per slot: they live as long as its blob. */
+static uint8_t records[2][RECORDS_BYTES] __attribute__((section(".records"), aligned(16)));
 static uint8_t rx_buf[FRAME_BUF_SIZE] __attribute__((section(".frames"), aligned(16)));
 static uint8_t tx_buf[FRAME_BUF_SIZE] __attribute__((section(".frames"), aligned(16)));
 static edla_counters counters[MAX_OPS];
@@ -222,7 +225,11 @@ static uint32_t commit(void) {
     if (total >= sizeof *h && h->magic == EDLA_MAGIC && h->weight_buffer_capacity > WEIGHT_BUFFER_BYTES)
         return fail(CONFIG_MISMATCH, "blob is built for a %u-byte weight buffer, the board has %u",
                     h->weight_buffer_capacity, WEIGHT_BUFFER_BYTES);
-    edla_status st = edla_model_load(&m, blob, total, SCRATCH_BYTES);
+    const size_t records_needed = edla_model_records_bytes(blob, total);
+    if (records_needed > RECORDS_BYTES)
+        return fail(TOO_LARGE, "model's tensor and op records need %u bytes, the board has %u",
+                    (uint32_t)records_needed, RECORDS_BYTES);
+    edla_status st = edla_model_load(&m, blob, total, SCRATCH_BYTES, records[active.slot ^ 1u], RECORDS_BYTES);
     if (st == EDLA_OK)
         st = edla_model_bind_weight_buffer(&m, weight_buffer, WEIGHT_BUFFER_BYTES);
     if (st != EDLA_OK)

@@ -35,13 +35,14 @@ typedef enum {
     EDLA_ERR_PARAM = 11,        /* op parameter out of range (stride 0, shift, shapes...) */
     EDLA_ERR_SCRATCH = 12,      /* plan needs more scratchpad than available */
     EDLA_ERR_CONFIG = 13,       /* NPU configuration this core cannot honour */
-    EDLA_ERR_IO = 14            /* input/output table invalid */
+    EDLA_ERR_IO = 14,           /* input/output table invalid */
+    EDLA_ERR_MEMORY = 15        /* record memory smaller than edla_model_records_bytes */
 } edla_status;
 
 /* ---- blob format ------------------------------------------------------- */
 #define EDLA_MAGIC 0x414C4445u /* "EDLA" read as little-endian u32 */
-#define EDLA_VERSION_MAJOR 2u /* 2: the weight stream of codec.c (1: old coder) */
-#define EDLA_VERSION_MINOR 1u /* 1: the NPU weight buffer (header fields, EDLA_LOC_WBUF) */
+#define EDLA_VERSION_MAJOR 3u /* 3: packed tensor and op records (2: fixed records) */
+#define EDLA_VERSION_MINOR 0u
 #define EDLA_ALIGN 16u
 #define EDLA_MAX_SECTIONS 8u
 #define EDLA_MAX_RANK 4u
@@ -94,8 +95,8 @@ typedef struct {
 #define EDLA_NPU_ACT_SPARSITY 1u
 
 typedef enum {
-    EDLA_SEC_TENSORS = 1, /* edla_tensor[count] */
-    EDLA_SEC_OPS = 2,     /* edla_op[count] */
+    EDLA_SEC_TENSORS = 1, /* count packed tensor records (below) */
+    EDLA_SEC_OPS = 2,     /* count packed op records (below) */
     EDLA_SEC_IO = 3,      /* uint32 tensor index[count] = n_inputs + n_outputs */
     EDLA_SEC_CONST = 4,   /* constant data (weights, biases, requant tables) */
     EDLA_SEC_META = 5,    /* UTF-8 JSON for tools; the core ignores it */
@@ -127,6 +128,12 @@ typedef struct {
     uint32_t bytes;    /* = product(dims) * element size */
     int32_t zero_point;
 } edla_tensor; /* 32 bytes */
+/* The blob stores each tensor record packed, so that it costs its information
+ * rather than its worst case: u8 dtype, u8 location, u8 rank, rank dims
+ * (varint), offset (varint), zero_point (zigzag); unused dims are 1 and bytes
+ * is product(dims) * element size. varint: unsigned LEB128 of a 32-bit value,
+ * at most 5 bytes; zigzag: the varint of (v << 1) ^ (v >> 31). edla_model_load
+ * unpacks the records into edla_tensor. */
 
 /*
  * Operators after lowering. Activations are folded into act_min/act_max,
@@ -444,6 +451,10 @@ typedef struct {
     uint32_t flags;                       /* EDLA_OP_FLAG_* */
     int32_t p[EDLA_OP_PARAMS];
 } edla_op; /* 96 bytes */
+/* Packed op record: opcode (varint), u8 n_in, u8 n_out, the n_in inputs then
+ * the n_out outputs (varint: tensor index + 1, 0 for EDLA_NO_TENSOR), flags
+ * (varint), u8 n_params, n_params params (zigzag); the operands after them
+ * are EDLA_NO_TENSOR and the params after them 0. */
 
 /* ---- loaded model: a validated view into the caller's blob -------------- */
 typedef struct {
@@ -478,10 +489,16 @@ uint32_t edla_crc32(uint32_t crc, const void *data, size_t size);
  * Validate a blob completely and fill *model. Nothing in the blob is trusted
  * before this returns EDLA_OK: header, CRC, every section bound, every tensor
  * and op record, every operand index and shape, and that the plan fits
- * scratchpad_capacity bytes (pass the NPU's real SRAM size).
+ * scratchpad_capacity bytes (pass the NPU's real SRAM size). The packed
+ * records are unpacked into records (16-byte aligned, the caller's, kept for
+ * the model's life): at least edla_model_records_bytes(blob) bytes, else
+ * EDLA_ERR_MEMORY. A blob refused for itself is refused first.
  */
 edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,
-                            uint32_t scratchpad_capacity);
+                            uint32_t scratchpad_capacity, void *records, size_t records_size);
+/* Bytes of records edla_model_load needs for this blob (its tensor and op
+ * counts); 0 when it is not a well-formed blob of this version. */
+size_t edla_model_records_bytes(const void *blob, size_t blob_size);
 
 /*
  * Give a loaded model the NPU weight buffer its WBUF tensors live in: size bytes,

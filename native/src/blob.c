@@ -43,10 +43,21 @@ static edla_status check_header(const edla_header *h, size_t blob_size, uint32_t
     return EDLA_OK;
 }
 
-static edla_status map_sections(edla_model *m, const edla_header *h) {
+/* Bytes of the smallest packed records: dtype, location, rank, one dim, offset,
+ * zero point; opcode, n_in, n_out, flags, n_params. */
+#define PACKED_TENSOR_MIN 6u
+#define PACKED_OP_MIN 5u
+
+/* The sections the loader reads (packed record sections stay in the blob). */
+typedef struct {
+    const uint8_t *tensors, *ops;
+    uint32_t tensors_size, ops_size;
+} packed_records;
+
+static edla_status map_sections(edla_model *m, const edla_header *h, packed_records *packed) {
     const edla_section *table = (const edla_section *)(m->blob + h->header_size);
     const uint32_t data_start = h->header_size + h->n_sections * (uint32_t)sizeof(edla_section);
-    uint32_t seen = 0, i, tensors_size = 0, ops_size = 0, io_size = 0, io_count = 0;
+    uint32_t seen = 0, i, io_size = 0, io_count = 0;
     for (i = 0; i < h->n_sections; i++) {
         const edla_section *s = &table[i];
         if (s->offset % EDLA_ALIGN != 0 || s->offset < data_start ||
@@ -57,14 +68,14 @@ static edla_status map_sections(edla_model *m, const edla_header *h) {
         seen |= 1u << s->kind;
         switch (s->kind) { /* kinds unknown to this reader are minor-version additions: skip */
         case EDLA_SEC_TENSORS:
-            m->tensors = (const edla_tensor *)(m->blob + s->offset);
+            packed->tensors = m->blob + s->offset;
+            packed->tensors_size = s->size;
             m->n_tensors = s->count;
-            tensors_size = s->size;
             break;
         case EDLA_SEC_OPS:
-            m->ops = (const edla_op *)(m->blob + s->offset);
+            packed->ops = m->blob + s->offset;
+            packed->ops_size = s->size;
             m->n_ops = s->count;
-            ops_size = s->size;
             break;
         case EDLA_SEC_IO:
             m->io = (const uint32_t *)(m->blob + s->offset);
@@ -83,15 +94,102 @@ static edla_status map_sections(edla_model *m, const edla_header *h) {
             break;
         }
     }
-    if (!m->tensors || !m->ops || !m->io) return EDLA_ERR_SECTION;
-    /* Counts are bounded first so that count * record size cannot overflow. */
-    if (m->n_tensors == 0 || m->n_tensors >= EDLA_NO_TENSOR ||
-        tensors_size != m->n_tensors * (uint32_t)sizeof(edla_tensor))
-        return EDLA_ERR_SECTION;
-    if (m->n_ops > 0xFFFFu || ops_size != m->n_ops * (uint32_t)sizeof(edla_op))
+    if (!packed->tensors || !packed->ops || !m->io) return EDLA_ERR_SECTION;
+    /* Counts are bounded by the format and by the smallest packed records the
+     * sections could hold, so the unpacked records' memory stays in proportion. */
+    if (m->n_tensors == 0 || m->n_tensors >= EDLA_NO_TENSOR || m->n_ops > 0xFFFFu ||
+        m->n_tensors > packed->tensors_size / PACKED_TENSOR_MIN || m->n_ops > packed->ops_size / PACKED_OP_MIN)
         return EDLA_ERR_SECTION;
     if (io_count != h->n_inputs + h->n_outputs || io_size != io_count * 4u) return EDLA_ERR_IO;
     return EDLA_OK;
+}
+
+/* ---- packed records (edla.h): a bounded reader that flags, never overruns ---- */
+typedef struct {
+    const uint8_t *p, *end;
+    int bad;
+} reader;
+
+static uint32_t get_u8(reader *r) {
+    if (r->p >= r->end) {
+        r->bad = 1;
+        return 0;
+    }
+    return *r->p++;
+}
+
+static uint32_t get_varint(reader *r) {
+    uint32_t v = 0, shift;
+    for (shift = 0; shift < 32; shift += 7) {
+        const uint32_t b = get_u8(r);
+        if (shift == 28 && (b & 0xF0u)) break; /* more than 32 bits */
+        v |= (b & 0x7Fu) << shift;
+        if (!(b & 0x80u)) return v;
+    }
+    r->bad = 1;
+    return 0;
+}
+
+static int32_t get_zigzag(reader *r) {
+    const uint32_t u = get_varint(r);
+    return (int32_t)((u >> 1) ^ (0u - (u & 1u)));
+}
+
+/* 0: none, else tensor index + 1 */
+static uint16_t get_operand(reader *r) {
+    const uint32_t v = get_varint(r);
+    if (v > EDLA_NO_TENSOR) r->bad = 1;
+    return v == 0 || v > EDLA_NO_TENSOR ? (uint16_t)EDLA_NO_TENSOR : (uint16_t)(v - 1u);
+}
+
+static edla_status unpack_tensors(const uint8_t *packed, uint32_t size, edla_tensor *t, uint32_t n) {
+    reader r = {packed, packed + size, 0};
+    uint32_t i, d;
+    for (i = 0; i < n; i++, t++) {
+        uint64_t count = 1;
+        t->dtype = (uint8_t)get_u8(&r);
+        t->location = (uint8_t)get_u8(&r);
+        t->rank = (uint8_t)get_u8(&r);
+        t->reserved = 0;
+        if (t->rank == 0 || t->rank > EDLA_MAX_RANK) return EDLA_ERR_TENSOR;
+        for (d = 0; d < EDLA_MAX_RANK; d++) {
+            const uint32_t dim = d < t->rank ? get_varint(&r) : 1u;
+            if (dim == 0 || dim > 0x7FFFFFFFu) return EDLA_ERR_TENSOR;
+            t->dims[d] = (int32_t)dim;
+            count *= dim;
+            if (count > 0x7FFFFFFFu) return EDLA_ERR_TENSOR; /* checked per step: no overflow */
+        }
+        t->offset = get_varint(&r);
+        t->zero_point = get_zigzag(&r);
+        count *= dtype_size(t->dtype);
+        if (count > 0xFFFFFFFFu || r.bad) return EDLA_ERR_TENSOR;
+        t->bytes = (uint32_t)count;
+    }
+    return r.p == r.end ? EDLA_OK : EDLA_ERR_TENSOR;
+}
+
+static edla_status unpack_ops(const uint8_t *packed, uint32_t size, edla_op *op, uint32_t n) {
+    reader r = {packed, packed + size, 0};
+    uint32_t i, k, opcode, n_params;
+    for (i = 0; i < n; i++, op++) {
+        opcode = get_varint(&r);
+        op->opcode = (uint16_t)opcode;
+        op->n_in = (uint8_t)get_u8(&r);
+        op->n_out = (uint8_t)get_u8(&r);
+        if (opcode > 0xFFFFu || op->n_in > EDLA_MAX_OP_INPUTS || op->n_out > EDLA_MAX_OP_OUTPUTS)
+            return EDLA_ERR_OP;
+        for (k = 0; k < EDLA_MAX_OP_INPUTS; k++)
+            op->in[k] = k < op->n_in ? get_operand(&r) : (uint16_t)EDLA_NO_TENSOR;
+        for (k = 0; k < EDLA_MAX_OP_OUTPUTS; k++)
+            op->out[k] = k < op->n_out ? get_operand(&r) : (uint16_t)EDLA_NO_TENSOR;
+        op->flags = get_varint(&r);
+        n_params = get_u8(&r);
+        if (n_params > EDLA_OP_PARAMS) return EDLA_ERR_OP;
+        for (k = 0; k < EDLA_OP_PARAMS; k++)
+            op->p[k] = k < n_params ? get_zigzag(&r) : 0;
+        if (r.bad) return EDLA_ERR_OP;
+    }
+    return r.p == r.end ? EDLA_OK : EDLA_ERR_OP;
 }
 
 static edla_status check_tensor(const edla_model *m, const edla_tensor *t) {
@@ -175,25 +273,55 @@ static edla_status check_op_operands(const edla_model *m, const edla_op *op) {
     return EDLA_OK;
 }
 
-edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,
-                            uint32_t scratchpad_capacity) {
-    edla_model m = {0};
+static size_t records_bytes(const edla_model *m) {
+    return (size_t)m->n_tensors * sizeof(edla_tensor) + (size_t)m->n_ops * sizeof(edla_op);
+}
+
+/* Header, CRC and section table: what edla_model_load and edla_model_records_bytes share. */
+static edla_status map_blob(edla_model *m, const void *blob, size_t blob_size, uint32_t scratchpad_capacity,
+                            packed_records *packed) {
     const edla_header *h = (const edla_header *)blob;
     edla_status st;
-    uint32_t i;
-    if (!model || !blob) return EDLA_ERR_NULL;
+    if (!blob) return EDLA_ERR_NULL;
     if (((uintptr_t)blob) % EDLA_ALIGN != 0) return EDLA_ERR_ALIGN;
     if (blob_size < sizeof(edla_header)) return EDLA_ERR_TRUNCATED;
     st = check_header(h, blob_size, scratchpad_capacity);
     if (st != EDLA_OK) return st;
     if (edla_crc32(0, (const uint8_t *)blob + 16, h->total_size - 16u) != h->crc32)
         return EDLA_ERR_CRC;
-    m.blob = (const uint8_t *)blob;
-    m.header = h;
-    if ((st = map_sections(&m, h)) != EDLA_OK) return st;
+    m->blob = (const uint8_t *)blob;
+    m->header = h;
+    return map_sections(m, h, packed);
+}
+
+size_t edla_model_records_bytes(const void *blob, size_t blob_size) {
+    edla_model m = {0};
+    packed_records packed = {0};
+    return map_blob(&m, blob, blob_size, 0xFFFFFFFFu, &packed) == EDLA_OK ? records_bytes(&m) : 0;
+}
+
+edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,
+                            uint32_t scratchpad_capacity, void *records, size_t records_size) {
+    edla_model m = {0};
+    packed_records packed = {0};
+    edla_tensor *tensors;
+    edla_op *ops;
+    edla_status st;
+    uint32_t i;
+    if (!model) return EDLA_ERR_NULL;
+    if ((st = map_blob(&m, blob, blob_size, scratchpad_capacity, &packed)) != EDLA_OK) return st;
+    if (records_size < records_bytes(&m)) return EDLA_ERR_MEMORY;
+    if (!records) return EDLA_ERR_NULL;
+    if (((uintptr_t)records) % EDLA_ALIGN != 0) return EDLA_ERR_ALIGN;
+    tensors = (edla_tensor *)records;
+    ops = (edla_op *)(tensors + m.n_tensors); /* 32-byte records: still aligned */
+    if ((st = unpack_tensors(packed.tensors, packed.tensors_size, tensors, m.n_tensors)) != EDLA_OK) return st;
+    if ((st = unpack_ops(packed.ops, packed.ops_size, ops, m.n_ops)) != EDLA_OK) return st;
+    m.tensors = tensors;
+    m.ops = ops;
     for (i = 0; i < m.n_tensors; i++)
         if ((st = check_tensor(&m, &m.tensors[i])) != EDLA_OK) return st;
-    for (i = 0; i < h->n_inputs + h->n_outputs; i++)
+    for (i = 0; i < m.header->n_inputs + m.header->n_outputs; i++)
         if (m.io[i] >= m.n_tensors || m.tensors[m.io[i]].location != EDLA_LOC_SCRATCH)
             return EDLA_ERR_IO;
     for (i = 0; i < m.n_ops; i++) {
@@ -227,6 +355,6 @@ void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t te
 const char *edla_status_name(edla_status status) {
     static const char *const names[] = {
         "OK", "NULL", "ALIGN", "TRUNCATED", "MAGIC", "VERSION", "CRC", "SECTION",
-        "TENSOR", "OP", "OPERAND", "PARAM", "SCRATCH", "CONFIG", "IO"};
+        "TENSOR", "OP", "OPERAND", "PARAM", "SCRATCH", "CONFIG", "IO", "MEMORY"};
     return (unsigned)status < sizeof(names) / sizeof(names[0]) ? names[status] : "UNKNOWN";
 }
