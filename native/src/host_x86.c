@@ -1032,6 +1032,33 @@ VNNI static void xor80_copy(uint8_t *dst, const int8_t *src, size_t n) {
     }
 }
 
+/* One input row split into its column phases (column x to slot x / s of phase
+ * x % s), each pixel u8 x ^ 0x80 or the zero point pad; written in phase order.
+ * Pixels of up to 64 channels are one masked move each. */
+VNNI static void fill_phases(const hp_op *e, const int8_t *src, uint8_t *dst, uint8_t pad) {
+    const ku_window *g = &e->g;
+    const size_t in_c = (size_t)g->in_c, s = (size_t)e->col_phases;
+    const size_t left = (size_t)g->pad_left, right = left + (size_t)g->in_w;
+    const __m512i flip = _mm512_set1_epi8((char)0x80), padv = _mm512_set1_epi8((char)pad);
+    const __mmask64 m = in_c >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << in_c) - 1;
+    for (size_t ph = 0; ph < s; ++ph) {
+        for (size_t x = ph; x < s * e->wq; x += s, dst += in_c) {
+            const int inside = x >= left && x < right;
+            if (in_c > 64) {
+                if (inside) {
+                    xor80_copy(dst, src + (x - left) * in_c, in_c);
+                } else {
+                    memset(dst, pad, in_c);
+                }
+                continue;
+            }
+            const __m512i v = inside ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + (x - left) * in_c), flip)
+                                     : padv;
+            _mm512_mask_storeu_epi8(dst, m, v);
+        }
+    }
+}
+
 /* The input as u8 x ^ 0x80 with zero-point borders (u8 128 - input_offset):
  * [batch][hp rows][col_phases][wq columns][in_c], column x at phase x % col_phases,
  * slot x / col_phases. With one phase, every conv output pixel reads k_h rows
@@ -1057,14 +1084,7 @@ VNNI static void fill_padded(const hp_op *e, const int8_t *input, uint8_t *work)
                 memset(work + left * in_c + run, pad, row_bytes - left * in_c - run);
                 continue;
             }
-            for (size_t x = 0; x < s * e->wq; ++x) {
-                uint8_t *dst = work + ((x % s) * e->wq + x / s) * in_c;
-                if (x < left || x >= left + (size_t)g->in_w) {
-                    memset(dst, pad, in_c);
-                    continue;
-                }
-                xor80_copy(dst, src + (x - left) * in_c, in_c);
-            }
+            fill_phases(e, src, work, pad);
         }
     }
 }
