@@ -21,7 +21,8 @@ from test_ops_oracle import (  # noqa: E402,F401
     test_conv2d, test_conv2d_activations, test_conv2d_sweep, test_depthwise,
     test_depthwise_activations, test_depthwise_sweep, test_fully_connected,
     test_fully_connected_activations, test_add, test_add_activations_zero_points,
-    test_add_output_scale_extremes, test_add_sweep)
+    test_add_output_scale_extremes, test_add_sweep, test_pool, test_pool_activations,
+    test_pool_sweep)
 
 
 @pytest.fixture(autouse=True, params=LEVELS, ids=[_native.ISA_NAMES[x] for x in LEVELS])
@@ -221,3 +222,37 @@ def test_fused_fc_chunks_ad01(isa, models_dir):
     _assert_same(want, got)
     if isa == 2:
         assert _fused(it).count(1) >= 8
+
+
+# ---- pooling (host_x86.c edla_fast_pool) ----------------------------------------------------
+# Channel counts across and past the 32 (average) / 64 (maximum) lanes of a step,
+# global windows (kws, resnet), saturating activations, and a window past the
+# 255 taps whose int16 sums the fast average keeps exact (the portable loop runs).
+
+def _pool_models():
+    from edge_dla.testing import tflite_builder as tb
+    rng = np.random.default_rng(23)
+    return {
+        "global_25x5x64": tb.pool_model(rng, [1, 25, 5, 64], "AVERAGE", (25, 5), 1, "VALID"),
+        "avg_3x3_s2_same_70": tb.pool_model(rng, [2, 9, 8, 70], "AVERAGE", 3, 2, "SAME", "RELU6"),
+        "avg_2x2_33": tb.pool_model(rng, [1, 6, 7, 33], "AVERAGE", 2, 2, "VALID", zero_point=-128),
+        "avg_16x16_256_taps": tb.pool_model(rng, [1, 16, 16, 20], "AVERAGE", 16, 1, "VALID"),
+        "max_3x3_s2_same_130": tb.pool_model(rng, [1, 9, 9, 130], "MAX", 3, 2, "SAME", "RELU"),
+        "max_2x2_64": tb.pool_model(rng, [2, 6, 6, 64], "MAX", 2, 2, "VALID", zero_point=127),
+    }
+
+
+POOLS = _pool_models()
+
+
+@pytest.mark.parametrize("name", list(POOLS))
+def test_pool_paths(name, isa):
+    """Random and extreme inputs: this path's pooling == the portable path's."""
+    from edge_dla.testing import tflite_builder as tb
+    model = POOLS[name]
+    rng = np.random.default_rng(29)
+    (shape, dtype), = tb.input_shapes(model)
+    inputs = [rng.integers(-128, 128, size=shape).astype(dtype), np.full(shape, -128, dtype),
+              np.full(shape, 127, dtype), np.where(rng.random(shape) < 0.5, -128, 127).astype(dtype)]
+    _, (want, got) = _run_both(edge_dla.convert(model), inputs, isa)
+    _assert_same(want, got)

@@ -46,11 +46,11 @@ int edla_fast_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const
  * c_count (0: not handled, count the portable way). */
 int edla_fast_act_zero(const ku_window *g, const int8_t *input, size_t c_first, size_t c_count,
                        int8_t zp, uint64_t *zeros);
-#endif
-#if EDLA_MVE_FAST
 /* AVERAGE_POOL_2D (max_pool 0) or MAX_POOL_2D over window g (pool.c). */
 int edla_fast_pool(const ku_window *g, const int8_t *input, int8_t *out, int max_pool,
                    int32_t act_min, int32_t act_max);
+#endif
+#if EDLA_MVE_FAST
 /* Sparse 1x1 conv and FC (sparse.c): acc[c] = sum over channel c's entries (count[c]
  * of them, in order, clamped to nnz) with index < inner of
  * value * (x[index] + input_offset), mod 2^32. */

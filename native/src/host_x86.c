@@ -1419,6 +1419,83 @@ VNNI static uint32_t count_eq_avx512(const int8_t *x, size_t n, int8_t zp) {
     return count;
 }
 
+/* ---- pooling (pool.c), AVX-512 -------------------------------------------------------- */
+
+#define POOL_MAX_TAPS 255 /* average: int16 sums of |x| <= 128 stay exact */
+
+/* Channels [c, c + 32) of one window's average (taps at first + y * row_stride
+ * + x * channels): int16 sums, then TFLM's rounding division, half away from
+ * zero, in float: |sum +- count / 2| < 2^15 and count <= 255, so a quotient
+ * that is not an integer is >= 1 / count > 2^-9 (float's error) from one, and
+ * truncating the float quotient truncates the exact one. */
+VNNI static void pool_avg32(const int8_t *first, size_t row_stride, size_t channels, int rows, int taps_x,
+                            __mmask32 live, int32_t act_min, int32_t act_max, int8_t *out) {
+    __m512i sum = _mm512_setzero_si512();
+    for (int y = 0; y < rows; ++y, first += row_stride) {
+        for (int x = 0; x < taps_x; ++x) {
+            sum = _mm512_add_epi16(sum, _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(live, first + (size_t)x * channels)));
+        }
+    }
+    const int32_t count = rows * taps_x;
+    const __m512 n = _mm512_set1_ps((float)count);
+    const __m512i half = _mm512_set1_epi32(count / 2), lo = _mm512_set1_epi32(act_min), hi = _mm512_set1_epi32(act_max);
+    for (int h = 0; h < 2; ++h) {
+        const __m512i acc = _mm512_cvtepi16_epi32(h ? _mm512_extracti64x4_epi64(sum, 1) : _mm512_castsi512_si256(sum));
+        const __m512i num = _mm512_mask_add_epi32(_mm512_sub_epi32(acc, half),
+                                                  _mm512_cmpgt_epi32_mask(acc, _mm512_setzero_si512()), acc, half);
+        __m512i q = _mm512_cvttps_epi32(_mm512_div_ps(_mm512_cvtepi32_ps(num), n));
+        q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+        _mm_mask_storeu_epi8(out + 16 * h, (__mmask16)(live >> (16 * h)), _mm512_cvtepi32_epi8(q));
+    }
+}
+
+/* Channels [c, c + 64) of one window's maximum (-128 for an empty window), clamped. */
+VNNI static void pool_max64(const int8_t *first, size_t row_stride, size_t channels, int rows, int taps_x,
+                            __mmask64 live, int32_t act_min, int32_t act_max, int8_t *out) {
+    __m512i m = _mm512_set1_epi8(-128);
+    for (int y = 0; y < rows; ++y, first += row_stride) {
+        for (int x = 0; x < taps_x; ++x) {
+            m = _mm512_max_epi8(m, _mm512_maskz_loadu_epi8(live, first + (size_t)x * channels));
+        }
+    }
+    m = _mm512_min_epi8(_mm512_max_epi8(m, _mm512_set1_epi8((char)act_min)), _mm512_set1_epi8((char)act_max));
+    _mm512_mask_storeu_epi8(out, live, m);
+}
+
+VNNI static void pool_avx512(const ku_window *g, const int8_t *input, int8_t *out, int max_pool,
+                             int32_t act_min, int32_t act_max) {
+    const size_t channels = (size_t)g->in_c, step = max_pool ? 64 : 32;
+    ku_pixel px;
+    ku_pixel_start(g, input, &px);
+    do {
+        const int taps_x = px.fx_end - px.fx_begin, rows = px.fy_end - px.fy_begin;
+        /* an empty window (max pool only) must not form a wild pointer */
+        const int8_t *first = taps_x > 0 && rows > 0 ? px.in_b + (size_t)(px.y0 + px.fy_begin) * g->row_stride +
+                                                           (size_t)(px.x0 + px.fx_begin) * channels
+                                                     : px.in_b;
+        for (size_t c = 0; c < channels; c += step) {
+            const size_t n = channels - c < step ? channels - c : step;
+            const __mmask64 live = n == 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+            if (max_pool) {
+                pool_max64(first + c, g->row_stride, channels, rows, taps_x, live, act_min, act_max, out + c);
+            } else {
+                pool_avg32(first + c, g->row_stride, channels, rows, taps_x, (__mmask32)live, act_min, act_max,
+                           out + c);
+            }
+        }
+        out += channels;
+    } while (ku_pixel_next(g, &px));
+}
+
+int edla_fast_pool(const ku_window *g, const int8_t *input, int8_t *out, int max_pool, int32_t act_min,
+                   int32_t act_max) {
+    if (isa_level() < EDLA_ISA_AVX512_VNNI || (!max_pool && (int64_t)g->k_h * g->k_w > POOL_MAX_TAPS)) {
+        return 0;
+    }
+    pool_avx512(g, input, out, max_pool, act_min, act_max);
+    return 1;
+}
+
 /* ---- activation-sparsity counting of windows (act_sparse.c) ------------------------ */
 
 #define ACT_ROW_MAX 32768 /* bytes of one input row's per-byte read counts (stack) */

@@ -67,7 +67,7 @@ static inline void eval_pool(const edla_model *model, const edla_op *op, uint8_t
     const int8_t *input = (const int8_t *)edla_in_data(model, op, scratch, 0);
     int8_t *out = (int8_t *)edla_out_data(model, op, scratch, 0);
     const size_t channels = (size_t)g.in_c;
-#if EDLA_MVE_FAST
+#if EDLA_FAST_KERNELS
     if (edla_fast_pool(&g, input, out, max_pool, act_min, act_max)) {
         return;
     }
