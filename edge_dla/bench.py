@@ -112,7 +112,7 @@ def bench_model(path, batch=1, peers=True, min_time=0.3, weight_format="auto"):
     blob = edge_dla.convert(tflite, weight_format=weight_format)
     it = edge_dla.Interpreter(model_content=blob)
     it.allocate_tensors()
-    details, outs = it.get_input_details(), it.get_output_details()
+    details = it.get_input_details()
     rng = np.random.default_rng(0)
     inputs = [random_inputs(details, rng) for _ in range(max(batch, 1))]
     per = len(inputs)

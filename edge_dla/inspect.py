@@ -2,11 +2,33 @@
 from . import blob as fmt
 
 
+def _from_records(blob, sections):
+    """Per op, what its records say: the first input's shape, the output's shape, the
+    constant bytes it reads, and the scratchpad and weight-buffer ranges it touches."""
+    tensors, ops = fmt.unpack_records(blob, sections)
+    shape = lambda t: list(tensors[t][4:4 + tensors[t][2]])  # noqa: E731
+    span = lambda t: (tensors[t][8], tensors[t][8] + tensors[t][9])  # noqa: E731
+    rows = []
+    for op in ops:
+        ins = [t for t in op[3:3 + op[1]] if t < len(tensors)]
+        used = ins + [t for t in op[9:9 + op[2]] if t < len(tensors)]
+        first = op[3] if op[1] and op[3] < len(tensors) else None
+        rows.append({
+            "inputs": [shape(first)] if first is not None else [],
+            "output": shape(op[9]) if op[2] and op[9] < len(tensors) else [],
+            "weight_bytes": sum(tensors[t][9] for t in ins if tensors[t][1] == fmt.LOC_CONST),
+            "scratch": [list(r) for r in sorted({span(t) for t in used if tensors[t][1] == fmt.LOC_SCRATCH})],
+            "weight_buffer": [list(r) for r in sorted({span(t) for t in used if tensors[t][1] == fmt.LOC_WBUF})],
+        })
+    return rows
+
+
 def inspect(blob):
     blob = bytes(blob)
     info = fmt.read_blob(blob)
     header, meta = info["header"], info["meta"]
-    layers = meta.get("layers", [])
+    layers = [{**layer, **derived} for layer, derived in zip(meta.get("layers", []),
+                                                            _from_records(blob, info["sections"]))]
     const_size = info["sections"].get(fmt.SEC_CONST, (0, 0, 0))[1]
     return {
         "format_version": "%d.%d" % header.version,

@@ -1,8 +1,6 @@
 """convert(): the converter as one linear recipe, a health check between stages."""
 import os
 
-import numpy as np
-
 from .. import __version__
 from ..errors import ModelError
 from . import act_sparsity, blob_writer, lower, tiling, weights
@@ -55,10 +53,6 @@ def _load_bytes(model):
         raise ModelError(f"cannot read model: {exc.strerror}", where=path) from None
 
 
-def _view_bytes(view):
-    return int(np.prod(view.shape)) * (1 if view.dtype == "int8" else 4)
-
-
 def _io_meta(views, first_index):
     return [{"name": v.name, "index": first_index + i, "shape": list(v.shape), "dtype": v.dtype,
              "quantization": v.quantization} for i, v in enumerate(views)]
@@ -107,17 +101,9 @@ def convert(model, optimise="balanced", sparsity_block=1, weight_format="auto", 
         "npu": cfg,
         "plan": plan,
         "layers": [{
+            # shapes, constant bytes and memory ranges are in the records: inspect() derives them
             "op": layer.kind, "unit": "CPU" if layer.cpu else "NPU", "tflite_index": layer.source,
-            "inputs": [list(v.shape) for v in layer.inputs[:1] if v is not None],
-            "output": list(layer.outputs[0].shape), "macs": layer.macs,
-            "weight_bytes": sum(v.buffer.nbytes for v in layer.inputs if v is not None and v.buffer.is_const),
-            "scratch": sorted({(v.buffer.offset + v.byte_offset, v.buffer.offset + v.byte_offset + _view_bytes(v))
-                               for v in layer.inputs + layer.outputs
-                               if v is not None and not v.buffer.is_const and not v.buffer.external
-                               and not v.buffer.wbuf}),
-            "weight_buffer": sorted({(v.buffer.offset + v.byte_offset, v.buffer.offset + v.byte_offset + _view_bytes(v))
-                                     for v in layer.inputs + layer.outputs if v is not None and v.buffer.wbuf}),
-            "cycles": cycles, "dma_bytes": moved,
+            "macs": layer.macs, "cycles": cycles, "dma_bytes": moved,
             **layer.info,
         } for layer, cycles, moved in zip(layers, *tiling.layer_costs(layers, npu))],
     }
