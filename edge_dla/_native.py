@@ -1,5 +1,6 @@
 """The only module that touches the cffi extension: status codes become
 exceptions, numpy arrays become buffers."""
+import functools
 import os
 
 import numpy as np
@@ -136,7 +137,7 @@ class NativeModel:
             _check(status, "invoke failed")
 
     def bind_io(self, n_inputs, outputs):
-        """One C call per inference (invoke_io): the inputs are read from the arrays
+        """One C call per inference (io_invoker): the inputs are read from the arrays
         given to set_input, the outputs written into `outputs` (C-contiguous arrays
         of the model's output sizes, in I/O order)."""
         self._inputs = [None] * n_inputs
@@ -145,15 +146,20 @@ class NativeModel:
         self._out_ptrs = ffi.new("void *[]", [ffi.cast("void *", a.ctypes.data) for a in self._outputs] or 1)
 
     def set_input(self, position, array):
-        """array (C-contiguous, the input's size) is read by each invoke_io until replaced."""
+        """array (C-contiguous, the input's size) is read by each inference until replaced."""
         self._inputs[position] = array
         self._in_ptrs[position] = ffi.cast("void *", array.ctypes.data)
 
-    def invoke_io(self, _invoke=lib.edla_invoke_io):
-        status = _invoke(self._model, self._scratch, self._ext, self._cache, self._counters,
-                         self._in_ptrs, self._out_ptrs)
-        if status:
-            _check(status, "invoke failed")
+    def io_invoker(self):
+        """A no-argument callable running one inference with the bound I/O (edla_invoke_io)
+        and returning its status: the Python side of a small model's invoke costs about
+        what its C side does, so nothing is looked up per call. Raise with check_status."""
+        return functools.partial(lib.edla_invoke_io, self._model, self._scratch, self._ext, self._cache,
+                                 self._counters, self._in_ptrs, self._out_ptrs)
+
+    @staticmethod
+    def check_status(status):
+        _check(status, "invoke failed")
 
     def invoke_batch(self, inputs, outputs, _invoke=lib.edla_invoke_batch):
         """n inferences in one call: inputs / outputs are C-contiguous arrays, one per

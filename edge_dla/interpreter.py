@@ -66,7 +66,9 @@ class Interpreter:
             # the outputs land in these arrays (get_tensor hands out copies)
             self._out_arrays = [np.empty(d["shape"], d["dtype"]) for d in self._outputs]
             self._native.bind_io(len(self._inputs), self._out_arrays)
+            self._run = self._native.io_invoker()
             self._in_position = {d["index"]: i for i, d in enumerate(self._inputs)}
+        self._outputs_bound = False  # _values holds the bound output arrays (host) once run
         self._values = {}
         self._missing = {d["index"] for d in self._inputs}
         self._allocated = False
@@ -113,9 +115,16 @@ class Interpreter:
                 self._values[d["index"]] = np.asarray(out, dtype=d["dtype"]).reshape(d["shape"])
             self._counters = self._board.last_counters
             return
-        self._native.invoke_io()  # inputs in, run, outputs out: one call into C
+        status = self._run()  # inputs in, run, outputs out: one call into C
+        if status:
+            self._native.check_status(status)
+        if not self._outputs_bound:
+            self._bind_outputs()
+
+    def _bind_outputs(self):
         for d, out in zip(self._outputs, self._out_arrays):
             self._values[d["index"]] = out
+        self._outputs_bound = True
 
     def invoke_batch(self, *inputs):
         """Runs N inferences (an edge_dla addition, for data sets): one array per
@@ -157,8 +166,10 @@ class Interpreter:
                     y[k] = self._values[d["index"]].reshape(y.shape[1:])
         for d, x in zip(self._inputs, batch):
             self.set_tensor(d["index"], x[-1].reshape(d["shape"]))
-        for d, y in zip(self._outputs, outs):
-            self._values[d["index"]] = y[-1].reshape(d["shape"]).copy()
+        if self._native is not None:  # the last outputs, where get_tensor reads them
+            for out, y in zip(self._out_arrays, outs):
+                out.reshape(-1)[:] = y[-1].reshape(-1)
+            self._bind_outputs()
         return outs
 
     def get_tensor(self, tensor_index):
