@@ -17,6 +17,7 @@ import pytest
 
 import edge_dla
 from conftest import MODELS, RUNNABLE, model_bytes
+from edge_dla import blob as fmt
 from edge_dla.board import Board, protocol as p
 from edge_dla.board.faultproxy import DOWN, UP, FaultProxy
 from edge_dla.errors import BlobError, BoardError
@@ -312,6 +313,21 @@ def test_refusals_keep_the_previous_model(board):
         refused += 1
         assert board.stats()["loads_refused"] == refused
         assert_runs(board, "kws_ref_model")
+
+
+def test_records_beyond_the_boards_area_are_refused(board):
+    """The board unpacks a blob's records into a fixed area per slot: a valid blob whose
+    records need more (here 3,600 extra one-byte tensors) is refused, the old model kept."""
+    board.load(blob_of("kws_ref_model"), progress=False)
+    small = blob_of("hello_world_int8")
+    tensors, _ = fmt.unpack_records(small)
+    extra = (fmt.DTYPE_CODES["int8"], fmt.LOC_SCRATCH, 1, 0, 1, 1, 1, 1, 0, 1, 0)
+    many = fmt.with_records(small, tensors=tensors + [extra] * 3600)
+    edge_dla.Interpreter(model_content=many)  # the host core takes it
+    with pytest.raises(BlobError) as e:
+        board.load(many, progress=False)
+    assert e.value.status == "TOO_LARGE" and "records" in str(e.value), str(e.value)
+    assert_runs(board, "kws_ref_model")
 
 
 def test_decode_cache_belongs_to_the_active_model(board):
