@@ -274,8 +274,8 @@ def test_upload_interrupted_by_reset(board):
 def patched(blob, *fields, fix_crc=True):
     """blob with (offset, struct format, value) fields overwritten."""
     b = bytearray(blob)
-    for offset, fmt, value in fields:
-        struct.pack_into(fmt, b, offset, value)
+    for offset, layout, value in fields:
+        struct.pack_into(layout, b, offset, value)
     if fix_crc:
         struct.pack_into("<I", b, 12, zlib.crc32(b[16:]))
     return bytes(b)
