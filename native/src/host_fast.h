@@ -100,6 +100,9 @@ typedef struct {
     int8_t *packed;
     int kh;                  /* filter rows (FC: 1) */
     size_t row_groups, groups, hp, wp;
+    /* where block b's group q lies (hp_block): FC interleaves the 4 blocks of a
+     * tile group by group, so a GEMV streams one run of weights, not 4 */
+    size_t tile_blocks, blk_stride, grp_stride;
     /* depthwise: input columns split by stride phase (wq per phase), channel
      * phases of the 64-output runs, each tap's offset in the input copy */
     int col_phases, chan_phases;

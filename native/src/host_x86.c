@@ -948,6 +948,13 @@ static int pack_depthwise(hp_op *e) {
     return 1;
 }
 
+/* Group 0 of block b: tiles of tile_blocks blocks (4 for FC, 1 for conv)
+ * follow each other, and inside a tile group q of every block comes before
+ * group q + 1 of any. */
+static inline const int8_t *hp_block(const hp_op *e, size_t b) {
+    return e->packed + (b / e->tile_blocks) * e->tile_blocks * e->groups * 64 + (b % e->tile_blocks) * 64;
+}
+
 /* Packs the filter (channel i, byte j of filter row fy at
  * d.filter[i * K + fy * row + j]) as [block][fy][q][16][4], a row padded to
  * whole groups with zero weights, and the epilogue tables with
@@ -997,14 +1004,17 @@ int edla_host_pack(hp_op *e) {
     e->lshift = e->mult + lanes;
     e->rshift = e->lshift + lanes;
     const size_t k = row * (size_t)e->kh;
+    e->tile_blocks = e->kind == HP_FC ? HP_BLOCK_ROUND : 1;
+    e->grp_stride = 64 * e->tile_blocks;
+    e->blk_stride = e->kind == HP_FC ? 64 : e->groups * 64;
     for (int i = 0; i < n; ++i) {
         const int8_t *w = d->filter + (size_t)i * k;
-        int8_t *dst = e->packed + (size_t)(i / 16) * e->groups * 64 + (size_t)(i % 16) * 4;
+        int8_t *dst = (int8_t *)hp_block(e, (size_t)(i / 16)) + (size_t)(i % 16) * 4;
         int32_t sum = 0; /* |sum| <= 128 * k: fits */
         for (int fy = 0; fy < e->kh; ++fy) {
             for (size_t j = 0; j < row; ++j) {
                 const int8_t v = w[(size_t)fy * row + j];
-                dst[((size_t)fy * e->row_groups + j / 4) * 64 + j % 4] = v;
+                dst[((size_t)fy * e->row_groups + j / 4) * e->grp_stride + j % 4] = v;
                 sum += v;
             }
         }
@@ -1129,8 +1139,8 @@ VNNI static inline __attribute__((always_inline)) void hp_tile(const hp_op *e, c
                                                                int8_t *const *out, int np, size_t blk,
                                                                size_t fy_step, const int P, const int NB) {
     __m512i acc[16][4];
-    const size_t bb = e->groups * 64;
-    const int8_t *w = e->packed + blk * bb;
+    const size_t bb = e->blk_stride, gs = e->grp_stride;
+    const int8_t *w = hp_block(e, blk);
     const int n = e->d.c_end - e->d.c_begin;
 #pragma GCC unroll 4
     for (int j = 0; j < NB; ++j) {
@@ -1142,12 +1152,12 @@ VNNI static inline __attribute__((always_inline)) void hp_tile(const hp_op *e, c
     }
     for (int fy = 0; fy < e->kh; ++fy) {
         const size_t ro = (size_t)fy * fy_step;
-        const int8_t *wf = w + (size_t)fy * e->row_groups * 64;
+        const int8_t *wf = w + (size_t)fy * e->row_groups * gs;
         for (size_t q = 0; q < e->row_groups; ++q) {
             __m512i wv[4];
 #pragma GCC unroll 4
             for (int j = 0; j < NB; ++j) {
-                wv[j] = _mm512_load_si512((const void *)(wf + (size_t)j * bb + q * 64));
+                wv[j] = _mm512_load_si512((const void *)(wf + (size_t)j * bb + q * gs));
             }
 #pragma GCC unroll 16
             for (int i = 0; i < P; ++i) {
@@ -1189,7 +1199,7 @@ VNNI static void hp_tile_12x1(const hp_op *e, const uint8_t *const *b, int8_t *c
 VNNI static inline __attribute__((always_inline)) void hp_gemv(const hp_op *e, const uint8_t *const *base,
                                                                int8_t *const *out, size_t blk, size_t fy_step,
                                                                const int nb) {
-    const size_t bb = e->groups * 64, rg = e->row_groups;
+    const size_t bb = e->blk_stride, gs = e->grp_stride, rg = e->row_groups;
     const int n = e->d.c_end - e->d.c_begin;
     __m512i a[4], b[4];
     for (int j = 0; j < nb; ++j) {
@@ -1198,7 +1208,7 @@ VNNI static inline __attribute__((always_inline)) void hp_gemv(const hp_op *e, c
     }
     for (int fy = 0; fy < e->kh; ++fy) {
         const uint8_t *x = base[0] + (size_t)fy * fy_step;
-        const int8_t *w = e->packed + blk * bb + (size_t)fy * rg * 64;
+        const int8_t *w = hp_block(e, blk) + (size_t)fy * rg * gs;
         size_t q = 0;
         for (; q + 2 <= rg; q += 2) {
             int32_t x0, x1;
@@ -1206,8 +1216,8 @@ VNNI static inline __attribute__((always_inline)) void hp_gemv(const hp_op *e, c
             memcpy(&x1, x + q * 4 + 4, 4);
             const __m512i v0 = _mm512_set1_epi32(x0), v1 = _mm512_set1_epi32(x1);
             for (int j = 0; j < nb; ++j) {
-                a[j] = _mm512_dpbusd_epi32(a[j], v0, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * 64)));
-                b[j] = _mm512_dpbusd_epi32(b[j], v1, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * 64 + 64)));
+                a[j] = _mm512_dpbusd_epi32(a[j], v0, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * gs)));
+                b[j] = _mm512_dpbusd_epi32(b[j], v1, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * gs + gs)));
             }
         }
         if (q < rg) {
@@ -1215,7 +1225,7 @@ VNNI static inline __attribute__((always_inline)) void hp_gemv(const hp_op *e, c
             memcpy(&x0, x + q * 4, 4);
             const __m512i v0 = _mm512_set1_epi32(x0);
             for (int j = 0; j < nb; ++j) {
-                a[j] = _mm512_dpbusd_epi32(a[j], v0, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * 64)));
+                a[j] = _mm512_dpbusd_epi32(a[j], v0, _mm512_load_si512((const void *)(w + (size_t)j * bb + q * gs)));
             }
         }
     }
@@ -1242,26 +1252,26 @@ VNNI static void hp_tile_1x2(const hp_op *e, const uint8_t *const *base, int8_t 
 VNNI static void hp_tile_1x1(const hp_op *e, const uint8_t *const *base, int8_t *const *out, int np,
                              size_t blk, size_t fy_step) {
     (void)np;
-    const size_t rg = e->row_groups;
+    const size_t rg = e->row_groups, gs = e->grp_stride;
     const int n = e->d.c_end - e->d.c_begin, c = (int)blk * 16, nc = n - c < 16 ? n - c : 16;
     __m512i a[4] = {_mm512_load_si512((const void *)(e->corr + blk * 16)), _mm512_setzero_si512(),
                     _mm512_setzero_si512(), _mm512_setzero_si512()};
     for (int fy = 0; fy < e->kh; ++fy) {
         const uint8_t *x = base[0] + (size_t)fy * fy_step;
-        const int8_t *w = e->packed + blk * e->groups * 64 + (size_t)fy * rg * 64;
+        const int8_t *w = hp_block(e, blk) + (size_t)fy * rg * gs;
         size_t q = 0;
         for (; q + 4 <= rg; q += 4) {
             for (int j = 0; j < 4; ++j) {
                 int32_t x4;
                 memcpy(&x4, x + (q + (size_t)j) * 4, 4);
                 a[j] = _mm512_dpbusd_epi32(a[j], _mm512_set1_epi32(x4),
-                                           _mm512_load_si512((const void *)(w + (q + (size_t)j) * 64)));
+                                           _mm512_load_si512((const void *)(w + (q + (size_t)j) * gs)));
             }
         }
         for (; q < rg; ++q) {
             int32_t x4;
             memcpy(&x4, x + q * 4, 4);
-            a[0] = _mm512_dpbusd_epi32(a[0], _mm512_set1_epi32(x4), _mm512_load_si512((const void *)(w + q * 64)));
+            a[0] = _mm512_dpbusd_epi32(a[0], _mm512_set1_epi32(x4), _mm512_load_si512((const void *)(w + q * gs)));
         }
     }
     hp_store16(e, _mm512_add_epi32(_mm512_add_epi32(a[0], a[1]), _mm512_add_epi32(a[2], a[3])), (size_t)c,
