@@ -792,6 +792,15 @@ AVX2 static int add_avx2(const int8_t *a, const int8_t *b, int8_t *out, size_t n
     return 1;
 }
 
+/* RoundingDivideByPOT of 16 lanes by rs, with its remainder mask and half. */
+VNNI static inline __attribute__((always_inline)) __m512i rdbp16(__m512i h, __m512i rs, __m512i mask,
+                                                                 __m512i thr_base) {
+    const __m512i thr = _mm512_sub_epi32(thr_base, _mm512_srai_epi32(h, 31));
+    const __m512i q = _mm512_srav_epi32(h, rs);
+    return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(_mm512_and_si512(h, mask), thr), q,
+                                 _mm512_set1_epi32(1));
+}
+
 /* mbqm8 on 16 lanes. */
 VNNI static inline __attribute__((always_inline)) __m512i mbqm16(__m512i x, __m512i m, __m512i rs,
                                                                  __m512i mask, __m512i thr_base) {
@@ -799,39 +808,61 @@ VNNI static inline __attribute__((always_inline)) __m512i mbqm16(__m512i x, __m5
     const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), half), 31);
     const __m512i odd = _mm512_slli_epi64(
         _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), m), half), 1);
-    const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
-    const __m512i thr = _mm512_sub_epi32(thr_base, _mm512_srai_epi32(h, 31));
-    const __m512i q = _mm512_srav_epi32(h, rs);
-    return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(_mm512_and_si512(h, mask), thr), q,
-                                 _mm512_set1_epi32(1));
+    return rdbp16(_mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd), rs, mask, thr_base);
 }
 
-/* add_avx2 on 16 lanes, the tail masked instead of scalar. */
+/* One ADD input's rescaling, MultiplyByQuantizedMultiplierSmallerThanOneExp(
+ * v << ls, m, -rs), in 32-bit lanes where |v| <= 255 and ADD_FAST_LS_MIN <= ls
+ * <= 22: with m = mh * 2^(31 - ls) + ml, SRDHM = floor((v * 2^ls * m + 2^30) /
+ * 2^31) = v * mh + floor((v * ml + 2^(30 - ls)) / 2^(31 - ls)), each term inside
+ * int32 (|v * mh| < 2^30, |v * ml| < 2^31): no 64-bit products. */
+#define ADD_FAST_LS_MIN 8
+typedef struct {
+    __m512i mh, ml, nudge, rs, mask, thr;
+    __m128i down; /* 31 - ls */
+} add_input16;
+
+VNNI static void add_input_init(add_input16 *a, const add_stage *st, int32_t ls) {
+    a->mh = _mm512_set1_epi32(st->mult >> (31 - ls));
+    a->ml = _mm512_set1_epi32(st->mult & (int32_t)((1u << (31 - ls)) - 1u));
+    a->nudge = _mm512_set1_epi32((int32_t)1 << (30 - ls));
+    a->down = _mm_cvtsi32_si128(31 - ls);
+    a->rs = _mm512_set1_epi32(st->rshift);
+    a->mask = _mm512_set1_epi32(st->mask);
+    a->thr = _mm512_set1_epi32(st->half_mask);
+}
+
+VNNI static inline __attribute__((always_inline)) __m512i add_input(const add_input16 *a, __m512i v) {
+    const __m512i h = _mm512_add_epi32(_mm512_mullo_epi32(v, a->mh),
+                                       _mm512_sra_epi32(_mm512_add_epi32(_mm512_mullo_epi32(v, a->ml), a->nudge), a->down));
+    return rdbp16(h, a->rs, a->mask, a->thr);
+}
+
+/* add_avx2 on 16 lanes, the tail masked instead of scalar; the inputs rescaled
+ * in 32-bit lanes (add_input) for the left shifts TFLite uses. */
 VNNI static int add_avx512(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p) {
-    const __m512i ls = _mm512_set1_epi32(p[ADD_P_LEFT_SHIFT]);
+    const int32_t left = p[ADD_P_LEFT_SHIFT];
+    if (left < ADD_FAST_LS_MIN) {
+        return 0;
+    }
     const __m512i off1 = _mm512_set1_epi32(p[ADD_P_INPUT1_OFFSET]);
     const __m512i off2 = _mm512_set1_epi32(p[ADD_P_INPUT2_OFFSET]);
-    __m512i m[3], rs[3], mask[3], thr[3];
     add_stage st[3];
     add_stages(p, st);
-    for (int i = 0; i < 3; ++i) {
-        m[i] = _mm512_set1_epi32(st[i].mult);
-        rs[i] = _mm512_set1_epi32(st[i].rshift);
-        mask[i] = _mm512_set1_epi32(st[i].mask);
-        thr[i] = _mm512_set1_epi32(st[i].half_mask);
-    }
+    add_input16 in1, in2;
+    add_input_init(&in1, &st[0], left);
+    add_input_init(&in2, &st[1], left);
+    const __m512i m = _mm512_set1_epi32(st[2].mult), rs = _mm512_set1_epi32(st[2].rshift);
+    const __m512i mask = _mm512_set1_epi32(st[2].mask), thr = _mm512_set1_epi32(st[2].half_mask);
     const __m512i oo = _mm512_set1_epi32(p[ADD_P_OUTPUT_OFFSET]);
     const __m512i lo = _mm512_set1_epi32(p[ADD_P_ACT_MIN]), hi = _mm512_set1_epi32(p[ADD_P_ACT_MAX]);
     for (size_t i = 0; i < n; i += 16) {
         const __mmask16 live = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
-        const __m512i xa = _mm512_sllv_epi32(
-            _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, a + i)), off1), ls);
-        const __m512i xb = _mm512_sllv_epi32(
-            _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, b + i)), off2), ls);
+        const __m512i xa = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, a + i)), off1);
+        const __m512i xb = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, b + i)), off2);
         /* both scaled inputs and their sum stay inside int32 (left_shift <= 22, checked) */
-        const __m512i sum = _mm512_add_epi32(mbqm16(xa, m[0], rs[0], mask[0], thr[0]),
-                                             mbqm16(xb, m[1], rs[1], mask[1], thr[1]));
-        __m512i v = _mm512_add_epi32(mbqm16(sum, m[2], rs[2], mask[2], thr[2]), oo);
+        const __m512i sum = _mm512_add_epi32(add_input(&in1, xa), add_input(&in2, xb));
+        __m512i v = _mm512_add_epi32(mbqm16(sum, m, rs, mask, thr), oo);
         v = _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
         _mm_mask_storeu_epi8(out + i, live, _mm512_cvtepi32_epi8(v));
     }
@@ -841,7 +872,10 @@ VNNI static int add_avx512(const int8_t *a, const int8_t *b, int8_t *out, size_t
 int edla_fast_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p) {
     switch (isa_level()) {
     case EDLA_ISA_AVX512_VNNI:
-        return add_avx512(a, b, out, n, p);
+        if (add_avx512(a, b, out, n, p)) {
+            return 1;
+        }
+        return add_avx2(a, b, out, n, p);
     case EDLA_ISA_AVX2:
         return add_avx2(a, b, out, n, p);
     default:
