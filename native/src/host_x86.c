@@ -1133,37 +1133,54 @@ VNNI static void fill_padded(const hp_op *e, const int8_t *input, uint8_t *work)
     }
 }
 
-/* requantize_to_int8 of 16 lanes with the tables at mult (lshift, rshift
- * `stride` entries further each): int32 lanes in [act_min, act_max]. */
-VNNI static inline __attribute__((always_inline)) __m512i hp_requant(const hp_op *e, __m512i acc,
-                                                                     const int32_t *mult,
-                                                                     size_t stride) {
-    const __m512i m = _mm512_load_si512((const void *)mult);
-    const __m512i ls = _mm512_load_si512((const void *)(mult + stride));
-    const __m512i rs = _mm512_load_si512((const void *)(mult + 2 * stride));
-    const __m512i x = _mm512_sllv_epi32(acc, ls);
-    const __m512i half = _mm512_set1_epi64((int64_t)1 << 30);
-    const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), half), 31);
-    const __m512i odd = _mm512_slli_epi64(
-        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)), half),
-        1);
-    const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
+/* The epilogue constants of 16 lanes, held in registers while the pixels of a
+ * tile are stored: the output stores (int8) may alias anything, so the compiler
+ * would reload and re-broadcast them after each one. */
+typedef struct {
+    __m512i m, m_odd, ls, rs, mask, half, off, lo, hi;
+} hp_ep;
+
+/* The epilogue of lanes with tables at mult (lshift, rshift `stride` entries further). */
+VNNI static inline __attribute__((always_inline)) void hp_ep_load(const hp_op *e, const int32_t *mult,
+                                                                  size_t stride, hp_ep *t) {
     const __m512i one = _mm512_set1_epi32(1);
-    const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, rs), one);
-    const __m512i rem = _mm512_and_si512(h, mask);
-    const __m512i thr = _mm512_sub_epi32(_mm512_srai_epi32(mask, 1), _mm512_srai_epi32(h, 31));
-    const __m512i q = _mm512_srav_epi32(h, rs);
-    __m512i v = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, one);
-    v = _mm512_add_epi32(v, _mm512_set1_epi32(e->d.output_offset));
-    v = _mm512_max_epi32(v, _mm512_set1_epi32(e->d.act_min));
-    return _mm512_min_epi32(v, _mm512_set1_epi32(e->d.act_max));
+    t->m = _mm512_load_si512((const void *)mult);
+    t->m_odd = _mm512_srli_epi64(t->m, 32);
+    t->ls = _mm512_load_si512((const void *)(mult + stride));
+    t->rs = _mm512_load_si512((const void *)(mult + 2 * stride));
+    t->mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, t->rs), one);
+    t->half = _mm512_srai_epi32(t->mask, 1);
+    t->off = _mm512_set1_epi32(e->d.output_offset);
+    t->lo = _mm512_set1_epi32(e->d.act_min);
+    t->hi = _mm512_set1_epi32(e->d.act_max);
 }
 
-/* requantize_to_int8 of channels c..c+15 of a conv / FC entry -> out[0..nc). */
-VNNI static inline __attribute__((always_inline)) void hp_store16(const hp_op *e, __m512i acc,
-                                                                  size_t c, int8_t *out, int nc) {
-    const __m512i v = hp_requant(e, acc, e->mult + c, (size_t)(e->lshift - e->mult));
-    _mm_mask_storeu_epi8(out, (__mmask16)((1u << nc) - 1u), _mm512_cvtepi32_epi8(v));
+/* requantize_to_int8 of 16 lanes: int32 lanes in [act_min, act_max]. */
+VNNI static inline __attribute__((always_inline)) __m512i hp_requant(const hp_ep *t, __m512i acc) {
+    const __m512i x = _mm512_sllv_epi32(acc, t->ls);
+    const __m512i half = _mm512_set1_epi64((int64_t)1 << 30);
+    const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, t->m), half), 31);
+    const __m512i odd =
+        _mm512_slli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), t->m_odd), half), 1);
+    const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
+    const __m512i rem = _mm512_and_si512(h, t->mask);
+    const __m512i thr = _mm512_sub_epi32(t->half, _mm512_srai_epi32(h, 31));
+    const __m512i q = _mm512_srav_epi32(h, t->rs);
+    __m512i v = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1));
+    v = _mm512_add_epi32(v, t->off);
+    v = _mm512_max_epi32(v, t->lo);
+    return _mm512_min_epi32(v, t->hi);
+}
+
+/* requantize_to_int8 of 16 lanes -> out[0..nc). */
+VNNI static inline __attribute__((always_inline)) void hp_store16(const hp_ep *t, __m512i acc, int8_t *out,
+                                                                  int nc) {
+    _mm_mask_storeu_epi8(out, (__mmask16)((1u << nc) - 1u), _mm512_cvtepi32_epi8(hp_requant(t, acc)));
+}
+
+/* The epilogue of channels c..c+15 of a conv / FC entry. */
+VNNI static inline __attribute__((always_inline)) void hp_ep_channels(const hp_op *e, size_t c, hp_ep *t) {
+    hp_ep_load(e, e->mult + c, (size_t)(e->lshift - e->mult), t);
 }
 
 /* P pixels (input windows at base[i], output at out[i]) x NB blocks of 16
@@ -1212,10 +1229,12 @@ VNNI static inline __attribute__((always_inline)) void hp_tile(const hp_op *e, c
         if (nc <= 0) {
             break;
         }
+        hp_ep t;
+        hp_ep_channels(e, (size_t)c, &t);
 #pragma GCC unroll 16
         for (int i = 0; i < P; ++i) {
             if (i < np) {
-                hp_store16(e, acc[i][j], (size_t)c, out[i] + c, nc);
+                hp_store16(&t, acc[i][j], out[i] + c, nc);
             }
         }
     }
@@ -1269,7 +1288,9 @@ VNNI static inline __attribute__((always_inline)) void hp_gemv(const hp_op *e, c
         if (nc <= 0) {
             break;
         }
-        hp_store16(e, _mm512_add_epi32(a[j], b[j]), (size_t)c, out[0] + c, nc);
+        hp_ep t;
+        hp_ep_channels(e, (size_t)c, &t);
+        hp_store16(&t, _mm512_add_epi32(a[j], b[j]), out[0] + c, nc);
     }
 }
 
@@ -1308,8 +1329,9 @@ VNNI static void hp_tile_1x1(const hp_op *e, const uint8_t *const *base, int8_t 
             a[0] = _mm512_dpbusd_epi32(a[0], _mm512_set1_epi32(x4), _mm512_load_si512((const void *)(w + q * gs)));
         }
     }
-    hp_store16(e, _mm512_add_epi32(_mm512_add_epi32(a[0], a[1]), _mm512_add_epi32(a[2], a[3])), (size_t)c,
-               out[0] + c, nc);
+    hp_ep t;
+    hp_ep_channels(e, (size_t)c, &t);
+    hp_store16(&t, _mm512_add_epi32(_mm512_add_epi32(a[0], a[1]), _mm512_add_epi32(a[2], a[3])), out[0] + c, nc);
 }
 
 #define HP_PIX 12 /* output pixels per block: two 6 x 4 tiles or one 12 x 1 */
@@ -1422,7 +1444,9 @@ VNNI static inline __attribute__((always_inline)) __m512i hp_dw64(const hp_op *e
     }
     __m512i v[4];
     for (int i = 0; i < 4; ++i) {
-        v[i] = hp_requant(e, acc[i], tab + 64 + i * 16, 64);
+        hp_ep t;
+        hp_ep_load(e, tab + 64 + i * 16, 64, &t);
+        v[i] = hp_requant(&t, acc[i]);
     }
     /* in [-128, 127]: the saturating packs only narrow, and undo the unpacks' order */
     return _mm512_packs_epi16(_mm512_packs_epi32(v[0], v[1]), _mm512_packs_epi32(v[2], v[3]));
