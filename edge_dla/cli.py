@@ -1,6 +1,7 @@
 """edge-dla: the command line. main(argv) -> exit code; errors print one line."""
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -95,7 +96,8 @@ def format_inspect(info):
     lines = [
         f"blob          {info['blob_bytes']:,} bytes (format {info['format_version']}, {info['converter']}, "
         f"from {info['source']})",
-        f"weights       {info['const_bytes']:,} bytes in flash",
+        f"weights       {info['const_bytes']:,} bytes in flash (+ records {info['records_bytes']:,}, "
+        f"metadata {info['meta_bytes']:,}, header {info['blob_bytes'] - info['const_bytes'] - info['records_bytes'] - info['meta_bytes']:,})",
         f"scratchpad    {info['scratchpad_bytes']:,} bytes planned of {npu['scratchpad_capacity']:,} "
         f"({100 * info['scratchpad_bytes'] / npu['scratchpad_capacity']:.1f}%, plan: {info['plan'].get('strategy')})",
         _weight_buffer_line(info),
@@ -514,6 +516,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("edge-dla: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`edge-dla inspect m.edla | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -29,13 +29,16 @@ def inspect(blob):
     header, meta = info["header"], info["meta"]
     layers = [{**layer, **derived} for layer, derived in zip(meta.get("layers", []),
                                                             _from_records(blob, info["sections"]))]
-    const_size = info["sections"].get(fmt.SEC_CONST, (0, 0, 0))[1]
+    size = {kind: info["sections"].get(kind, (0, 0, 0))[1] for kind in (fmt.SEC_CONST, fmt.SEC_TENSORS, fmt.SEC_OPS,
+                                                                        fmt.SEC_IO, fmt.SEC_META)}
     return {
         "format_version": "%d.%d" % header.version,
         "converter": meta.get("converter"),
         "source": meta.get("source"),
         "blob_bytes": len(blob),
-        "const_bytes": const_size,
+        "const_bytes": size[fmt.SEC_CONST],       # weights and tables: what is flashed, with:
+        "records_bytes": size[fmt.SEC_TENSORS] + size[fmt.SEC_OPS] + size[fmt.SEC_IO],
+        "meta_bytes": size[fmt.SEC_META],         # for tools; the core ignores it
         "scratchpad_bytes": header.scratchpad_required,
         # staged (decoded) weights: the NPU's own weight buffer, never the scratchpad
         "weight_buffer_bytes": header.weight_buffer_required,

@@ -17,6 +17,8 @@ def test_convert_inspect_run_verify(tmp_path, capsys, models_dir):
     assert main(["inspect", str(blob), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["scratchpad_bytes"] == 16000 and info["blob_bytes"] == blob.stat().st_size
+    assert 0 < info["records_bytes"] < 1000 < info["meta_bytes"] < 2000  # packed records, derived metadata
+    assert info["const_bytes"] + info["records_bytes"] + info["meta_bytes"] + 256 > info["blob_bytes"]
     x = np.random.default_rng(1).integers(-128, 128, (1, 49, 10, 1), dtype=np.int8)
     np.save(tmp_path / "x.npy", x)
     assert main(["run", str(blob), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy"),
