@@ -28,6 +28,17 @@ void edla_eval_depthwise_conv_2d(const edla_model *model, const edla_op *op, uin
     const size_t x_step = (size_t)g.dil_w * in_c; /* input elements between filter columns */
     int8_t *out = d.out;
     const int act = edla_act_flagged(op);
+#if EDLA_MVE_FAST
+    { /* counts the zero points on its padded copy: blocks of 1 only */
+        uint64_t zeros = 0;
+        if ((!act || edla_act_block(model) == 1) &&
+            edla_mve_depthwise_3x3(&d, &g, depth_multiplier, act ? &zeros : 0)) {
+            edla_act_count(counters, ku_window_pixels(&g) * (uint64_t)chunk_c * (uint64_t)g.k_h * (uint64_t)g.k_w,
+                           zeros);
+            return;
+        }
+    }
+#endif
     edla_act_count(counters, ku_window_pixels(&g) * (uint64_t)chunk_c * (uint64_t)g.k_h * (uint64_t)g.k_w,
                    act ? edla_act_zero_depthwise(&d, &g, depth_multiplier, edla_act_block(model)) : 0);
 #if EDLA_HOST_FAST

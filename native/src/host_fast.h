@@ -51,6 +51,11 @@ int edla_fast_pool(const ku_window *g, const int8_t *input, int8_t *out, int max
                    int32_t act_min, int32_t act_max);
 #endif
 #if EDLA_MVE_FAST
+/* DEPTHWISE_CONV_2D 3x3 over a zero-point-padded copy of the input
+ * (depthwise_conv_2d.c); zeros: 0, or where to put the zero points its taps
+ * read (activation-sparsity counts, skip blocks of 1). 0: not handled. */
+int edla_mve_depthwise_3x3(const ku_channel_op_data *d, const ku_window *g, int depth_multiplier,
+                           uint64_t *zeros);
 /* Sparse 1x1 conv and FC (sparse.c): acc[c] = sum over channel c's entries (count[c]
  * of them, in order, clamped to nnz) with index < inner of
  * value * (x[index] + input_offset), mod 2^32. */

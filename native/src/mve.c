@@ -825,6 +825,351 @@ static int dwp_run(const ku_channel_op_data *d, const ku_window *g, int no_lshif
     return 1;
 }
 
+/* ---- depthwise 3x3 over a padded copy of the input ---------------------------
+ * Depth multiplier 1, every channel's shift a right shift. The input is first
+ * copied into dwr_pad with borders of zero points (x = -offset: w * (x + offset)
+ * = 0, as skipping the tap; the offset is offset * sum w in the tables), so
+ * every output pixel is interior: its taps are three rows of three at fixed
+ * strides, no per-pixel bounds. Lanes as dwp_step (channel j % per of output
+ * pixel j / per): per = 16 (blocks of 16 channels, any stride) or C = 1, 2, 4,
+ * 8 at stride 1 (16 / C adjacent pixels: contiguous x). Requantization narrows
+ * with saturation, so only the activation clamp is left (|requantized| <= 2^30
+ * with a right shift: adding the output offset cannot wrap). The zero points
+ * the taps read (activation-sparsity counts) are counted on the padded copy:
+ * padded pixel p is read by m_y(row) x m_x(column) (output pixel, tap) pairs. */
+#define DWR_PAD_BYTES (256u * 1024u)
+#define DWR_MAX_ROW 16384u /* bytes of a padded row (the counting weights) */
+static int8_t dwr_pad[DWR_PAD_BYTES] __attribute__((section(".dw_pad"), aligned(16)));
+static uint8_t dwr_mw[DWR_MAX_ROW] __attribute__((section(".dw_pad"), aligned(16)));
+
+/* A block's weights and lane tables, at the offsets dwr_step's loads use. */
+typedef struct {
+    int8_t w[9][16];
+    int32x4_t corr[4], mult[4], rshift[4]; /* lane i of vector h: lane 4i + h */
+    int8x16_t lo, hi;                      /* the activation clamp */
+    int pair;
+} dwr_block;
+_Static_assert(offsetof(dwr_block, corr) == 144 && offsetof(dwr_block, mult) == 208 &&
+                   offsetof(dwr_block, rshift) == 272 && offsetof(dwr_block, lo) == 336 &&
+                   offsetof(dwr_block, hi) == 352,
+               "dwr_step's load offsets");
+
+typedef struct {
+    int top, left, right, rows, cols; /* padded image: rows x cols pixels */
+    size_t prow;                      /* bytes per padded row */
+} dwr_geom;
+
+static void fill_bytes(int8_t *dst, int8_t v, size_t n) {
+    const int8x16_t vv = vdupq_n_s8(v);
+    for (size_t j = 0; j < n; j += 16) {
+        vstrbq_p_s8(dst + j, vv, vctp8q((uint32_t)(n - j)));
+    }
+}
+
+/* 0 when the padded image does not fit dwr_pad (or the padding is negative). */
+static int dwr_geometry(const ku_window *g, dwr_geom *q) {
+    if (g->pad_top < 0 || g->pad_left < 0) {
+        return 0;
+    }
+    const int64_t last_y = (int64_t)(g->out_h - 1) * g->stride_h - g->pad_top + (int64_t)(g->k_h - 1) * g->dil_h;
+    const int64_t last_x = (int64_t)(g->out_w - 1) * g->stride_w - g->pad_left + (int64_t)(g->k_w - 1) * g->dil_w;
+    const int64_t bottom = last_y >= g->in_h ? last_y - g->in_h + 1 : 0;
+    const int64_t right = last_x >= g->in_w ? last_x - g->in_w + 1 : 0;
+    const int64_t rows = g->pad_top + g->in_h + bottom, cols = g->pad_left + g->in_w + right;
+    if ((uint64_t)rows * (uint64_t)cols * (uint64_t)g->in_c > DWR_PAD_BYTES ||
+        (uint64_t)cols * (uint64_t)g->in_c > DWR_MAX_ROW) {
+        return 0;
+    }
+    q->top = g->pad_top;
+    q->left = g->pad_left;
+    q->right = (int)right;
+    q->rows = (int)rows;
+    q->cols = (int)cols;
+    q->prow = (size_t)cols * (size_t)g->in_c;
+    return 1;
+}
+
+/* dwr_pad = batch `in` (in_h x in_w x C) with zero-point borders. */
+static void dwr_fill(const ku_window *g, const dwr_geom *q, const int8_t *in, int8_t zp) {
+    const size_t c = (size_t)g->in_c, run = (size_t)g->in_w * c;
+    for (int py = 0; py < q->rows; ++py) {
+        int8_t *dst = dwr_pad + (size_t)py * q->prow;
+        const int iy = py - q->top;
+        if (iy < 0 || iy >= g->in_h) {
+            fill_bytes(dst, zp, q->prow);
+            continue;
+        }
+        fill_bytes(dst, zp, (size_t)q->left * c);
+        copy_bytes(dst + (size_t)q->left * c, in + (size_t)iy * g->row_stride, run);
+        fill_bytes(dst + (size_t)q->left * c + run, zp, (size_t)q->right * c);
+    }
+}
+
+/* (output pixel, tap) pairs reading padded coordinate p along one axis. */
+static unsigned dwr_reads(int p, int out, int stride, int dil) {
+    unsigned m = 0;
+    for (int f = 0; f < 3; ++f) {
+        const int o = p - f * dil;
+        m += o >= 0 && o % stride == 0 && o / stride < out;
+    }
+    return m;
+}
+
+/* Zero points read by all taps of all output pixels, over dwr_pad. */
+static uint64_t dwr_zeros(const ku_window *g, const dwr_geom *q, int8_t zp) {
+    const size_t c = (size_t)g->in_c;
+    for (int px = 0; px < q->cols; ++px) { /* weight of each byte of a row */
+        memset(dwr_mw + (size_t)px * c, (int)dwr_reads(px, g->out_w, g->stride_w, g->dil_w), c);
+    }
+    const uint8x16_t ones = vdupq_n_u8(1);
+    const int8x16_t z = vdupq_n_s8(zp);
+    uint64_t zeros = 0;
+    for (int py = 0; py < q->rows; ++py) {
+        const unsigned my = dwr_reads(py, g->out_h, g->stride_h, g->dil_h);
+        if (my == 0) {
+            continue;
+        }
+        const int8_t *row = dwr_pad + (size_t)py * q->prow;
+        uint32_t n = 0; /* <= 3 * 16384 */
+        for (size_t j = 0; j < q->prow; j += 16) {
+            const mve_pred16_t p = vctp8q((uint32_t)(q->prow - j));
+            const uint8x16_t eq = vqsubq_u8(ones, vreinterpretq_u8_s8(vabdq_s8(vldrbq_z_s8(row + j, p), z)));
+            n = vmladavaq_p_u8(n, eq, vldrbq_z_u8(dwr_mw + j, p), p);
+        }
+        zeros += (uint64_t)my * n;
+    }
+    return zeros;
+}
+
+/* Block tables for channels [c0, c0 + 16) (per 16) or lane j = channel j % per. */
+static void dwr_tables(const ku_channel_op_data *d, int n, int c0, int per, dwr_block *b) {
+    if (per < 16) {
+        dwp_block t;
+        dwp_tables(d, 9, (size_t)n, c0, per, &t);
+        memcpy(b->w, t.w, sizeof b->w);
+        for (int h = 0; h < 4; ++h) {
+            b->corr[h] = t.l[h].corr;
+            b->mult[h] = t.l[h].mult;
+            b->rshift[h] = t.l[h].rshift;
+        }
+        b->pair = t.pair;
+    } else {
+        /* sums in int16 (|sum| <= 9 * 128), even and odd channels */
+        int16x8_t se = vdupq_n_s16(0), so = vdupq_n_s16(0);
+        int8x16_t mn = vdupq_n_s8(127);
+        for (int t = 0; t < 9; ++t) {
+            const int8x16_t wv = vldrbq_s8(d->filter + (size_t)t * (size_t)n + (size_t)c0);
+            vstrbq_s8(b->w[t], wv);
+            se = vaddq_s16(se, vmovlbq_s8(wv));
+            so = vaddq_s16(so, vmovltq_s8(wv));
+            mn = vminq_s8(mn, wv);
+        }
+        b->pair = vminvq_s8(127, mn) != -128;
+        const int32x4_t sum[4] = {vmovlbq_s16(se), vmovlbq_s16(so), vmovltq_s16(se), vmovltq_s16(so)};
+        const uint32x4_t lane = vmulq_n_u32(vidupq_n_u32(0, 1), 4); /* 0, 4, 8, 12 */
+        const int oc = d->c_begin + c0;
+        for (int h = 0; h < 4; ++h) {
+            const uint32x4_t idx = vaddq_n_u32(lane, (uint32_t)h);
+            const int32x4_t bias = d->bias != 0 ? vldrwq_gather_shifted_offset_s32(d->bias + oc, idx)
+                                                : vdupq_n_s32(0);
+            b->corr[h] = vmlaq_n_s32(bias, sum[h], d->input_offset); /* wraps as uint32 */
+            b->mult[h] = vldrwq_gather_shifted_offset_s32(d->mult + oc, idx);
+            b->rshift[h] = vldrwq_gather_shifted_offset_s32(d->shift + oc, idx);
+        }
+    }
+    b->lo = vdupq_n_s8((int8_t)d->act_min);
+    b->hi = vdupq_n_s8((int8_t)d->act_max);
+}
+
+/* One step, 16 lanes, hand-scheduled in the eight Q registers (GCC spills
+ * here): q0-q3 the accumulators, q4-q7 temporaries. Taps at p0 + row * dy +
+ * col * dx; weights and tables at b (offsets of dwr_block). A pair of taps
+ * sums in int16 (pe/po: q6/q7), reloading w instead of spilling. */
+#define DWR_WIDEN                                                                                  \
+    "vmovlb.s16 q4, q6\n\tvadd.i32 q0, q0, q4\n\t"                                                 \
+    "vmovlt.s16 q4, q6\n\tvadd.i32 q2, q2, q4\n\t"                                                 \
+    "vmovlb.s16 q4, q7\n\tvadd.i32 q1, q1, q4\n\t"                                                 \
+    "vmovlt.s16 q4, q7\n\tvadd.i32 q3, q3, q4\n\t"
+#define DWR_ONE(x, t)                                                                              \
+    "vldrb.8 q4, [" x "]\n\tvldrw.32 q5, [%[b], #" #t " * 16]\n\t"                                 \
+    "vmullb.s8 q6, q4, q5\n\tvmullt.s8 q7, q4, q5\n\t" DWR_WIDEN
+#define DWR_TWO(x0, t0, adv, x1, t1)                                                               \
+    "vldrb.8 q4, [" x0 "]\n\tvldrw.32 q5, [%[b], #" #t0 " * 16]\n\t"                               \
+    "vmullb.s8 q6, q4, q5\n\tvmullt.s8 q7, q4, q5\n\t" adv                                         \
+    "vldrb.8 q4, [" x1 "]\n\tvldrw.32 q5, [%[b], #" #t1 " * 16]\n\t"                               \
+    "vmullb.s8 q5, q4, q5\n\tvadd.i16 q6, q6, q5\n\t"                                              \
+    "vldrw.32 q5, [%[b], #" #t1 " * 16]\n\t"                                                       \
+    "vmullt.s8 q4, q4, q5\n\tvadd.i16 q7, q7, q4\n\t" DWR_WIDEN
+#define DWR_ADD(r, a, b) "add " r ", " a ", " b "\n\t"
+#define DWR_REQ(acc, h)                                                                            \
+    "vldrw.32 q4, [%[b], #208 + " #h " * 16]\n\tvqrdmulh.s32 " acc ", " acc ", q4\n\t"             \
+    "vshr.s32 q4, " acc ", #31\n\tvqadd.s32 " acc ", " acc ", q4\n\t"                              \
+    "vldrw.32 q4, [%[b], #272 + " #h " * 16]\n\tvrshl.s32 " acc ", " acc ", q4\n\t"
+#define DWR_TAPS_PAIR                                                                              \
+    DWR_TWO("%[p0]", 0, DWR_ADD("%[t]", "%[p0]", "%[dx]"), "%[t]", 1)                              \
+    DWR_ADD("%[t]", "%[t]", "%[dx]")                                                               \
+    DWR_TWO("%[t]", 2, DWR_ADD("%[r]", "%[p0]", "%[dy]"), "%[r]", 3)                               \
+    DWR_ADD("%[t]", "%[r]", "%[dx]")                                                               \
+    DWR_TWO("%[t]", 4, DWR_ADD("%[t]", "%[t]", "%[dx]"), "%[t]", 5)                                \
+    DWR_ADD("%[r]", "%[r]", "%[dy]")                                                               \
+    DWR_TWO("%[r]", 6, DWR_ADD("%[t]", "%[r]", "%[dx]"), "%[t]", 7)                                \
+    DWR_ADD("%[t]", "%[t]", "%[dx]") DWR_ONE("%[t]", 8)
+#define DWR_TAPS_ONE                                                                               \
+    DWR_ONE("%[p0]", 0) DWR_ADD("%[t]", "%[p0]", "%[dx]") DWR_ONE("%[t]", 1)                       \
+    DWR_ADD("%[t]", "%[t]", "%[dx]") DWR_ONE("%[t]", 2)                                            \
+    DWR_ADD("%[r]", "%[p0]", "%[dy]") DWR_ONE("%[r]", 3)                                           \
+    DWR_ADD("%[t]", "%[r]", "%[dx]") DWR_ONE("%[t]", 4)                                            \
+    DWR_ADD("%[t]", "%[t]", "%[dx]") DWR_ONE("%[t]", 5)                                            \
+    DWR_ADD("%[r]", "%[r]", "%[dy]") DWR_ONE("%[r]", 6)                                            \
+    DWR_ADD("%[t]", "%[r]", "%[dx]") DWR_ONE("%[t]", 7)                                            \
+    DWR_ADD("%[t]", "%[t]", "%[dx]") DWR_ONE("%[t]", 8)
+#define DWR_START                                                                                  \
+    "vldrw.32 q0, [%[b], #144]\n\tvldrw.32 q1, [%[b], #160]\n\t"                                   \
+    "vldrw.32 q2, [%[b], #176]\n\tvldrw.32 q3, [%[b], #192]\n\t"
+#define DWR_END                                                                                    \
+    DWR_REQ("q0", 0) DWR_REQ("q1", 1) DWR_REQ("q2", 2) DWR_REQ("q3", 3)                            \
+    "vqmovnb.s32 q4, q0\n\tvqmovnt.s32 q4, q2\n\t"                                                 \
+    "vqmovnb.s32 q5, q1\n\tvqmovnt.s32 q5, q3\n\t"                                                 \
+    "vqadd.s16 q4, q4, %[off]\n\tvqadd.s16 q5, q5, %[off]\n\t"                                     \
+    "vqmovnb.s16 q6, q4\n\tvqmovnt.s16 q6, q5\n\t"
+#define DWR_CLAMP "vldrw.32 q4, [%[b], #336]\n\tvmax.s8 q6, q6, q4\n\t"                            \
+    "vldrw.32 q4, [%[b], #352]\n\tvmin.s8 q6, q6, q4\n\t"
+#define DWR_ASM(body)                                                                              \
+    __asm__ volatile(body "vstrb.8 q6, [%[out]]"                                                   \
+                     : [t] "=&r"(t_), [r] "=&r"(r_)                                                \
+                     : [p0] "r"(p0), [dx] "r"(dx), [dy] "r"(dy), [b] "r"(b), [out] "r"(out),       \
+                       [off] "r"(off)                                                              \
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "memory")
+
+static inline __attribute__((always_inline)) void dwr_step(const dwr_block *b, const int8_t *p0, size_t dx,
+                                                          size_t dy, int32_t off, int pair, int clamp,
+                                                          int8_t *out) {
+    const int8_t *t_, *r_;
+    if (pair && clamp) {
+        DWR_ASM(DWR_START DWR_TAPS_PAIR DWR_END DWR_CLAMP);
+    } else if (pair) {
+        DWR_ASM(DWR_START DWR_TAPS_PAIR DWR_END);
+    } else if (clamp) {
+        DWR_ASM(DWR_START DWR_TAPS_ONE DWR_END DWR_CLAMP);
+    } else {
+        DWR_ASM(DWR_START DWR_TAPS_ONE DWR_END);
+    }
+    (void)t_;
+    (void)r_;
+}
+
+/* The last < 16 / per pixels of a row: the step through a 16-byte buffer. */
+static void dwr_tail(const dwr_block *b, const int8_t *p0, size_t dx, size_t dy, int32_t off, int pair,
+                     int clamp, int8_t *out, size_t bytes) {
+    int8_t rows[3][3][16] __attribute__((aligned(16))), res[16] __attribute__((aligned(16)));
+    const mve_pred16_t live = vctp8q((uint32_t)bytes);
+    for (int r = 0; r < 3; ++r) {
+        for (int c = 0; c < 3; ++c) {
+            vstrbq_s8(rows[r][c], vldrbq_z_s8(p0 + (size_t)r * dy + (size_t)c * dx, live));
+        }
+    }
+    /* the step reads row r, column c at rows[0][0] + r * 48 + c * 16 */
+    if (pair) {
+        clamp ? dwr_step(b, rows[0][0], 16, 48, off, 1, 1, res) : dwr_step(b, rows[0][0], 16, 48, off, 1, 0, res);
+    } else {
+        clamp ? dwr_step(b, rows[0][0], 16, 48, off, 0, 1, res) : dwr_step(b, rows[0][0], 16, 48, off, 0, 0, res);
+    }
+    vstrbq_p_s8(out, vldrbq_s8(res), live);
+}
+
+static inline __attribute__((always_inline)) void dwr_body(const ku_window *g, const dwr_geom *q, int per,
+                                                          int pair, int clamp, const dwr_block *b,
+                                                          int32_t off, int8_t *out, int c0) {
+    const int group = 16 / per;
+    const size_t in_c = (size_t)g->in_c, out_c = (size_t)g->out_c;
+    const size_t dx = (size_t)g->dil_w * in_c, dy = (size_t)g->dil_h * q->prow;
+    const size_t sx = (size_t)g->stride_w * in_c * (size_t)group, sy = (size_t)g->stride_h * q->prow;
+    const size_t so = out_c * (size_t)group;
+    const int full = g->out_w / group, rest = g->out_w % group;
+    const int8_t *row = dwr_pad + (size_t)c0;
+    out += c0;
+    for (int oy = 0; oy < g->out_h; ++oy, row += sy) {
+        const int8_t *p0 = row;
+        for (int i = full; i > 0; --i, p0 += sx, out += so) {
+            dwr_step(b, p0, dx, dy, off, pair, clamp, out);
+        }
+        if (rest) {
+            dwr_tail(b, p0, dx, dy, off, pair, clamp, out, (size_t)(rest * per));
+            out += out_c * (size_t)rest;
+        }
+    }
+}
+
+#define DWR_VARIANT(name, per, pair, clamp)                                                        \
+    static __attribute__((noinline)) void dwr_##name##_##pair##clamp(                              \
+        const ku_window *g, const dwr_geom *q, int p, const dwr_block *b, int32_t off, int8_t *out, \
+        int c0) {                                                                                  \
+        (void)p;                                                                                   \
+        dwr_body(g, q, per, pair, clamp, b, off, out, c0);                                         \
+    }
+DWR_VARIANT(blk, 16, 0, 0)
+DWR_VARIANT(blk, 16, 0, 1)
+DWR_VARIANT(blk, 16, 1, 0)
+DWR_VARIANT(blk, 16, 1, 1)
+DWR_VARIANT(px, p, 0, 0)
+DWR_VARIANT(px, p, 0, 1)
+DWR_VARIANT(px, p, 1, 0)
+DWR_VARIANT(px, p, 1, 1)
+
+int edla_mve_depthwise_3x3(const ku_channel_op_data *d, const ku_window *g, int depth_multiplier,
+                           uint64_t *zeros) {
+    const int n = d->c_end - d->c_begin;
+    if (depth_multiplier != 1 || g->k_h != 3 || g->k_w != 3 || n != g->in_c || n != g->out_c) {
+        return 0;
+    }
+    const int blocks = n % 16 == 0;
+    if (!blocks && !((n == 1 || n == 2 || n == 4 || n == 8) && g->stride_w == 1)) {
+        return 0;
+    }
+    for (int c = d->c_begin; c < d->c_end; ++c) {
+        if (d->shift[c] > -1) {
+            return 0;
+        }
+    }
+    dwr_geom q;
+    if (!dwr_geometry(g, &q)) {
+        return 0;
+    }
+    const int per = blocks ? 16 : n;
+    const int clamp = d->act_min > -128 || d->act_max < 127;
+    const int8_t zp = (int8_t)-d->input_offset; /* in [-128, 127]: checked */
+    dwr_block blk __attribute__((aligned(16)));
+    if (zeros != 0) {
+        *zeros = 0;
+    }
+    for (int bt = 0; bt < g->batches; ++bt) {
+        dwr_fill(g, &q, d->input + (size_t)bt * g->batch_stride, zp);
+        if (zeros != 0) {
+            *zeros += dwr_zeros(g, &q, zp); /* every channel of the padded image */
+        }
+        int8_t *out = d->out + (size_t)bt * (size_t)g->out_h * (size_t)g->out_w * (size_t)g->out_c;
+        for (int c0 = 0; c0 < n; c0 += 16) {
+            dwr_tables(d, n, c0, per, &blk);
+            if (blocks) {
+                if (blk.pair) {
+                    clamp ? dwr_blk_11(g, &q, per, &blk, d->output_offset, out, c0)
+                          : dwr_blk_10(g, &q, per, &blk, d->output_offset, out, c0);
+                } else {
+                    clamp ? dwr_blk_01(g, &q, per, &blk, d->output_offset, out, c0)
+                          : dwr_blk_00(g, &q, per, &blk, d->output_offset, out, c0);
+                }
+            } else if (blk.pair) {
+                clamp ? dwr_px_11(g, &q, per, &blk, d->output_offset, out, c0)
+                      : dwr_px_10(g, &q, per, &blk, d->output_offset, out, c0);
+            } else {
+                clamp ? dwr_px_01(g, &q, per, &blk, d->output_offset, out, c0)
+                      : dwr_px_00(g, &q, per, &blk, d->output_offset, out, c0);
+            }
+        }
+    }
+    return 1;
+}
+
 int edla_fast_depthwise_conv_2d(const ku_channel_op_data *d, const ku_window *g,
                                 int depth_multiplier) {
     /* a multiplier above 1 only with one input channel (every output channel
