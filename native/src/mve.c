@@ -416,6 +416,152 @@ CONV_PASS(3, 1)
 CONV_PASS(4, 0)
 CONV_PASS(4, 1)
 
+/* ---- 1x1 stride-1 conv, two pixels at a time ----------------------------------
+ * Pixels p and p + 1 (inputs at x and x + k) against four output channels
+ * whose filter rows are repacked block by block into pw_w (16 bytes of each
+ * of the four rows in turn), so each weight load serves both pixels and all
+ * loads walk forward: per 16-byte block of 2 pixels x 4 channels, 2 x and 4 w
+ * loads and 8 VMLADAVA; the two pixels share the requantization tables.
+ * k % 16 == 0, or k == 8 (half): one x load holds both pixels, and each
+ * channel has its row once in lanes 0..7 and once in lanes 8..15 (zeros in
+ * the others). An odd last pixel goes through dot_channels. */
+#define PW_BYTES (64u * 1024u)
+static int8_t pw_w[PW_BYTES] __attribute__((section(".dw_pad"), aligned(16)));
+
+/* 0: the pass's filter does not fit pw_w. */
+static int pw_pack(const int8_t *filter, size_t k, int c0, int n) {
+    const int half = k == 8;
+    const size_t blocks = half ? 2 : k / 16;
+    if ((size_t)n * blocks * 16u > PW_BYTES) {
+        return 0;
+    }
+    int8_t *dst = pw_w;
+    const mve_pred16_t p8 = vctp8q(8);
+    for (int i = 0; i < n; i += 4) {
+        for (size_t b = 0; b < blocks; ++b) {
+            for (int j = 0; j < 4; ++j, dst += 16) {
+                const int8_t *row = filter + (size_t)(c0 + i + j) * k;
+                if (!half) {
+                    vstrbq_s8(dst, vldrbq_s8(row + b * 16));
+                    continue;
+                }
+                const int8x16_t v = vldrbq_z_s8(row, p8); /* lanes 8..15 zero */
+                vstrbq_s8(dst, b == 0 ? v : vdupq_n_s8(0));
+                if (b == 1) {
+                    vstrbq_p_s8(dst + 8, v, p8);
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+static inline __attribute__((always_inline)) int32x4_t pw_vec(int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
+    int32x4_t v = vdupq_n_s32(a0);
+    v = vsetq_lane_s32(a1, v, 1);
+    v = vsetq_lane_s32(a2, v, 2);
+    return vsetq_lane_s32(a3, v, 3);
+}
+
+static inline __attribute__((always_inline)) void pw_body(const ku_channel_op_data *d, const ku_window *g,
+                                                         const mve_tables *t, int c0, int n, int half,
+                                                         int no_lshift) {
+    const size_t k = (size_t)g->in_c, out_c = (size_t)g->out_c, blocks = k / 16;
+    const size_t pixels = (size_t)g->batches * (size_t)g->out_h * (size_t)g->out_w;
+    const mve_out o = out_params(d);
+    const int8_t *x = d->input;
+    int8_t *out = d->out + d->c_begin + c0;
+    size_t p = 0;
+    for (; p + 2 <= pixels; p += 2, x += 2 * k, out += 2 * out_c) {
+        const int8_t *w = pw_w;
+        for (int i = 0; i < n; i += 4) {
+            /* VMLADAVA accumulates in even registers only: the eight sums are
+             * pinned to the eight even ones (GCC spills when it picks) */
+            register int32_t a0 __asm__("r0"), a1 __asm__("r2"), a2 __asm__("r4"), a3 __asm__("r6");
+            register int32_t b0 __asm__("r8"), b1 __asm__("r10"), b2 __asm__("r12"), b3 __asm__("lr");
+            if (half) {
+                __asm__ volatile("vldrb.8 q0, [%[x]]\n\t"
+                                 "vldrb.8 q1, [%[w]], #16\n\tvmladav.s8 %[a0], q0, q1\n\t"
+                                 "vldrb.8 q1, [%[w]], #16\n\tvmladav.s8 %[a1], q0, q1\n\t"
+                                 "vldrb.8 q1, [%[w]], #16\n\tvmladav.s8 %[a2], q0, q1\n\t"
+                                 "vldrb.8 q1, [%[w]], #16\n\tvmladav.s8 %[a3], q0, q1\n\t"
+                                 "vldrb.8 q1, [%[w]], #16\n\tvmladav.s8 %[b0], q0, q1\n\t"
+                                 "vldrb.8 q1, [%[w]], #16\n\tvmladav.s8 %[b1], q0, q1\n\t"
+                                 "vldrb.8 q1, [%[w]], #16\n\tvmladav.s8 %[b2], q0, q1\n\t"
+                                 "vldrb.8 q1, [%[w]], #16\n\tvmladav.s8 %[b3], q0, q1"
+                                 : [a0] "=r"(a0), [a1] "=r"(a1), [a2] "=r"(a2), [a3] "=r"(a3),
+                                   [b0] "=r"(b0), [b1] "=r"(b1), [b2] "=r"(b2), [b3] "=r"(b3), [w] "+r"(w)
+                                 : [x] "r"(x)
+                                 : "q0", "q1", "memory");
+            } else {
+                const int8_t *xa = x, *xb = x + k;
+                size_t j = blocks;
+                /* per block: x of both pixels, then each channel's 16 weights for both */
+                __asm__ volatile("movs %[a0], #0\n\tmovs %[a1], #0\n\tmovs %[a2], #0\n\tmovs %[a3], #0\n\t"
+                                 "movs %[b0], #0\n\tmovs %[b1], #0\n\tmovs %[b2], #0\n\tmovs %[b3], #0\n"
+                                 "1:\n\t"
+                                 "vldrb.8 q0, [%[xa]], #16\n\tvldrb.8 q1, [%[xb]], #16\n\t"
+                                 "vldrb.8 q2, [%[w]], #16\n\t"
+                                 "vmladava.s8 %[a0], q0, q2\n\tvmladava.s8 %[b0], q1, q2\n\t"
+                                 "vldrb.8 q2, [%[w]], #16\n\t"
+                                 "vmladava.s8 %[a1], q0, q2\n\tvmladava.s8 %[b1], q1, q2\n\t"
+                                 "vldrb.8 q2, [%[w]], #16\n\t"
+                                 "vmladava.s8 %[a2], q0, q2\n\tvmladava.s8 %[b2], q1, q2\n\t"
+                                 "vldrb.8 q2, [%[w]], #16\n\t"
+                                 "vmladava.s8 %[a3], q0, q2\n\tvmladava.s8 %[b3], q1, q2\n\t"
+                                 "subs %[j], #1\n\t"
+                                 "bne 1b"
+                                 : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),
+                                   [b0] "=&r"(b0), [b1] "=&r"(b1), [b2] "=&r"(b2), [b3] "=&r"(b3),
+                                   [w] "+r"(w), [xa] "+r"(xa), [xb] "+r"(xb), [j] "+r"(j)
+                                 :
+                                 : "q0", "q1", "q2", "memory", "cc");
+            }
+            const int32x4_t corr = vldrwq_s32(t->corr + i), mult = vldrwq_s32(t->mult + i);
+            const int32x4_t rshift = vldrwq_s32(t->rshift + i);
+            const int32x4_t va = vaddq_s32(pw_vec(a0, a1, a2, a3), corr);
+            const int32x4_t vb = vaddq_s32(pw_vec(b0, b1, b2, b3), corr);
+            if (no_lshift) {
+                vstrbq_s32(out + i, requant4_r(va, mult, rshift, o));
+                vstrbq_s32(out + out_c + i, requant4_r(vb, mult, rshift, o));
+            } else {
+                const int32x4_t lshift = vldrwq_s32(t->lshift + i);
+                vstrbq_s32(out + i, requant4_lr(va, mult, lshift, rshift, o));
+                vstrbq_s32(out + out_c + i, requant4_lr(vb, mult, lshift, rshift, o));
+            }
+        }
+    }
+    if (p < pixels) {
+        dot_channels(x, k, d->filter, t, c0, n, o, out);
+    }
+}
+
+#define PW_VARIANT(half, no_lshift)                                                                \
+    static __attribute__((noinline)) void pw_##half##no_lshift(const ku_channel_op_data *d,        \
+                                                              const ku_window *g, const mve_tables *t, \
+                                                              int c0, int n) {                     \
+        pw_body(d, g, t, c0, n, half, no_lshift);                                                  \
+    }
+PW_VARIANT(0, 0)
+PW_VARIANT(0, 1)
+PW_VARIANT(1, 0)
+PW_VARIANT(1, 1)
+
+/* 1: ran the pass as pw_body. */
+static int pw_run(const ku_channel_op_data *d, const ku_window *g, const mve_tables *t, int c0, int n) {
+    const size_t k = (size_t)g->in_c;
+    if (g->k_h != 1 || g->k_w != 1 || g->stride_h != 1 || g->stride_w != 1 || n % 4 != 0 ||
+        (k % 16 != 0 && k != 8) || !pw_pack(d->filter, k, c0, n)) {
+        return 0;
+    }
+    if (k == 8) {
+        t->no_lshift ? pw_11(d, g, t, c0, n) : pw_10(d, g, t, c0, n);
+    } else {
+        t->no_lshift ? pw_01(d, g, t, c0, n) : pw_00(d, g, t, c0, n);
+    }
+    return 1;
+}
+
 /* Filter element (oc, kk) at filter[oc * k + kk] (conv) only: contiguous rows. */
 int edla_fast_conv_2d(const ku_channel_op_data *d, const ku_window *g) {
     const size_t k = (size_t)g->k_h * (size_t)g->k_w * (size_t)g->in_c;
@@ -431,6 +577,9 @@ int edla_fast_conv_2d(const ku_channel_op_data *d, const ku_window *g) {
     for (int c0 = 0; c0 < chunk; c0 += MVE_GROUP) {
         const int n = chunk - c0 < MVE_GROUP ? chunk - c0 : MVE_GROUP;
         tables_init(&t, d, d->filter, k, c0, n, d->input_offset);
+        if (pw_run(d, g, &t, c0, n)) {
+            continue;
+        }
         switch (k <= 64 ? (int)((k + 15u) / 16u) * 2 + (k % 16u == 0) : 0) {
         case 2: conv_pass_1_0(d, g, &t, c0, n, patch); break;
         case 3: conv_pass_1_1(d, g, &t, c0, n, patch); break;
