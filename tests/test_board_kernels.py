@@ -48,6 +48,30 @@ EXTRA = {  # MVE: 16-byte K tails, 4/8/16-channel tails, channel groups and pass
                                              input_zero_point=-128)),
     "dw_1_channel_valid_stride3": ("dw", dict(in_shape=[1, 10, 40, 1], kernel=(3, 2), stride=(1, 3),
                                               padding="VALID")),
+    # depthwise 3x3 over a zero-point-padded copy (mve.c dwr_*): 16-channel blocks at
+    # strides 1 and 2, valid and dilated windows, odd sizes; 1/2/4/8 channels at stride 1
+    # with a partial last group; a clamp (RELU6); shifts that are not all right shifts
+    # (the older kernels); batches
+    "dw3_16_stride1": ("dw", dict(in_shape=[1, 7, 9, 16], kernel=3)),
+    "dw3_32_stride2_odd": ("dw", dict(in_shape=[1, 9, 7, 32], kernel=3, stride=2)),
+    "dw3_48_valid": ("dw", dict(in_shape=[1, 6, 8, 48], kernel=3, padding="VALID")),
+    "dw3_64_stride2_even": ("dw", dict(in_shape=[1, 8, 6, 64], kernel=3, stride=2, input_zero_point=127)),
+    "dw3_16_relu6": ("dw", dict(in_shape=[1, 5, 6, 16], kernel=3, activation="RELU6")),
+    "dw3_16_batches": ("dw", dict(in_shape=[2, 4, 5, 16], kernel=3)),
+    "dw3_1_channel": ("dw", dict(in_shape=[1, 6, 21, 1], kernel=3)),
+    "dw3_2_channels_dilated": ("dw", dict(in_shape=[1, 7, 11, 2], kernel=3, dilation=2)),
+    "dw3_8_channels_relu": ("dw", dict(in_shape=[1, 5, 5, 8], kernel=3, activation="RELU")),
+    "dw3_16_saturating": ("dw", dict(in_shape=[1, 5, 5, 16], kernel=3, output_scale=2e-3)),
+    # 1x1 stride 1, two pixels x four channels (mve.c pw_*): k 8, 16, 32, 48, 64, 128; odd
+    # pixel counts; left shifts; channel counts not a multiple of 4 (the older kernels)
+    "pw_k8_odd_pixels": ("conv", dict(in_shape=[1, 5, 7, 8], out_channels=16, kernel=1)),
+    "pw_k16": ("conv", dict(in_shape=[1, 4, 6, 16], out_channels=32, kernel=1)),
+    "pw_k32_left_shift": ("conv", dict(in_shape=[1, 3, 5, 32], out_channels=8, kernel=1, input_scale=0.5,
+                                      weight_scale_range=(0.5, 2.0), output_scale=1e-4)),
+    "pw_k48_batches": ("conv", dict(in_shape=[2, 3, 3, 48], out_channels=12, kernel=1)),
+    "pw_k64_relu": ("conv", dict(in_shape=[1, 6, 6, 64], out_channels=20, kernel=1, activation="RELU")),
+    "pw_k128_out_10": ("conv", dict(in_shape=[1, 3, 3, 128], out_channels=10, kernel=1)),
+    "pw_k128_saturating": ("conv", dict(in_shape=[1, 3, 4, 128], out_channels=8, kernel=1, output_scale=1e-3)),
     "fc_depth_100_units_13": ("fc", dict(in_shape=[2, 100], units=13, per_channel=True)),
     "add_same_shape_tail": ("add", dict(shape_a=[1, 5, 7, 3], shape_b=[1, 5, 7, 3], scale_a=0.05, scale_b=0.004)),
     "add_100x_relu": ("add", dict(shape_a=[1, 4, 8, 8], shape_b=[1, 4, 8, 8], scale_a=0.001, scale_b=0.1,
@@ -93,7 +117,7 @@ def test_channel_op_on_board(board, name):
         assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
 
 
-@pytest.mark.parametrize("cin", [8, 32])
+@pytest.mark.parametrize("cin", [8, 16, 32, 48])
 def test_depthwise_min_weights_on_board(board, cin):
     """Depthwise with -128 weights and -128 inputs: two products of 16384 overflow int16,
     so the MVE kernel must add such taps one at a time; board == TFLM == host."""
@@ -113,3 +137,32 @@ def test_depthwise_min_weights_on_board(board, cin):
         host.invoke()
         np.testing.assert_array_equal(got[0].reshape(want[0].shape), want[0])
         np.testing.assert_array_equal(got[0].reshape(-1), host.get_tensor(host.get_output_details()[0]["index"]).reshape(-1))
+
+
+@pytest.mark.parametrize("name,kind,kw", [
+    ("dw3_16", "dw", dict(in_shape=[1, 7, 8, 16], kernel=3)),
+    ("dw3_32_stride2", "dw", dict(in_shape=[1, 9, 8, 32], kernel=3, stride=2)),
+    ("dw3_16_dilated_valid", "dw", dict(in_shape=[2, 8, 7, 16], kernel=3, dilation=2, padding="VALID")),
+    ("dw3_8", "dw", dict(in_shape=[1, 6, 9, 8], kernel=3)),
+    ("pw_k16", "conv", dict(in_shape=[1, 5, 5, 16], out_channels=8, kernel=1)),
+])
+def test_zero_activation_counts_on_board(board, name, kind, kw):
+    """Layers flagged to skip zero-point activations: the depthwise kernel over a padded
+    copy counts the zero points its taps read on that copy; board == host, outputs == TFLM,
+    for inputs all zero point, none, and half at random."""
+    from test_act_sparsity import flag_mac_ops
+    rng = rng_for(f"act_{name}")
+    model = BUILDERS[kind](rng, input_zero_point=-5, **kw)
+    blob = flag_mac_ops(edge_dla.convert(model))
+    board.load(blob, progress=False)
+    host = edge_dla.Interpreter(model_content=blob)
+    shape = tb.input_shapes(model)[0][0]
+    for x in (np.full(shape, -5, np.int8), rng.integers(-4, 127, size=shape).astype(np.int8),
+              np.where(rng.random(shape) < 0.5, -5, rng.integers(-128, 128, size=shape)).astype(np.int8)):
+        got, want = board.invoke([x]), run_tflm(model, [x])
+        host.set_tensor(host.get_input_details()[0]["index"], x)
+        host.invoke()
+        np.testing.assert_array_equal(got[0].reshape(want[0].shape), want[0])
+        rows = host.profile()["layers"]
+        assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in rows]
+        assert sum(r["macs_skipped_act"] for r in rows) > 0 or (x != -5).all()
