@@ -88,15 +88,16 @@ def test_activation_sparsity_on_board(board, kind, form):
 @pytest.mark.parametrize("pattern", ["random_half", "single", "sparse_3pct", "edge_blocks"])
 def test_sparse_pointwise_on_board(board, pattern, act):
     """1x1 stride-1 sparse conv, the MVE paths: expanded to dense (4 % of the weights
-    or more) or gathered dots (fewer, all-zero channels), with the activation zeros
+    or more, or any density with whole 16-channel blocks and >= 32 pixels: 7x5) or
+    gathered dots (fewer, all-zero channels: 5x5 pixels), with the activation zeros
     counted per input channel (32 inputs: two 16-channel blocks) or, with 24, the
     portable way; board == TFLM == host, the same counters."""
     from edge_dla.prune import rewrite_weights, weight_buffers
     from test_act_sparsity import _pattern, flag_mac_ops
     rng = np.random.default_rng(zlib.crc32(f"board-pointwise/{pattern}/{act}".encode()))
     zp = -128
-    for cin in (32, 24):
-        model = tb.conv2d_model(rng, [1, 7, 5, cin], 40, kernel=1, activation="RELU", input_zero_point=zp)
+    for cin, h in ((32, 7), (32, 5), (24, 7)):
+        model = tb.conv2d_model(rng, [1, h, 5, cin], 40, kernel=1, activation="RELU", input_zero_point=zp)
         if pattern == "sparse_3pct":  # below the dense threshold, a few channels all zero
             (b, (_, _, shape)), = weight_buffers(model).items()
             w = rng.integers(-127, 128, size=shape).astype(np.int8)
@@ -122,3 +123,28 @@ def test_sparse_pointwise_on_board(board, pattern, act):
             np.testing.assert_array_equal(got.reshape(-1),
                                           host.get_tensor(host.get_output_details()[0]["index"]).reshape(-1))
             assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
+
+
+@pytest.mark.parametrize("act", [False, True])
+@pytest.mark.parametrize("shape,stride", [([1, 8, 7, 32], 1), ([1, 9, 8, 16], 2), ([1, 6, 9, 8], 1)])
+def test_packed_depthwise_3x3_on_board(board, shape, stride, act):
+    """Packed-dense 3x3 depthwise (the default format of vww's depthwise layers): the MVE
+    kernel over a zero-point-padded copy, counting zero points there when flagged;
+    board == TFLM == host, the same counters."""
+    from test_act_sparsity import _pattern, flag_mac_ops
+    rng = np.random.default_rng(zlib.crc32(f"board-packed-dw/{shape}/{stride}/{act}".encode()))
+    zp = -128
+    model = tb.depthwise_model(rng, shape, kernel=3, stride=stride, activation="RELU", input_zero_point=zp)
+    blob = _packed(model)
+    blob = flag_mac_ops(blob) if act else blob
+    board.load(blob, progress=False)
+    host = edge_dla.Interpreter(model_content=blob)
+    host.allocate_tensors()
+    for x_pattern in ("relu_like", "all_zero", "edge_rows", "none"):
+        x = _pattern(shape, zp, x_pattern, rng)
+        (got,), want = board.invoke([x]), tb.run_tflm(model, [x])
+        host.set_tensor(host.get_input_details()[0]["index"], x)
+        host.invoke()
+        np.testing.assert_array_equal(got.reshape(want[0].shape), want[0])
+        np.testing.assert_array_equal(got.reshape(-1), host.get_tensor(host.get_output_details()[0]["index"]).reshape(-1))
+        assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]

@@ -456,19 +456,26 @@ static int pw_pack(const int8_t *filter, size_t k, int c0, int n) {
     return 1;
 }
 
+/* The vector of four scalars, two lanes per VMOV (GCC's lane inserts take one each). */
 static inline __attribute__((always_inline)) int32x4_t pw_vec(int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
-    int32x4_t v = vdupq_n_s32(a0);
-    v = vsetq_lane_s32(a1, v, 1);
-    v = vsetq_lane_s32(a2, v, 2);
-    return vsetq_lane_s32(a3, v, 3);
+    int32x4_t v;
+    __asm__("vmov %q[v][2], %q[v][0], %[a0], %[a2]\n\tvmov %q[v][3], %q[v][1], %[a1], %[a3]"
+            : [v] "=w"(v)
+            : [a0] "r"(a0), [a1] "r"(a1), [a2] "r"(a2), [a3] "r"(a3));
+    return v;
 }
 
 static inline __attribute__((always_inline)) void pw_body(const ku_channel_op_data *d, const ku_window *g,
                                                          const mve_tables *t, int c0, int n, int half,
-                                                         int no_lshift) {
+                                                         int no_lshift, int sat) {
     const size_t k = (size_t)g->in_c, out_c = (size_t)g->out_c, blocks = k / 16;
     const size_t pixels = (size_t)g->batches * (size_t)g->out_h * (size_t)g->out_w;
     const mve_out o = out_params(d);
+    const int16_t off = (int16_t)d->output_offset;
+    const int16x8_t lo = vdupq_n_s16((int16_t)d->act_min), hi = vdupq_n_s16((int16_t)d->act_max);
+    /* lane 2j: channel j of the first pixel, 2j + 1: of the second (out_c < 65532: checked) */
+    const uint16x8_t offs = vaddq_u16(vshrq_n_u16(vidupq_n_u16(0, 1), 1),
+                                      vmulq_n_u16(vandq_u16(vidupq_n_u16(0, 1), vdupq_n_u16(1)), (uint16_t)out_c));
     const int8_t *x = d->input;
     int8_t *out = d->out + d->c_begin + c0;
     size_t p = 0;
@@ -521,7 +528,14 @@ static inline __attribute__((always_inline)) void pw_body(const ku_channel_op_da
             const int32x4_t rshift = vldrwq_s32(t->rshift + i);
             const int32x4_t va = vaddq_s32(pw_vec(a0, a1, a2, a3), corr);
             const int32x4_t vb = vaddq_s32(pw_vec(b0, b1, b2, b3), corr);
-            if (no_lshift) {
+            if (sat) { /* every shift a right shift: narrow with saturation, both pixels at once */
+                int32x4_t ra = vqrdmulhq_s32(va, mult), rb = vqrdmulhq_s32(vb, mult);
+                ra = vrshlq_s32(vqaddq_s32(ra, vshrq_n_s32(ra, 31)), rshift);
+                rb = vrshlq_s32(vqaddq_s32(rb, vshrq_n_s32(rb, 31)), rshift);
+                int16x8_t v = vqmovntq_s32(vqmovnbq_s32(vdupq_n_s16(0), ra), rb); /* a0 b0 a1 b1 .. */
+                v = vminq_s16(vmaxq_s16(vqaddq_n_s16(v, off), lo), hi);
+                vstrbq_scatter_offset_s16(out + i, offs, v);
+            } else if (no_lshift) {
                 vstrbq_s32(out + i, requant4_r(va, mult, rshift, o));
                 vstrbq_s32(out + out_c + i, requant4_r(vb, mult, rshift, o));
             } else {
@@ -536,16 +550,18 @@ static inline __attribute__((always_inline)) void pw_body(const ku_channel_op_da
     }
 }
 
-#define PW_VARIANT(half, no_lshift)                                                                \
-    static __attribute__((noinline)) void pw_##half##no_lshift(const ku_channel_op_data *d,        \
-                                                              const ku_window *g, const mve_tables *t, \
-                                                              int c0, int n) {                     \
-        pw_body(d, g, t, c0, n, half, no_lshift);                                                  \
+/* mode 0: some shift left; 1: none; 2: every shift a right shift */
+#define PW_VARIANT(half, mode)                                                                     \
+    static __attribute__((noinline)) void pw_##half##mode(const ku_channel_op_data *d, const ku_window *g, \
+                                                         const mve_tables *t, int c0, int n) {     \
+        pw_body(d, g, t, c0, n, half, mode > 0, mode == 2);                                        \
     }
 PW_VARIANT(0, 0)
 PW_VARIANT(0, 1)
+PW_VARIANT(0, 2)
 PW_VARIANT(1, 0)
 PW_VARIANT(1, 1)
+PW_VARIANT(1, 2)
 
 /* 1: ran the pass as pw_body. */
 static int pw_run(const ku_channel_op_data *d, const ku_window *g, const mve_tables *t, int c0, int n) {
@@ -554,10 +570,15 @@ static int pw_run(const ku_channel_op_data *d, const ku_window *g, const mve_tab
         (k % 16 != 0 && k != 8) || !pw_pack(d->filter, k, c0, n)) {
         return 0;
     }
+    int right = g->out_c < 65532;
+    for (int i = 0; i < n; ++i) {
+        right &= t->rshift[i] < 0;
+    }
+    const int mode = right ? 2 : t->no_lshift;
     if (k == 8) {
-        t->no_lshift ? pw_11(d, g, t, c0, n) : pw_10(d, g, t, c0, n);
+        mode == 2 ? pw_12(d, g, t, c0, n) : mode ? pw_11(d, g, t, c0, n) : pw_10(d, g, t, c0, n);
     } else {
-        t->no_lshift ? pw_01(d, g, t, c0, n) : pw_00(d, g, t, c0, n);
+        mode == 2 ? pw_02(d, g, t, c0, n) : mode ? pw_01(d, g, t, c0, n) : pw_00(d, g, t, c0, n);
     }
     return 1;
 }
