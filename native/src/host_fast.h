@@ -83,6 +83,11 @@ void edla_fast_requant_out(const uint32_t *acc, const int32_t *bias, const int32
 #if EDLA_HOST_FAST
 /* *count = how many of x[0..n) equal zp (activation-sparsity counts); 0: not here. */
 int edla_fast_count_eq(const int8_t *x, size_t n, int8_t zp, uint32_t *count);
+/* Sparse layers' activation counts (sparse.c sp_tap_zeros, skip blocks of 1):
+ * q[i] += the output pixels of window g whose tap (fy, fx) is padding or reads
+ * zp at channel c_first + i of its input pixel, i < n <= 64; 0: not here. */
+int edla_fast_tap_zeros(const ku_window *g, const int8_t *input, int fy, int fx, size_t c_first, size_t n,
+                        int8_t zp, uint32_t *q);
 
 /* Layers prepared once at load (host_plan.c builds, host_x86.c runs): conv,
  * depthwise and FC whose weights are provably constant (in flash, or staged by

@@ -1643,6 +1643,59 @@ int edla_fast_act_zero(const ku_window *g, const int8_t *input, size_t c_first, 
     return 1;
 }
 
+/* q[i] += how many of the n pixels at x, x + step, ... hold zp at byte i (live
+ * bytes): byte counters, widened into q every 255 pixels. */
+VNNI static void column_zeros(const int8_t *x, size_t n, size_t step, __mmask64 live, int8_t zp, uint32_t *q) {
+    const __m512i z = _mm512_set1_epi8(zp);
+    for (size_t k0 = 0; k0 < n; k0 += 255) {
+        const size_t k1 = n - k0 < 255 ? n : k0 + 255;
+        __m512i count = _mm512_setzero_si512();
+        for (size_t k = k0; k < k1; ++k) {
+            const __mmask64 eq = _mm512_mask_cmpeq_epi8_mask(live, _mm512_maskz_loadu_epi8(live, x + k * step), z);
+            count = _mm512_sub_epi8(count, _mm512_movm_epi8(eq)); /* -1 per equal byte */
+        }
+        for (int j = 0; j < 4; ++j) {
+            const __m512i c = _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(count, j));
+            const __mmask16 m = (__mmask16)(live >> (16 * j));
+            uint32_t *dst = q + 16 * j;
+            _mm512_mask_storeu_epi32(dst, m, _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, dst), c));
+        }
+    }
+}
+
+VNNI static void tap_zeros_avx512(const ku_window *g, const int8_t *input, int fy, int fx, size_t c_first,
+                                  __mmask64 live, int8_t zp, uint32_t *q) {
+    const size_t in_c = (size_t)g->in_c, step = (size_t)g->stride_w * in_c;
+    const int x0 = fx * g->dil_w - g->pad_left; /* input column of output column 0 */
+    int ob, oe;
+    ku_tap_range(x0, g->stride_w, g->out_w, g->in_w, &ob, &oe); /* output columns inside */
+    uint32_t padding = 0;
+    for (int b = 0; b < g->batches; ++b) {
+        for (int oy = 0; oy < g->out_h; ++oy) {
+            const int iy = oy * g->stride_h - g->pad_top + fy * g->dil_h;
+            padding += (uint32_t)(iy < 0 || iy >= g->in_h ? g->out_w : g->out_w - (oe - ob));
+            if (iy < 0 || iy >= g->in_h || oe <= ob) {
+                continue;
+            }
+            const int8_t *first = input + (size_t)b * g->batch_stride + (size_t)iy * g->row_stride +
+                                  (size_t)(ob * g->stride_w + x0) * in_c + c_first;
+            column_zeros(first, (size_t)(oe - ob), step, live, zp, q);
+        }
+    }
+    for (int i = 0; i < 64; ++i) {
+        q[i] += (live >> i) & 1 ? padding : 0u;
+    }
+}
+
+int edla_fast_tap_zeros(const ku_window *g, const int8_t *input, int fy, int fx, size_t c_first, size_t n,
+                        int8_t zp, uint32_t *q) {
+    if (isa_level() < EDLA_ISA_AVX512_VNNI || n > 64 || n == 0) {
+        return 0;
+    }
+    tap_zeros_avx512(g, input, fy, fx, c_first, n == 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1, zp, q);
+    return 1;
+}
+
 int edla_fast_count_eq(const int8_t *x, size_t n, int8_t zp, uint32_t *count) {
     if (isa_level() < EDLA_ISA_AVX512_VNNI) {
         return 0;

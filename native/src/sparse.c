@@ -405,6 +405,12 @@ static void sp_block_zeros(const sp_act *a, const int8_t *x, uint32_t b0, uint32
 static void sp_tap_zeros(const sp_act *a, int fy, int fx, uint32_t b0, uint32_t nb, uint32_t *q) {
     const ku_window *g = a->g;
     uint32_t padding = 0;
+#if EDLA_HOST_FAST
+    if (a->block == 1 && (!a->depthwise || a->dm == 1) &&
+        edla_fast_tap_zeros(g, a->input, fy, fx, (a->depthwise ? (size_t)a->begin : 0) + b0, nb, a->zp, q)) {
+        return; /* one activation per block: a count per channel over the tap's pixels (host_x86.c) */
+    }
+#endif
     for (int b = 0; b < g->batches; ++b) {
         for (int oy = 0; oy < g->out_h; ++oy) {
             const int iy = oy * g->stride_h - g->pad_top + fy * g->dil_h;
