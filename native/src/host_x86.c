@@ -948,6 +948,7 @@ static int pack_depthwise(hp_op *e) {
     e->col_phases = (int)s;
     e->chan_phases = (int)phases;
     e->groups = groups;
+    e->lshifts = 0;
     e->work_bytes = (size_t)work + 128; /* a run's last 64 outputs may read past the row */
     const size_t w_bytes = phases * groups * 256, t_bytes = phases * 4 * 64 * sizeof(int32_t);
     uint8_t *mem = (uint8_t *)edla_host_alloc64(w_bytes + t_bytes + taps * sizeof(size_t), &e->owned);
@@ -976,6 +977,7 @@ static int pack_depthwise(hp_op *e) {
             tab[i * 16 + lane] = u32_to_i32(bias + (uint32_t)sum * (uint32_t)(d->input_offset - 128));
             tab[64 + i * 16 + lane] = d->mult[c];
             tab[128 + i * 16 + lane] = d->shift[c] > 0 ? d->shift[c] : 0;
+            e->lshifts |= d->shift[c] > 0;
             tab[192 + i * 16 + lane] = d->shift[c] > 0 ? 0 : -d->shift[c];
         }
     }
@@ -1140,9 +1142,15 @@ typedef struct {
     __m512i m, m_odd, ls, rs, mask, half, off, lo, hi;
 } hp_ep;
 
-/* The epilogue of lanes with tables at mult (lshift, rshift `stride` entries further). */
-VNNI static inline __attribute__((always_inline)) void hp_ep_load(const hp_op *e, const int32_t *mult,
-                                                                  size_t stride, hp_ep *t) {
+/* The output offset and clamp of an entry's epilogue. */
+VNNI static inline __attribute__((always_inline)) void hp_ep_clamp(const hp_op *e, hp_ep *t) {
+    t->off = _mm512_set1_epi32(e->d.output_offset);
+    t->lo = _mm512_set1_epi32(e->d.act_min);
+    t->hi = _mm512_set1_epi32(e->d.act_max);
+}
+
+/* The per-lane part of the epilogue, tables at mult (lshift, rshift `stride` entries further). */
+VNNI static inline __attribute__((always_inline)) void hp_ep_lanes(const int32_t *mult, size_t stride, hp_ep *t) {
     const __m512i one = _mm512_set1_epi32(1);
     t->m = _mm512_load_si512((const void *)mult);
     t->m_odd = _mm512_srli_epi64(t->m, 32);
@@ -1150,14 +1158,12 @@ VNNI static inline __attribute__((always_inline)) void hp_ep_load(const hp_op *e
     t->rs = _mm512_load_si512((const void *)(mult + 2 * stride));
     t->mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, t->rs), one);
     t->half = _mm512_srai_epi32(t->mask, 1);
-    t->off = _mm512_set1_epi32(e->d.output_offset);
-    t->lo = _mm512_set1_epi32(e->d.act_min);
-    t->hi = _mm512_set1_epi32(e->d.act_max);
 }
 
-/* requantize_to_int8 of 16 lanes: int32 lanes in [act_min, act_max]. */
-VNNI static inline __attribute__((always_inline)) __m512i hp_requant(const hp_ep *t, __m512i acc) {
-    const __m512i x = _mm512_sllv_epi32(acc, t->ls);
+/* requantize_to_int8 of 16 lanes: int32 lanes in [act_min, act_max]. LS 0:
+ * no lane shifts left (the entry's lshifts is 0). */
+VNNI static inline __attribute__((always_inline)) __m512i hp_requant_ls(const hp_ep *t, __m512i acc, const int LS) {
+    const __m512i x = LS ? _mm512_sllv_epi32(acc, t->ls) : acc;
     const __m512i half = _mm512_set1_epi64((int64_t)1 << 30);
     const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, t->m), half), 31);
     const __m512i odd =
@@ -1172,6 +1178,10 @@ VNNI static inline __attribute__((always_inline)) __m512i hp_requant(const hp_ep
     return _mm512_min_epi32(v, t->hi);
 }
 
+VNNI static inline __attribute__((always_inline)) __m512i hp_requant(const hp_ep *t, __m512i acc) {
+    return hp_requant_ls(t, acc, 1);
+}
+
 /* requantize_to_int8 of 16 lanes -> out[0..nc). */
 VNNI static inline __attribute__((always_inline)) void hp_store16(const hp_ep *t, __m512i acc, int8_t *out,
                                                                   int nc) {
@@ -1180,7 +1190,8 @@ VNNI static inline __attribute__((always_inline)) void hp_store16(const hp_ep *t
 
 /* The epilogue of channels c..c+15 of a conv / FC entry. */
 VNNI static inline __attribute__((always_inline)) void hp_ep_channels(const hp_op *e, size_t c, hp_ep *t) {
-    hp_ep_load(e, e->mult + c, (size_t)(e->lshift - e->mult), t);
+    hp_ep_clamp(e, t);
+    hp_ep_lanes(e->mult + c, (size_t)(e->lshift - e->mult), t);
 }
 
 /* P pixels (input windows at base[i], output at out[i]) x NB blocks of 16
@@ -1425,7 +1436,8 @@ VNNI static void hp_run_fc(const hp_op *e, const int8_t *input, int8_t *out, uin
 /* 64 outputs of a flat output row from the tap runs at row + tap_off[t] + j0. */
 VNNI static inline __attribute__((always_inline)) __m512i hp_dw64(const hp_op *e, const uint8_t *row,
                                                                   size_t j0, size_t taps,
-                                                                  const int8_t *w, const int32_t *tab) {
+                                                                  const int8_t *w, const int32_t *tab,
+                                                                  const hp_ep *clamp, const int LS) {
     __m512i acc[4];
     for (int i = 0; i < 4; ++i) {
         acc[i] = _mm512_load_si512((const void *)(tab + i * 16));
@@ -1444,31 +1456,45 @@ VNNI static inline __attribute__((always_inline)) __m512i hp_dw64(const hp_op *e
     }
     __m512i v[4];
     for (int i = 0; i < 4; ++i) {
-        hp_ep t;
-        hp_ep_load(e, tab + 64 + i * 16, 64, &t);
-        v[i] = hp_requant(&t, acc[i]);
+        hp_ep t = *clamp;
+        hp_ep_lanes(tab + 64 + i * 16, 64, &t);
+        v[i] = hp_requant_ls(&t, acc[i], LS);
     }
     /* in [-128, 127]: the saturating packs only narrow, and undo the unpacks' order */
     return _mm512_packs_epi16(_mm512_packs_epi32(v[0], v[1]), _mm512_packs_epi32(v[2], v[3]));
 }
 
-VNNI static void hp_run_depthwise(const hp_op *e, const int8_t *input, int8_t *out, uint8_t *work) {
+/* The output rows of a prepared depthwise layer; LS as hp_requant_ls. The
+ * channel phase of each 64-output run advances by one, wrapping. */
+VNNI static inline __attribute__((always_inline)) void hp_depthwise_rows(const hp_op *e, const uint8_t *work,
+                                                                        int8_t *out, const int LS) {
     const ku_window *g = &e->g;
-    fill_padded(e, input, work);
     const size_t C = (size_t)g->in_c, taps = (size_t)g->k_h * (size_t)g->k_w;
     const size_t run = (size_t)g->out_w * C, phases = (size_t)e->chan_phases;
     const size_t row_step = (size_t)g->stride_h * (size_t)e->col_phases * e->wq * C;
+    hp_ep clamp;
+    hp_ep_clamp(e, &clamp);
     for (int b = 0; b < g->batches; ++b) {
         const uint8_t *row = work + (size_t)b * e->hp * (size_t)e->col_phases * e->wq * C;
         for (int oy = 0; oy < g->out_h; ++oy, row += row_step, out += run) {
-            for (size_t k = 0, j0 = 0; j0 < run; ++k, j0 += 64) {
-                const size_t ph = k % phases;
-                const __m512i r = hp_dw64(e, row, j0, taps, e->packed + ph * e->groups * 256,
-                                          e->corr + ph * 256);
+            size_t ph = 0;
+            for (size_t j0 = 0; j0 < run; j0 += 64) {
+                const __m512i r = hp_dw64(e, row, j0, taps, e->packed + ph * e->groups * 256, e->corr + ph * 256,
+                                          &clamp, LS);
                 const size_t left = run - j0;
                 _mm512_mask_storeu_epi8(out + j0, left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1), r);
+                ph = ph + 1 == phases ? 0 : ph + 1;
             }
         }
+    }
+}
+
+VNNI static void hp_run_depthwise(const hp_op *e, const int8_t *input, int8_t *out, uint8_t *work) {
+    fill_padded(e, input, work);
+    if (e->lshifts) {
+        hp_depthwise_rows(e, work, out, 1);
+    } else {
+        hp_depthwise_rows(e, work, out, 0);
     }
 }
 
