@@ -119,7 +119,7 @@ typedef struct {
     size_t wq;
     size_t *tap_off;
     int32_t *corr, *mult, *lshift, *rshift; /* epilogue per channel, padded to whole blocks */
-    int lshifts;             /* depthwise: some channel shifts left */
+    int lshifts;             /* some channel shifts left (its epilogue has the shift) */
     size_t work_bytes;       /* bytes of the input copy */
     void *owned;             /* host_x86.c's allocation (packed weights and tables) */
     void *owned_filter;      /* host_plan.c's allocation (an expanded sparse filter) */

@@ -1035,6 +1035,7 @@ int edla_host_pack(hp_op *e) {
         return -1;
     }
     e->packed = (int8_t *)mem;
+    e->lshifts = 0;
     e->corr = (int32_t *)(void *)(mem + packed_bytes);
     e->mult = e->corr + lanes;
     e->lshift = e->mult + lanes;
@@ -1060,6 +1061,7 @@ int edla_host_pack(hp_op *e) {
         e->mult[i] = d->mult[oc];
         e->lshift[i] = d->shift[oc] > 0 ? d->shift[oc] : 0;
         e->rshift[i] = d->shift[oc] > 0 ? 0 : -d->shift[oc];
+        e->lshifts |= d->shift[oc] > 0;
     }
     return 1;
 }
@@ -1182,17 +1184,42 @@ VNNI static inline __attribute__((always_inline)) __m512i hp_requant(const hp_ep
     return hp_requant_ls(t, acc, 1);
 }
 
-/* requantize_to_int8 of 16 lanes -> out[0..nc). */
-VNNI static inline __attribute__((always_inline)) void hp_store16(const hp_ep *t, __m512i acc, int8_t *out,
-                                                                  int nc) {
-    _mm_mask_storeu_epi8(out, (__mmask16)((1u << nc) - 1u), _mm512_cvtepi32_epi8(hp_requant(t, acc)));
-}
-
 /* The epilogue of channels c..c+15 of a conv / FC entry. */
 VNNI static inline __attribute__((always_inline)) void hp_ep_channels(const hp_op *e, size_t c, hp_ep *t) {
     hp_ep_clamp(e, t);
     hp_ep_lanes(e->mult + c, (size_t)(e->lshift - e->mult), t);
 }
+
+/* requantize_to_int8 of 16 lanes -> out[0..nc). */
+VNNI static inline __attribute__((always_inline)) void hp_store16(const hp_ep *t, __m512i acc, int8_t *out,
+                                                                  int nc, const int LS) {
+    _mm_mask_storeu_epi8(out, (__mmask16)((1u << nc) - 1u), _mm512_cvtepi32_epi8(hp_requant_ls(t, acc, LS)));
+}
+
+/* hp_store16 of one block's accumulators for np pixels (P at most): the left
+ * shift only in the entry that has one. */
+VNNI static inline __attribute__((always_inline)) void hp_store_block(const hp_op *e, const __m512i *acc,
+                                                                      size_t acc_step, int8_t *const *out,
+                                                                      int np, int c, int nc, const int P) {
+    hp_ep t;
+    hp_ep_channels(e, (size_t)c, &t);
+    if (e->lshifts) {
+#pragma GCC unroll 16
+        for (int i = 0; i < P; ++i) {
+            if (i < np) {
+                hp_store16(&t, acc[(size_t)i * acc_step], out[i] + c, nc, 1);
+            }
+        }
+        return;
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < P; ++i) {
+        if (i < np) {
+            hp_store16(&t, acc[(size_t)i * acc_step], out[i] + c, nc, 0);
+        }
+    }
+}
+
 
 /* P pixels (input windows at base[i], output at out[i]) x NB blocks of 16
  * channels from block blk: P * NB accumulators stay in registers while the K
@@ -1240,14 +1267,7 @@ VNNI static inline __attribute__((always_inline)) void hp_tile(const hp_op *e, c
         if (nc <= 0) {
             break;
         }
-        hp_ep t;
-        hp_ep_channels(e, (size_t)c, &t);
-#pragma GCC unroll 16
-        for (int i = 0; i < P; ++i) {
-            if (i < np) {
-                hp_store16(&t, acc[i][j], out[i] + c, nc);
-            }
-        }
+        hp_store_block(e, &acc[0][j], 4, out, np, c, nc, P);
     }
 }
 
@@ -1299,9 +1319,8 @@ VNNI static inline __attribute__((always_inline)) void hp_gemv(const hp_op *e, c
         if (nc <= 0) {
             break;
         }
-        hp_ep t;
-        hp_ep_channels(e, (size_t)c, &t);
-        hp_store16(&t, _mm512_add_epi32(a[j], b[j]), out[0] + c, nc);
+        const __m512i sum = _mm512_add_epi32(a[j], b[j]);
+        hp_store_block(e, &sum, 1, out, 1, c, nc, 1);
     }
 }
 
@@ -1340,9 +1359,8 @@ VNNI static void hp_tile_1x1(const hp_op *e, const uint8_t *const *base, int8_t 
             a[0] = _mm512_dpbusd_epi32(a[0], _mm512_set1_epi32(x4), _mm512_load_si512((const void *)(w + q * gs)));
         }
     }
-    hp_ep t;
-    hp_ep_channels(e, (size_t)c, &t);
-    hp_store16(&t, _mm512_add_epi32(_mm512_add_epi32(a[0], a[1]), _mm512_add_epi32(a[2], a[3])), out[0] + c, nc);
+    const __m512i sum = _mm512_add_epi32(_mm512_add_epi32(a[0], a[1]), _mm512_add_epi32(a[2], a[3]));
+    hp_store_block(e, &sum, 1, out, 1, c, nc, 1);
 }
 
 #define HP_PIX 12 /* output pixels per block: two 6 x 4 tiles or one 12 x 1 */
