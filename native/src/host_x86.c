@@ -1698,8 +1698,10 @@ VNNI static void column_zeros(const int8_t *x, size_t n, size_t step, __mmask64 
             const __mmask64 eq = _mm512_mask_cmpeq_epi8_mask(live, _mm512_maskz_loadu_epi8(live, x + k * step), z);
             count = _mm512_sub_epi8(count, _mm512_movm_epi8(eq)); /* -1 per equal byte */
         }
+        uint8_t counts[64];
+        _mm512_storeu_si512((void *)counts, count);
         for (int j = 0; j < 4; ++j) {
-            const __m512i c = _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(count, j));
+            const __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(counts + 16 * j)));
             const __mmask16 m = (__mmask16)(live >> (16 * j));
             uint32_t *dst = q + 16 * j;
             _mm512_mask_storeu_epi32(dst, m, _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, dst), c));
