@@ -153,8 +153,16 @@ static const edla_eval_fn op_evals[EDLA_OP_COUNT_] = {
     [EDLA_OP_POOL_MEAN] = edla_eval_pool_mean,
 };
 
-static uint32_t ceil_div(uint64_t a, uint64_t b) {
-    uint64_t q = (a + b - 1u) / b;
+static uint32_t ceil_div(uint64_t a, uint64_t b) { /* b > 0: the loader refuses zero rates */
+    uint64_t q;
+#if defined(__GNUC__) || defined(__clang__)
+    if ((b & (b - 1u)) == 0) { /* the NPU rates are powers of two: a shift, not a division per op */
+        q = (a + b - 1u) >> __builtin_ctzll(b);
+    } else
+#endif
+    {
+        q = (a + b - 1u) / b;
+    }
     return q > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)q;
 }
 

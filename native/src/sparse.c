@@ -908,8 +908,9 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
                                       uint8_t *scratch, edla_counters *counters) {
     const int32_t *p = op->p;
     const size_t depth = (size_t)p[SPFC_P_DEPTH];
-    const size_t rows = ku_element_count(edla_in(model, op, 0)) / depth;
-    const size_t out_c = ku_element_count(edla_out(model, op, 0)) / rows;
+    const size_t in_elems = ku_element_count(edla_in(model, op, 0)), out_elems = ku_element_count(edla_out(model, op, 0));
+    const size_t rows = in_elems == depth ? 1 : in_elems / depth; /* one row: no division per op */
+    const size_t out_c = rows == 1 ? out_elems : out_elems / rows;
     const int begin = (int)p[FC_P_CHANNEL_BEGIN], co = (int)p[FC_P_CHANNEL_END] - begin;
     const int32_t input_offset = p[FC_P_INPUT_OFFSET];
     const int act = edla_act_flagged(op);
