@@ -72,6 +72,16 @@ EXTRA = {  # MVE: 16-byte K tails, 4/8/16-channel tails, channel groups and pass
     "pw_k64_relu": ("conv", dict(in_shape=[1, 6, 6, 64], out_channels=20, kernel=1, activation="RELU")),
     "pw_k128_out_10": ("conv", dict(in_shape=[1, 3, 3, 128], out_channels=10, kernel=1)),
     "pw_k128_saturating": ("conv", dict(in_shape=[1, 3, 4, 128], out_channels=8, kernel=1, output_scale=1e-3)),
+    # small-K convs over an im2col copy of the padded input (mve.c cv_run): windows wider than
+    # 256 bytes (vww's first layer), odd pixel counts, bands of rows, left shifts, RELU6
+    "cv_k27_stride2_wide": ("conv", dict(in_shape=[1, 20, 50, 3], out_channels=8, kernel=3, stride=2)),
+    "cv_k27_odd_pixels": ("conv", dict(in_shape=[1, 7, 45, 3], out_channels=12, kernel=3)),
+    "cv_k36_dilated_relu6": ("conv", dict(in_shape=[1, 9, 40, 4], out_channels=4, kernel=3, dilation=2,
+                                          activation="RELU6", input_zero_point=-128)),
+    "cv_k48_left_shift": ("conv", dict(in_shape=[1, 6, 30, 16], out_channels=8, kernel=(3, 1), input_scale=0.5,
+                                       weight_scale_range=(0.5, 2.0), output_scale=1e-4)),
+    "cv_k18_batches_valid": ("conv", dict(in_shape=[2, 8, 90, 2], out_channels=16, kernel=3, padding="VALID")),
+    "cv_k36_two_bands_odd_width": ("conv", dict(in_shape=[1, 60, 45, 4], out_channels=8, kernel=3)),
     "fc_depth_100_units_13": ("fc", dict(in_shape=[2, 100], units=13, per_channel=True)),
     "add_same_shape_tail": ("add", dict(shape_a=[1, 5, 7, 3], shape_b=[1, 5, 7, 3], scale_a=0.05, scale_b=0.004)),
     "add_100x_relu": ("add", dict(shape_a=[1, 4, 8, 8], shape_b=[1, 4, 8, 8], scale_a=0.001, scale_b=0.1,

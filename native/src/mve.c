@@ -465,19 +465,28 @@ static inline __attribute__((always_inline)) int32x4_t pw_vec(int32_t a0, int32_
     return v;
 }
 
-static inline __attribute__((always_inline)) void pw_body(const ku_channel_op_data *d, const ku_window *g,
-                                                         const mve_tables *t, int c0, int n, int half,
-                                                         int no_lshift, int sat) {
-    const size_t k = (size_t)g->in_c, out_c = (size_t)g->out_c, blocks = k / 16;
-    const size_t pixels = (size_t)g->batches * (size_t)g->out_h * (size_t)g->out_w;
+/* What pw_body runs over: pixels of k bytes from x (pixel p at x + p * k), outputs
+ * from out (pixel p at out + p * out_c), an odd last pixel dotted with the rows
+ * from c0 of filter (k bytes each). */
+typedef struct {
+    const int8_t *x, *filter;
+    int8_t *out;
+    size_t pixels, k, out_c;
+    int c0;
+} pw_job;
+
+static inline __attribute__((always_inline)) void pw_body(const ku_channel_op_data *d, const mve_tables *t,
+                                                         int n, const pw_job *job, int half, int no_lshift,
+                                                         int sat) {
+    const size_t k = job->k, out_c = job->out_c, blocks = k / 16, pixels = job->pixels;
     const mve_out o = out_params(d);
     const int16_t off = (int16_t)d->output_offset;
     const int16x8_t lo = vdupq_n_s16((int16_t)d->act_min), hi = vdupq_n_s16((int16_t)d->act_max);
     /* lane 2j: channel j of the first pixel, 2j + 1: of the second (out_c < 65532: checked) */
     const uint16x8_t offs = vaddq_u16(vshrq_n_u16(vidupq_n_u16(0, 1), 1),
                                       vmulq_n_u16(vandq_u16(vidupq_n_u16(0, 1), vdupq_n_u16(1)), (uint16_t)out_c));
-    const int8_t *x = d->input;
-    int8_t *out = d->out + d->c_begin + c0;
+    const int8_t *x = job->x;
+    int8_t *out = job->out;
     size_t p = 0;
     for (; p + 2 <= pixels; p += 2, x += 2 * k, out += 2 * out_c) {
         const int8_t *w = pw_w;
@@ -546,15 +555,15 @@ static inline __attribute__((always_inline)) void pw_body(const ku_channel_op_da
         }
     }
     if (p < pixels) {
-        dot_channels(x, k, d->filter, t, c0, n, o, out);
+        dot_channels(x, k, job->filter, t, job->c0, n, o, out);
     }
 }
 
 /* mode 0: some shift left; 1: none; 2: every shift a right shift */
 #define PW_VARIANT(half, mode)                                                                     \
-    static __attribute__((noinline)) void pw_##half##mode(const ku_channel_op_data *d, const ku_window *g, \
-                                                         const mve_tables *t, int c0, int n) {     \
-        pw_body(d, g, t, c0, n, half, mode > 0, mode == 2);                                        \
+    static __attribute__((noinline)) void pw_##half##mode(const ku_channel_op_data *d, const mve_tables *t, \
+                                                         int n, const pw_job *job) {               \
+        pw_body(d, t, n, job, half, mode > 0, mode == 2);                                          \
     }
 PW_VARIANT(0, 0)
 PW_VARIANT(0, 1)
@@ -563,6 +572,19 @@ PW_VARIANT(1, 0)
 PW_VARIANT(1, 1)
 PW_VARIANT(1, 2)
 
+static void pw_dispatch(const ku_channel_op_data *d, const mve_tables *t, int n, const pw_job *job) {
+    int right = job->out_c < 65532;
+    for (int i = 0; i < n; ++i) {
+        right &= t->rshift[i] < 0;
+    }
+    const int mode = right ? 2 : t->no_lshift;
+    if (job->k == 8) {
+        mode == 2 ? pw_12(d, t, n, job) : mode ? pw_11(d, t, n, job) : pw_10(d, t, n, job);
+    } else {
+        mode == 2 ? pw_02(d, t, n, job) : mode ? pw_01(d, t, n, job) : pw_00(d, t, n, job);
+    }
+}
+
 /* 1: ran the pass as pw_body. */
 static int pw_run(const ku_channel_op_data *d, const ku_window *g, const mve_tables *t, int c0, int n) {
     const size_t k = (size_t)g->in_c;
@@ -570,18 +592,13 @@ static int pw_run(const ku_channel_op_data *d, const ku_window *g, const mve_tab
         (k % 16 != 0 && k != 8) || !pw_pack(d->filter, k, c0, n)) {
         return 0;
     }
-    int right = g->out_c < 65532;
-    for (int i = 0; i < n; ++i) {
-        right &= t->rshift[i] < 0;
-    }
-    const int mode = right ? 2 : t->no_lshift;
-    if (k == 8) {
-        mode == 2 ? pw_12(d, g, t, c0, n) : mode ? pw_11(d, g, t, c0, n) : pw_10(d, g, t, c0, n);
-    } else {
-        mode == 2 ? pw_02(d, g, t, c0, n) : mode ? pw_01(d, g, t, c0, n) : pw_00(d, g, t, c0, n);
-    }
+    const pw_job job = {d->input, d->filter, d->out + d->c_begin + c0,
+                        (size_t)g->batches * (size_t)g->out_h * (size_t)g->out_w, k, (size_t)g->out_c, c0};
+    pw_dispatch(d, t, n, &job);
     return 1;
 }
+
+static int cv_run(const ku_channel_op_data *d, const ku_window *g, const mve_tables *t, int c0, int n);
 
 /* Filter element (oc, kk) at filter[oc * k + kk] (conv) only: contiguous rows. */
 int edla_fast_conv_2d(const ku_channel_op_data *d, const ku_window *g) {
@@ -598,7 +615,7 @@ int edla_fast_conv_2d(const ku_channel_op_data *d, const ku_window *g) {
     for (int c0 = 0; c0 < chunk; c0 += MVE_GROUP) {
         const int n = chunk - c0 < MVE_GROUP ? chunk - c0 : MVE_GROUP;
         tables_init(&t, d, d->filter, k, c0, n, d->input_offset);
-        if (pw_run(d, g, &t, c0, n)) {
+        if (pw_run(d, g, &t, c0, n) || cv_run(d, g, &t, c0, n)) {
             continue;
         }
         switch (k <= 64 ? (int)((k + 15u) / 16u) * 2 + (k % 16u == 0) : 0) {
@@ -1335,6 +1352,74 @@ int edla_mve_depthwise_3x3(const ku_channel_op_data *d, const ku_window *g, int 
                 clamp ? dwr_px_01(g, &q, per, &blk, d->output_offset, out, c0)
                       : dwr_px_00(g, &q, per, &blk, d->output_offset, out, c0);
             }
+        }
+    }
+    return 1;
+}
+
+/* ---- small-K conv (K <= 64, not 1x1) as a 1x1 over an im2col copy -------------
+ * The input padded with zero points (dwr_pad, as for the depthwise kernel: no
+ * border pixels), each output pixel's K inputs gathered into kp = K rounded up
+ * to 16 bytes of cv_patch (lanes past K read byte 0 of the window: their
+ * weights are zero in cv_filter, the rows padded to kp), then the two-pixel
+ * 1x1 kernel over those kp bytes per pixel, a band of output rows at a time. */
+#define CV_PATCH_BYTES (96u * 1024u)
+static int8_t cv_patch[CV_PATCH_BYTES] __attribute__((section(".dw_pad"), aligned(16)));
+static int8_t cv_filter[MVE_GROUP * 64] __attribute__((section(".dw_pad"), aligned(16)));
+
+static int cv_run(const ku_channel_op_data *d, const ku_window *g, const mve_tables *t, int c0, int n) {
+    const size_t in_c = (size_t)g->in_c, k = (size_t)g->k_h * (size_t)g->k_w * in_c, kp = (k + 15u) & ~(size_t)15u;
+    const size_t out_c = (size_t)g->out_c, row_bytes = (size_t)g->out_w * kp;
+    /* windows within 256 bytes: conv_pass's one byte gather per block is cheaper (person_detect) */
+    const size_t span = (size_t)(g->k_h - 1) * (size_t)g->dil_h * g->row_stride +
+                        (size_t)(g->k_w - 1) * (size_t)g->dil_w * in_c + in_c;
+    dwr_geom q;
+    if ((g->k_h == 1 && g->k_w == 1) || k > 64 || span <= 256 || n % 4 != 0 || n > MVE_GROUP ||
+        2u * row_bytes > CV_PATCH_BYTES ||
+        !dwr_geometry(g, &q) ||
+        (size_t)(g->k_h - 1) * (size_t)g->dil_h * q.prow + (size_t)(g->k_w - 1) * (size_t)g->dil_w * in_c + in_c > 65535u) {
+        return 0;
+    }
+    uint16_t offsets16[64] __attribute__((aligned(16))); /* gather16_block's lane order */
+    for (size_t j = 0; j < kp; ++j) {
+        const size_t c = j % in_c, tap = j / in_c;
+        const size_t at = j < k ? (tap / (size_t)g->k_w) * (size_t)g->dil_h * q.prow +
+                                      (tap % (size_t)g->k_w) * (size_t)g->dil_w * in_c + c
+                                : 0;
+        offsets16[(j & ~(size_t)15u) + ((j & 1u) << 3) + ((j & 15u) >> 1)] = (uint16_t)at;
+    }
+    for (int i = 0; i < n; ++i) {
+        const int8_t *row = d->filter + (size_t)(c0 + i) * k;
+        for (size_t j = 0; j < kp; j += 16) { /* k - j > 0: lanes from k - j on zero */
+            vstrbq_s8(cv_filter + (size_t)i * kp + j, vldrbq_z_s8(row + j, vctp8q((uint32_t)(k - j))));
+        }
+    }
+    if (!pw_pack(cv_filter, kp, 0, n)) {
+        return 0;
+    }
+    int band = (int)(CV_PATCH_BYTES / row_bytes);
+    band = band > g->out_h ? g->out_h : band;
+    band -= band > 1 && (band * g->out_w) % 2 != 0; /* pairs of pixels within a band */
+    const int8_t zp = (int8_t)-d->input_offset; /* in [-128, 127]: checked */
+    const size_t sx = (size_t)g->stride_w * in_c, sy = (size_t)g->stride_h * q.prow;
+    for (int bt = 0; bt < g->batches; ++bt) {
+        dwr_fill(g, &q, d->input + (size_t)bt * g->batch_stride, zp);
+        int8_t *out_b = d->out + (size_t)bt * (size_t)g->out_h * (size_t)g->out_w * out_c + (size_t)d->c_begin +
+                        (size_t)c0;
+        for (int oy0 = 0; oy0 < g->out_h; oy0 += band) {
+            const int rows = g->out_h - oy0 < band ? g->out_h - oy0 : band;
+            int8_t *dst = cv_patch;
+            for (int oy = oy0; oy < oy0 + rows; ++oy) {
+                const int8_t *b = dwr_pad + (size_t)oy * sy;
+                for (int ox = 0; ox < g->out_w; ++ox, b += sx) {
+                    for (size_t j = 0; j < kp; j += 16, dst += 16) {
+                        vstrbq_s8(dst, gather16_block(b, offsets16 + j));
+                    }
+                }
+            }
+            const pw_job job = {cv_patch, cv_filter, out_b + (size_t)oy0 * (size_t)g->out_w * out_c,
+                                (size_t)rows * (size_t)g->out_w, kp, out_c, 0};
+            pw_dispatch(d, t, n, &job);
         }
     }
     return 1;
