@@ -103,6 +103,11 @@ def _prepared_models():
         "fc_gemv_one_block": tb.fully_connected_model(rng, [1, 130], 9),
         "fc_rows": tb.fully_connected_model(rng, [13, 50], 129, per_channel=True),
         "fc_saturating": tb.fully_connected_model(rng, [3, 40], 20, **saturating),
+        # no border: 1x1 conv (one flat input copy) and strided depthwise whose column
+        # phases fill the row exactly (not flat)
+        "conv_1x1_batch2_no_border": tb.conv2d_model(rng, [2, 5, 6, 24], 20, kernel=1, padding="VALID"),
+        "dw_stride2_no_border": tb.depthwise_model(rng, [1, 3, 8, 16], kernel=(1, 2), stride=2,
+                                                   padding="VALID"),
     }
 
 

@@ -1118,6 +1118,11 @@ VNNI static void fill_padded(const hp_op *e, const int8_t *input, uint8_t *work)
     const size_t row_bytes = s * e->wq * in_c;
     const size_t left = (size_t)g->pad_left, run = (size_t)g->in_w * in_c;
     const uint8_t pad = (uint8_t)(128 - e->d.input_offset);
+    if (s == 1 && row_bytes == run && e->hp == (size_t)g->in_h && g->pad_top == 0 && g->row_stride == run &&
+        g->batch_stride == (size_t)g->in_h * run) { /* no border (1x1 windows): one flat copy */
+        xor80_copy(work, input, (size_t)g->batches * g->batch_stride);
+        return;
+    }
     for (int b = 0; b < g->batches; ++b) {
         for (size_t y = 0; y < e->hp; ++y, work += row_bytes) {
             const long iy = (long)y - g->pad_top;
