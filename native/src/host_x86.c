@@ -1089,8 +1089,9 @@ VNNI static void fill_phases(const hp_op *e, const int8_t *src, uint8_t *dst, ui
     const size_t left = (size_t)g->pad_left, right = left + (size_t)g->in_w;
     const __m512i flip = _mm512_set1_epi8((char)0x80), padv = _mm512_set1_epi8((char)pad);
     const __mmask64 m = in_c >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << in_c) - 1;
+    const size_t end = s * e->wq; /* a local: the byte stores below may alias *e */
     for (size_t ph = 0; ph < s; ++ph) {
-        for (size_t x = ph; x < s * e->wq; x += s, dst += in_c) {
+        for (size_t x = ph; x < end; x += s, dst += in_c) {
             const int inside = x >= left && x < right;
             if (in_c > 64) {
                 if (inside) {
