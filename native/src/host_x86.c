@@ -1687,6 +1687,15 @@ int edla_fast_act_zero(const ku_window *g, const int8_t *input, size_t c_first, 
         g->in_h > ACT_AXIS_MAX || g->in_w > ACT_AXIS_MAX || g->k_w > 255) {
         return 0; /* a byte holds a column's reads (<= k_w) */
     }
+    if (g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && c_first == 0 &&
+        c_count == (size_t)g->in_c && g->row_stride == (size_t)g->in_w * c_count) {
+        /* a pointwise window reads every input element once (no padding: pad < extent 1) */
+        *zeros = 0;
+        for (int b = 0; b < g->batches; ++b) {
+            *zeros += count_eq_avx512(input + (size_t)b * g->batch_stride, (size_t)g->in_h * g->row_stride, zp);
+        }
+        return 1;
+    }
     uint8_t w[ACT_ROW_MAX];
     uint32_t rows[ACT_AXIS_MAX], cols[ACT_AXIS_MAX];
     *zeros = window_zeros_avx512(g, input, c_first, c_count, zp, w, rows, cols);
