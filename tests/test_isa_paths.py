@@ -108,6 +108,9 @@ def _prepared_models():
         "conv_1x1_batch2_no_border": tb.conv2d_model(rng, [2, 5, 6, 24], 20, kernel=1, padding="VALID"),
         "dw_stride2_no_border": tb.depthwise_model(rng, [1, 3, 8, 16], kernel=(1, 2), stride=2,
                                                    padding="VALID"),
+        # 16 channels at stride 2 (4 pixels a step into each column phase), odd widths
+        "dw_16_stride2_same_batch2": tb.depthwise_model(rng, [2, 9, 21, 16], kernel=3, stride=2),
+        "dw_16_stride2_valid_5x5": tb.depthwise_model(rng, [1, 11, 19, 16], kernel=5, stride=2, padding="VALID"),
     }
 
 
