@@ -82,6 +82,7 @@ EXTRA = {  # MVE: 16-byte K tails, 4/8/16-channel tails, channel groups and pass
                                        weight_scale_range=(0.5, 2.0), output_scale=1e-4)),
     "cv_k18_batches_valid": ("conv", dict(in_shape=[2, 8, 90, 2], out_channels=16, kernel=3, padding="VALID")),
     "cv_k36_two_bands_odd_width": ("conv", dict(in_shape=[1, 60, 45, 4], out_channels=8, kernel=3)),
+    "cv_k40_kws_like": ("conv", dict(in_shape=[1, 49, 10, 1], out_channels=16, kernel=(10, 4), stride=2)),
     "fc_depth_100_units_13": ("fc", dict(in_shape=[2, 100], units=13, per_channel=True)),
     "add_same_shape_tail": ("add", dict(shape_a=[1, 5, 7, 3], shape_b=[1, 5, 7, 3], scale_a=0.05, scale_b=0.004)),
     "add_100x_relu": ("add", dict(shape_a=[1, 4, 8, 8], shape_b=[1, 4, 8, 8], scale_a=0.001, scale_b=0.1,

@@ -1358,11 +1358,13 @@ int edla_mve_depthwise_3x3(const ku_channel_op_data *d, const ku_window *g, int 
 }
 
 /* ---- small-K conv (K <= 64, not 1x1) as a 1x1 over an im2col copy -------------
- * The input padded with zero points (dwr_pad, as for the depthwise kernel: no
- * border pixels), each output pixel's K inputs gathered into kp = K rounded up
- * to 16 bytes of cv_patch (lanes past K read byte 0 of the window: their
- * weights are zero in cv_filter, the rows padded to kp), then the two-pixel
- * 1x1 kernel over those kp bytes per pixel, a band of output rows at a time. */
+ * (vww's first layer 530K -> 294K instructions; kws's 10x4 one is ahead of
+ * conv_pass's byte gathers too.) The input padded with zero points (dwr_pad,
+ * as for the depthwise kernel: no border pixels), each output pixel's K inputs
+ * gathered into kp = K rounded up to 16 bytes of cv_patch (lanes past K read
+ * byte 0 of the window: their weights are zero in cv_filter, the rows padded
+ * to kp), then the two-pixel 1x1 kernel over those kp bytes per pixel, a band
+ * of output rows at a time. */
 #define CV_PATCH_BYTES (96u * 1024u)
 static int8_t cv_patch[CV_PATCH_BYTES] __attribute__((section(".dw_pad"), aligned(16)));
 static int8_t cv_filter[MVE_GROUP * 64] __attribute__((section(".dw_pad"), aligned(16)));
@@ -1370,12 +1372,8 @@ static int8_t cv_filter[MVE_GROUP * 64] __attribute__((section(".dw_pad"), align
 static int cv_run(const ku_channel_op_data *d, const ku_window *g, const mve_tables *t, int c0, int n) {
     const size_t in_c = (size_t)g->in_c, k = (size_t)g->k_h * (size_t)g->k_w * in_c, kp = (k + 15u) & ~(size_t)15u;
     const size_t out_c = (size_t)g->out_c, row_bytes = (size_t)g->out_w * kp;
-    /* windows within 256 bytes: conv_pass's one byte gather per block is cheaper (person_detect) */
-    const size_t span = (size_t)(g->k_h - 1) * (size_t)g->dil_h * g->row_stride +
-                        (size_t)(g->k_w - 1) * (size_t)g->dil_w * in_c + in_c;
     dwr_geom q;
-    if ((g->k_h == 1 && g->k_w == 1) || k > 64 || span <= 256 || n % 4 != 0 || n > MVE_GROUP ||
-        2u * row_bytes > CV_PATCH_BYTES ||
+    if ((g->k_h == 1 && g->k_w == 1) || k > 64 || n % 4 != 0 || n > MVE_GROUP || 2u * row_bytes > CV_PATCH_BYTES ||
         !dwr_geometry(g, &q) ||
         (size_t)(g->k_h - 1) * (size_t)g->dil_h * q.prow + (size_t)(g->k_w - 1) * (size_t)g->dil_w * in_c + in_c > 65535u) {
         return 0;
