@@ -1046,10 +1046,25 @@ typedef struct {
     size_t prow;                      /* bytes per padded row */
 } dwr_geom;
 
+/* copy_bytes for long runs (rows of an image): the pointers step, so the loads
+ * and stores post-increment (3 instructions per 16 bytes instead of 7). */
+static void copy_run(int8_t *dst, const int8_t *src, size_t n) {
+    for (; n >= 16; n -= 16, src += 16, dst += 16) {
+        vstrbq_s8(dst, vldrbq_s8(src));
+    }
+    if (n != 0) {
+        const mve_pred16_t p = vctp8q((uint32_t)n);
+        vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
+    }
+}
+
 static void fill_bytes(int8_t *dst, int8_t v, size_t n) {
     const int8x16_t vv = vdupq_n_s8(v);
-    for (size_t j = 0; j < n; j += 16) {
-        vstrbq_p_s8(dst + j, vv, vctp8q((uint32_t)(n - j)));
+    for (; n >= 16; n -= 16, dst += 16) {
+        vstrbq_s8(dst, vv);
+    }
+    if (n != 0) {
+        vstrbq_p_s8(dst, vv, vctp8q((uint32_t)n));
     }
 }
 
@@ -1087,7 +1102,7 @@ static void dwr_fill(const ku_window *g, const dwr_geom *q, const int8_t *in, in
             continue;
         }
         fill_bytes(dst, zp, (size_t)q->left * c);
-        copy_bytes(dst + (size_t)q->left * c, in + (size_t)iy * g->row_stride, run);
+        copy_run(dst + (size_t)q->left * c, in + (size_t)iy * g->row_stride, run);
         fill_bytes(dst + (size_t)q->left * c + run, zp, (size_t)q->right * c);
     }
 }
@@ -1117,11 +1132,17 @@ static uint64_t dwr_zeros(const ku_window *g, const dwr_geom *q, int8_t zp) {
             continue;
         }
         const int8_t *row = dwr_pad + (size_t)py * q->prow;
+        const uint8_t *mw = dwr_mw;
         uint32_t n = 0; /* <= 3 * 16384 */
-        for (size_t j = 0; j < q->prow; j += 16) {
-            const mve_pred16_t p = vctp8q((uint32_t)(q->prow - j));
-            const uint8x16_t eq = vqsubq_u8(ones, vreinterpretq_u8_s8(vabdq_s8(vldrbq_z_s8(row + j, p), z)));
-            n = vmladavaq_p_u8(n, eq, vldrbq_z_u8(dwr_mw + j, p), p);
+        size_t left = q->prow;
+        for (; left >= 16; left -= 16, row += 16, mw += 16) {
+            const uint8x16_t eq = vqsubq_u8(ones, vreinterpretq_u8_s8(vabdq_s8(vldrbq_s8(row), z)));
+            n = vmladavaq_u8(n, eq, vldrbq_u8(mw));
+        }
+        if (left != 0) {
+            const mve_pred16_t p = vctp8q((uint32_t)left);
+            const uint8x16_t eq = vqsubq_u8(ones, vreinterpretq_u8_s8(vabdq_s8(vldrbq_z_s8(row, p), z)));
+            n = vmladavaq_p_u8(n, eq, vldrbq_z_u8(mw, p), p);
         }
         zeros += (uint64_t)my * n;
     }
