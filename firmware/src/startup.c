@@ -108,13 +108,16 @@ __attribute__((naked)) static void fault_handler(void) {
 
 /* ---- reset ---------------------------------------------------------------- */
 __attribute__((noreturn)) void reset_handler(void) {
+    /* CP10/CP11 full access (FPU and MVE) first: the compiler turns the copy and
+     * clear loops below into memcpy / memset calls, and ours (memcpy.c) uses MVE,
+     * which would fault (NOCP) on the first non-empty .data. */
+    SCB_CPACR |= 0xFu << 20;
+    __asm volatile("dsb\n isb" ::: "memory");
     uint32_t *src = &__data_load, *dst = &__data_start;
     while (dst < &__data_end)
         *dst++ = *src++;
     for (dst = &__bss_start; dst < &__bss_end;)
         *dst++ = 0;
-    SCB_CPACR |= 0xFu << 20; /* CP10/CP11 full access: FPU and MVE (Helium) */
-    __asm volatile("dsb\n isb" ::: "memory");
     SCB_SHCSR |= 7u << 16; /* MemManage, BusFault, UsageFault get their own (shared) handler */
     SYST_RVR = 0xFFFFFFu;
     SYST_CVR = 0;
