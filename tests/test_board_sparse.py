@@ -17,21 +17,32 @@ def _packed(model, chunked=False):
     return _convert_forced(model, packed_stage(chunked))[0]
 
 
-def _check(board, model, blob, rng):
+def _on_board_and_host(board, blob):
+    """The blob loaded on the board, and a host interpreter of it."""
     board.load(blob, progress=False)
     host = edge_dla.Interpreter(model_content=blob)
     host.allocate_tensors()
+    return host
+
+
+def _agree(board, host, model, inputs):
+    """One inference: board == TFLM == host, outputs and every counter; the board's counters."""
+    got, want = board.invoke(inputs), tb.run_tflm(model, inputs)
+    for d, x in zip(host.get_input_details(), inputs):
+        host.set_tensor(d["index"], x)
+    host.invoke()
+    for k, (y, w) in enumerate(zip(got, want)):
+        np.testing.assert_array_equal(y.reshape(w.shape), w)
+        np.testing.assert_array_equal(y.reshape(w.shape),
+                                      host.get_tensor(host.get_output_details()[k]["index"]).reshape(w.shape))
+    assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
+    return board.last_counters
+
+
+def _check(board, model, blob, rng):
+    host = _on_board_and_host(board, blob)
     for _ in range(2):
-        inputs = [np.asarray(rng.integers(-128, 128, size=s), d) for s, d in tb.input_shapes(model)]
-        got, want = board.invoke(inputs), tb.run_tflm(model, inputs)
-        for d, x in zip(host.get_input_details(), inputs):
-            host.set_tensor(d["index"], x)
-        host.invoke()
-        for k, (y, w) in enumerate(zip(got, want)):
-            np.testing.assert_array_equal(y.reshape(w.shape), w)
-            np.testing.assert_array_equal(y.reshape(w.shape),
-                                          host.get_tensor(host.get_output_details()[k]["index"]).reshape(w.shape))
-        assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
+        _agree(board, host, model, [np.asarray(rng.integers(-128, 128, size=s), d) for s, d in tb.input_shapes(model)])
 
 
 @pytest.mark.parametrize("form", ["sparse1", "sparse4", "packed", "packed_chunks"])
@@ -66,21 +77,12 @@ def test_activation_sparsity_on_board(board, kind, form):
         blob = edge_dla.convert(model, weight_format="dense")
     else:
         blob = edge_dla.convert(model, weight_format="sparse", sparsity_block=int(form[-1]))
-    blob = flag_mac_ops(blob)
-    board.load(blob, progress=False)
-    host = edge_dla.Interpreter(model_content=blob)
-    host.allocate_tensors()
+    host = _on_board_and_host(board, flag_mac_ops(blob))
     (shape, _), = tb.input_shapes(model)
     skipped = 0
     for pattern in ("relu_like", "all_zero", "single", "edge_rows", "none"):
-        x = _pattern(shape, zp, pattern, rng)
-        (got,), want = board.invoke([x]), tb.run_tflm(model, [x])
-        host.set_tensor(host.get_input_details()[0]["index"], x)
-        host.invoke()
-        np.testing.assert_array_equal(got.reshape(want[0].shape), want[0])
-        np.testing.assert_array_equal(got.reshape(-1), host.get_tensor(host.get_output_details()[0]["index"]).reshape(-1))
-        assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
-        skipped += sum(c["macs_skipped_act"] for c in board.last_counters)
+        counters = _agree(board, host, model, [_pattern(shape, zp, pattern, rng)])
+        skipped += sum(c["macs_skipped_act"] for c in counters)
     assert skipped > 0
 
 
@@ -109,20 +111,10 @@ def test_sparse_pointwise_on_board(board, pattern, act):
             model = with_pattern(model, pattern, rng)
         blob = edge_dla.convert(model, weight_format="sparse", sparsity_block=1)
         assert [lay["op"] for lay in edge_dla.inspect(blob)["layers"]].count("CONV_2D_SPARSE") == 1
-        blob = flag_mac_ops(blob) if act else blob
-        board.load(blob, progress=False)
-        host = edge_dla.Interpreter(model_content=blob)
-        host.allocate_tensors()
+        host = _on_board_and_host(board, flag_mac_ops(blob) if act else blob)
         (shape, _), = tb.input_shapes(model)
         for x_pattern in ("relu_like", "all_zero", "none"):
-            x = _pattern(shape, zp, x_pattern, rng)
-            (got,), want = board.invoke([x]), tb.run_tflm(model, [x])
-            host.set_tensor(host.get_input_details()[0]["index"], x)
-            host.invoke()
-            np.testing.assert_array_equal(got.reshape(want[0].shape), want[0])
-            np.testing.assert_array_equal(got.reshape(-1),
-                                          host.get_tensor(host.get_output_details()[0]["index"]).reshape(-1))
-            assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
+            _agree(board, host, model, [_pattern(shape, zp, x_pattern, rng)])
 
 
 @pytest.mark.parametrize("act", [False, True])
@@ -136,15 +128,6 @@ def test_packed_depthwise_3x3_on_board(board, shape, stride, act):
     zp = -128
     model = tb.depthwise_model(rng, shape, kernel=3, stride=stride, activation="RELU", input_zero_point=zp)
     blob = _packed(model)
-    blob = flag_mac_ops(blob) if act else blob
-    board.load(blob, progress=False)
-    host = edge_dla.Interpreter(model_content=blob)
-    host.allocate_tensors()
+    host = _on_board_and_host(board, flag_mac_ops(blob) if act else blob)
     for x_pattern in ("relu_like", "all_zero", "edge_rows", "none"):
-        x = _pattern(shape, zp, x_pattern, rng)
-        (got,), want = board.invoke([x]), tb.run_tflm(model, [x])
-        host.set_tensor(host.get_input_details()[0]["index"], x)
-        host.invoke()
-        np.testing.assert_array_equal(got.reshape(want[0].shape), want[0])
-        np.testing.assert_array_equal(got.reshape(-1), host.get_tensor(host.get_output_details()[0]["index"]).reshape(-1))
-        assert board.last_counters == [{c: row[c] for c in p.COUNTER_FIELDS} for row in host.profile()["layers"]]
+        _agree(board, host, model, [_pattern(shape, zp, x_pattern, rng)])
