@@ -219,9 +219,10 @@ def with_records(blob, tensors=None, ops=None):
     return assemble(HEADER.unpack_from(blob), sections)
 
 
-def read_tensors(blob, sections):
+def read_tensors(blob, sections, records=None):
+    """The tensor records as dicts (records: unpack_records' result, if read already)."""
     out = []
-    for dtype, loc, rank, _, d0, d1, d2, d3, off, nbytes, zp in unpack_records(blob, sections)[0]:
+    for dtype, loc, rank, _, d0, d1, d2, d3, off, nbytes, zp in (records or unpack_records(blob, sections))[0]:
         out.append({"dtype": DTYPES.get(dtype, f"?{dtype}"), "location": LOCATIONS[loc] if loc < len(LOCATIONS) else f"?{loc}",
                     "shape": [d0, d1, d2, d3][:rank], "offset": off, "bytes": nbytes, "zero_point": zp})
     return out
@@ -247,16 +248,17 @@ def read_meta(blob, sections):
 
 
 def read_blob(blob):
-    """Everything a tool needs: header, tensors, I/O indices and metadata."""
+    """Everything a tool needs: header, records (unpacked), tensors, I/O indices and metadata."""
     blob = bytes(blob)
     header = read_header(blob)
     sections = read_sections(blob, header)
     for kind in (SEC_TENSORS, SEC_OPS, SEC_IO):
         if kind not in sections:
             raise BlobError(f"blob lacks required section {kind}", "SECTION")
-    tensors = read_tensors(blob, sections)
+    records = unpack_records(blob, sections)
+    tensors = read_tensors(blob, sections, records)
     inputs, outputs = read_io(blob, sections, header)
     if any(i >= len(tensors) for i in inputs + outputs):
         raise BlobError("blob I/O table refers to a missing tensor", "IO")
-    return {"header": header, "sections": sections, "tensors": tensors, "inputs": inputs,
+    return {"header": header, "sections": sections, "records": records, "tensors": tensors, "inputs": inputs,
             "outputs": outputs, "meta": read_meta(blob, sections)}

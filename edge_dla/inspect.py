@@ -2,10 +2,9 @@
 from . import blob as fmt
 
 
-def _from_records(blob, sections):
+def _from_records(tensors, ops):
     """Per op, what its records say: the first input's shape, the output's shape, the
     constant bytes it reads, and the scratchpad and weight-buffer ranges it touches."""
-    tensors, ops = fmt.unpack_records(blob, sections)
     shape = lambda t: list(tensors[t][4:4 + tensors[t][2]])  # noqa: E731
     span = lambda t: (tensors[t][8], tensors[t][8] + tensors[t][9])  # noqa: E731
     rows = []
@@ -28,7 +27,7 @@ def inspect(blob):
     info = fmt.read_blob(blob)
     header, meta = info["header"], info["meta"]
     layers = [{**layer, **derived} for layer, derived in zip(meta.get("layers", []),
-                                                            _from_records(blob, info["sections"]))]
+                                                            _from_records(*info["records"]))]
     size = {kind: info["sections"].get(kind, (0, 0, 0))[1] for kind in (fmt.SEC_CONST, fmt.SEC_TENSORS, fmt.SEC_OPS,
                                                                         fmt.SEC_IO, fmt.SEC_META)}
     return {

@@ -136,14 +136,16 @@ class Interpreter:
         profile() give the last inference's tensors and counters."""
         if len(inputs) != len(self._inputs):
             raise InputError(f"invoke_batch wants {len(self._inputs)} input array(s), got {len(inputs)}")
+        def item(shape):  # one input's or output's shape within the batch
+            shape = tuple(int(v) for v in shape)
+            return shape[1:] if shape[:1] == (1,) else shape
         batch, n = [], None
         for d, value in zip(self._inputs, inputs):
             value = np.asarray(value)
-            shape = tuple(int(v) for v in d["shape"])
-            item = shape[1:] if shape[:1] == (1,) else shape
-            if value.dtype != d["dtype"] or value.ndim != len(item) + 1 or value.shape[1:] != item:
+            item_shape = item(d["shape"])
+            if value.dtype != d["dtype"] or value.ndim != len(item_shape) + 1 or value.shape[1:] != item_shape:
                 raise InputError(f"input {d['index']} '{d['name']}' wants a {np.dtype(d['dtype']).name} batch "
-                                 f"of shape [N, {', '.join(map(str, item))}], got {value.dtype} "
+                                 f"of shape [N, {', '.join(map(str, item_shape))}], got {value.dtype} "
                                  f"{list(value.shape)}")
             if n is not None and value.shape[0] != n:
                 raise InputError(f"input {d['index']} '{d['name']}' holds {value.shape[0]} inputs, "
@@ -152,9 +154,7 @@ class Interpreter:
             batch.append(np.ascontiguousarray(value))
         if not n:
             raise InputError("invoke_batch wants at least one input set (N >= 1)")
-        item_shapes = [tuple(d["shape"][1:]) if tuple(d["shape"][:1]) == (1,) else tuple(d["shape"])
-                       for d in self._outputs]
-        outs = [np.empty((n, *s), d["dtype"]) for d, s in zip(self._outputs, item_shapes)]
+        outs = [np.empty((n, *item(d["shape"])), d["dtype"]) for d in self._outputs]
         if self._native is not None:
             self._native.invoke_batch(batch, outs)
         else:

@@ -225,11 +225,10 @@ static uint32_t commit(void) {
     if (total >= sizeof *h && h->magic == EDLA_MAGIC && h->weight_buffer_capacity > WEIGHT_BUFFER_BYTES)
         return fail(CONFIG_MISMATCH, "blob is built for a %u-byte weight buffer, the board has %u",
                     h->weight_buffer_capacity, WEIGHT_BUFFER_BYTES);
-    const size_t records_needed = edla_model_records_bytes(blob, total);
-    if (records_needed > RECORDS_BYTES)
-        return fail(TOO_LARGE, "model's tensor and op records need %u bytes, the board has %u",
-                    (uint32_t)records_needed, RECORDS_BYTES);
     edla_status st = edla_model_load(&m, blob, total, SCRATCH_BYTES, records[active.slot ^ 1u], RECORDS_BYTES);
+    if (st == EDLA_ERR_MEMORY) /* a blob valid up to its records' size: the board's limit */
+        return fail(TOO_LARGE, "model's tensor and op records need %u bytes, the board has %u",
+                    (uint32_t)edla_model_records_bytes(blob, total), RECORDS_BYTES);
     if (st == EDLA_OK)
         st = edla_model_bind_weight_buffer(&m, weight_buffer, WEIGHT_BUFFER_BYTES);
     if (st != EDLA_OK)

@@ -497,7 +497,8 @@ uint32_t edla_crc32(uint32_t crc, const void *data, size_t size);
 edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,
                             uint32_t scratchpad_capacity, void *records, size_t records_size);
 /* Bytes of records edla_model_load needs for this blob (its tensor and op
- * counts); 0 when it is not a well-formed blob of this version. */
+ * counts); 0 when it is not a well-formed blob of this version. It reads the
+ * header and section table only (no CRC: edla_model_load checks everything). */
 size_t edla_model_records_bytes(const void *blob, size_t blob_size);
 
 /*

@@ -277,9 +277,10 @@ static size_t records_bytes(const edla_model *m) {
     return (size_t)m->n_tensors * sizeof(edla_tensor) + (size_t)m->n_ops * sizeof(edla_op);
 }
 
-/* Header, CRC and section table: what edla_model_load and edla_model_records_bytes share. */
+/* Header, CRC (when verify_crc) and section table: what edla_model_load and
+ * edla_model_records_bytes share. The counts need no CRC: load checks it after. */
 static edla_status map_blob(edla_model *m, const void *blob, size_t blob_size, uint32_t scratchpad_capacity,
-                            packed_records *packed) {
+                            int verify_crc, packed_records *packed) {
     const edla_header *h = (const edla_header *)blob;
     edla_status st;
     if (!blob) return EDLA_ERR_NULL;
@@ -287,7 +288,7 @@ static edla_status map_blob(edla_model *m, const void *blob, size_t blob_size, u
     if (blob_size < sizeof(edla_header)) return EDLA_ERR_TRUNCATED;
     st = check_header(h, blob_size, scratchpad_capacity);
     if (st != EDLA_OK) return st;
-    if (edla_crc32(0, (const uint8_t *)blob + 16, h->total_size - 16u) != h->crc32)
+    if (verify_crc && edla_crc32(0, (const uint8_t *)blob + 16, h->total_size - 16u) != h->crc32)
         return EDLA_ERR_CRC;
     m->blob = (const uint8_t *)blob;
     m->header = h;
@@ -297,7 +298,7 @@ static edla_status map_blob(edla_model *m, const void *blob, size_t blob_size, u
 size_t edla_model_records_bytes(const void *blob, size_t blob_size) {
     edla_model m = {0};
     packed_records packed = {0};
-    return map_blob(&m, blob, blob_size, 0xFFFFFFFFu, &packed) == EDLA_OK ? records_bytes(&m) : 0;
+    return map_blob(&m, blob, blob_size, 0xFFFFFFFFu, 0, &packed) == EDLA_OK ? records_bytes(&m) : 0;
 }
 
 edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_size,
@@ -309,7 +310,7 @@ edla_status edla_model_load(edla_model *model, const void *blob, size_t blob_siz
     edla_status st;
     uint32_t i;
     if (!model) return EDLA_ERR_NULL;
-    if ((st = map_blob(&m, blob, blob_size, scratchpad_capacity, &packed)) != EDLA_OK) return st;
+    if ((st = map_blob(&m, blob, blob_size, scratchpad_capacity, 1, &packed)) != EDLA_OK) return st;
     if (records_size < records_bytes(&m)) return EDLA_ERR_MEMORY;
     if (!records) return EDLA_ERR_NULL;
     if (((uintptr_t)records) % EDLA_ALIGN != 0) return EDLA_ERR_ALIGN;
