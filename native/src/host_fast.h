@@ -131,6 +131,15 @@ typedef struct {
     uint32_t *act_runs;      /* sparse conv/depthwise flagged for activation sparsity:
                               * edla_sparse_act_runs of its weights (host_plan.c owns) */
     int fused;               /* HP_FUSED_*: output-channel chunks of one FC layer run as one */
+    /* FC counted at run time from values fixed at load (edla_host_eval), as its
+     * op's eval counts (skip blocks of 1): per input row, unit_macs dense MACs of
+     * which unit_exec execute; each zero-point input skips zero_macs of them
+     * (dense) or zero_runs[i] (sparse: the entries reading input i) */
+    int counts;
+    int8_t zp;
+    uint64_t unit_macs, unit_exec;
+    uint32_t zero_macs;
+    uint8_t *zero_runs;
 } hp_op;
 
 /* A layer split into chunk ops (one per NPU weight-buffer fill) runs as one
@@ -168,6 +177,9 @@ void edla_sparse_act_runs(const edla_model *model, const edla_op *op, const uint
 const uint32_t *edla_host_act_runs(const edla_model *model, const edla_op *op);
 /* The executed-MAC count of a prepared sparse layer's layout header (1), or 0. */
 int edla_host_sparse_exec(const edla_model *model, const edla_op *op, uint32_t *exec);
+/* Op i (an FC with counts prepared at load) counted and run from its entry
+ * (sim.c, instead of its eval); 0: the eval runs. */
+int edla_host_eval(const edla_model *model, uint32_t i, uint8_t *scratch, edla_counters *counters);
 /* Op i (DMA / DMA_DECODE) need not copy: its bytes are read by no one (sim.c). */
 int edla_host_skips_copy(const edla_model *model, uint32_t i);
 #endif

@@ -183,6 +183,38 @@ static int prepare_sparse(const edla_model *m, const uint8_t *cache, uint32_t at
     return 1;
 }
 
+/* A packed FC entry's counts as values fixed at load (edla_host_eval counts
+ * from them what its op's eval would: fully_connected.c, sparse.c). Left to
+ * the eval (0): skip blocks other than 1, a sparse layout without its kept
+ * counts, more than 255 entries reading one input. -1: no memory. */
+static int prepare_fc_counts(const edla_model *m, uint32_t at, hp_op *e) {
+    const edla_op *op = &m->ops[at];
+    const int act = edla_act_flagged(op);
+    const int sparse = op->opcode == EDLA_OP_FULLY_CONNECTED_SPARSE && !op->p[SPFC_P_DENSE];
+    if (e->kind != HP_FC || !e->packed || (act && edla_act_block(m) != 1) || (sparse && !e->has_exec) ||
+        (sparse && act && !e->act_runs))
+        return 0;
+    e->unit_macs = (uint64_t)(e->d.c_end - e->d.c_begin) * e->depth;
+    e->unit_exec = sparse ? e->exec : e->unit_macs;
+    e->zp = (int8_t)(-e->d.input_offset);
+    if (act && sparse) {
+        e->zero_runs = (uint8_t *)malloc(e->depth ? e->depth : 1u);
+        if (!e->zero_runs) return -1;
+        for (size_t i = 0; i < e->depth; i++) {
+            if (e->act_runs[i] > 255u) {
+                free(e->zero_runs);
+                e->zero_runs = (uint8_t *)0;
+                return 0;
+            }
+            e->zero_runs[i] = (uint8_t)e->act_runs[i];
+        }
+    } else if (act) {
+        e->zero_macs = (uint32_t)(e->d.c_end - e->d.c_begin);
+    }
+    e->counts = 1;
+    return 1;
+}
+
 static int prepare_op(const edla_model *m, const uint8_t *cache, uint32_t at, hp_op *e) {
     void *owned = (void *)0;
     int ok;
@@ -203,9 +235,11 @@ static int prepare_op(const edla_model *m, const uint8_t *cache, uint32_t at, hp
     }
     e->owned_filter = owned;
     if (ok == 1) ok = edla_host_pack(e);
+    if (ok == 1 && prepare_fc_counts(m, at, e) < 0) ok = -1;
     if (ok != 1) {
         edla_host_unpack(e);
         free(e->act_runs);
+        free(e->zero_runs);
         free(owned);
         memset(e, 0, sizeof *e);
     }
@@ -403,6 +437,7 @@ void edla_host_plan_free(edla_model *model) {
         edla_host_unpack(&plan->ops[i]);
         free(plan->ops[i].owned_filter);
         free(plan->ops[i].act_runs);
+        free(plan->ops[i].zero_runs);
     }
     free(plan->ops);
     free(plan->work_raw);

@@ -21,6 +21,7 @@
  * channels, 4 bytes of K per lane) on the stack; shapes beyond the stack
  * buffers fall back to the portable path (return 0).
  */
+#include "act_sparse.h"
 #include "host_fast.h"
 
 #if EDLA_HOST_FAST
@@ -1785,6 +1786,46 @@ int edla_fast_weighted_eq(const int8_t *x, const uint32_t *w, size_t n, int8_t z
         return 0;
     }
     *sum = weighted_eq_avx512(x, w, n, zp);
+    return 1;
+}
+
+/* sum of w[i] over the i < n with x[i] == zp, byte weights: 64 a step, summed
+ * by vpsadbw into 64-bit lanes. */
+VNNI static uint64_t weighted_eq_u8_avx512(const int8_t *x, const uint8_t *w, size_t n, int8_t zp) {
+    const __m512i z = _mm512_set1_epi8(zp);
+    __m512i sum = _mm512_setzero_si512();
+    for (size_t i = 0; i < n; i += 64) {
+        const __mmask64 live = n - i >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (n - i)) - 1;
+        const __mmask64 eq = _mm512_mask_cmpeq_epi8_mask(live, _mm512_maskz_loadu_epi8(live, x + i), z);
+        sum = _mm512_add_epi64(sum, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(eq, w + i), _mm512_setzero_si512()));
+    }
+    return (uint64_t)_mm512_reduce_add_epi64(sum);
+}
+
+int edla_host_eval(const edla_model *model, uint32_t i, uint8_t *scratch, edla_counters *counters) {
+    const struct edla_host_plan *plan = model->host_plan;
+    if (!plan || isa_level() < EDLA_ISA_AVX512_VNNI || !plan->ops[i].counts) {
+        return 0;
+    }
+    const hp_op *e = &plan->ops[i];
+    const edla_op *op = &model->ops[i];
+    const int8_t *x = (const int8_t *)edla_in_data(model, op, scratch, 0);
+    uint64_t skipped = 0;
+    if (e->zero_runs) {
+        for (size_t r = 0; r < e->rows; ++r) {
+            skipped += weighted_eq_u8_avx512(x + r * e->depth, e->zero_runs, e->depth, e->zp);
+        }
+    } else if (e->zero_macs) {
+        skipped = (uint64_t)e->zero_macs * count_eq_avx512(x, e->rows * e->depth, e->zp);
+    }
+    const uint64_t exec = e->unit_exec < e->unit_macs ? e->unit_exec : e->unit_macs;
+    edla_act_count(counters, e->rows * exec, skipped);
+    if (counters) {
+        ku_count(&counters->macs_skipped, e->rows * (e->unit_macs - exec));
+    }
+    if (e->fused != HP_FUSED_TAIL) { /* a tail's channels: computed by its run's first chunk */
+        hp_run_fc(e, x, (int8_t *)edla_out_data(model, op, scratch, 0), plan->work);
+    }
     return 1;
 }
 

@@ -42,11 +42,14 @@
 
 /* Host: a weight transfer whose every reader runs from weights prepared at load
  * writes bytes nobody reads (host_plan.c proves it), so it is not copied; its
- * counters stay. */
+ * counters stay. An FC prepared at load is counted and run from its entry,
+ * without its eval's per-op set-up. */
 #if EDLA_HOST_FAST
 #define HOST_SKIPS_COPY(model, i) edla_host_skips_copy(model, i)
+#define HOST_EVAL(model, i, scratch, c) edla_host_eval(model, i, scratch, c)
 #else
 #define HOST_SKIPS_COPY(model, i) 0
+#define HOST_EVAL(model, i, scratch, c) 0
 #endif
 
 #define EDLA_ELEMENTWISE_PER_CYCLE 16u
@@ -266,7 +269,7 @@ edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uin
             if (!HOST_SKIPS_COPY(model, i))
                 memcpy(edla_tensor_data(model, scratchpad, op->out[0]), cache + cached, bytes);
             cached += bytes;
-        } else {
+        } else if (!HOST_EVAL(model, i, scratchpad, c)) {
             op_evals[op->opcode](model, op, scratchpad, c);
         }
         model_cycles(&model->header->npu, model, op, c, previous_cycles);
