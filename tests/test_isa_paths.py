@@ -232,6 +232,64 @@ def test_fused_fc_chunks_ad01(isa, models_dir):
         assert _fused(it).count(1) >= 8
 
 
+# ---- one-row FC over a ReLU's output: the walk over its nonzero activations ------------------
+# At the VNNI level a flagged one-row FC whose activations x + input_offset all lie in
+# [0, 255] and are at least 1/8 zero sums only the nonzero ones (4 weight columns a
+# step); else the dense GEMV runs. Channel counts across the 64-channel column groups
+# and the 128-channel passes, depths across the 16-lane compaction steps, and inputs
+# on both sides of each condition.
+
+def _relu_fed_fc_models():
+    from edge_dla.testing import tflite_builder as tb
+    rng = np.random.default_rng(29)
+    return {
+        "fc_7x5_zp_-128": tb.fully_connected_model(rng, [1, 7], 5, input_zero_point=-128),
+        "fc_64x21": tb.fully_connected_model(rng, [1, 64], 21, input_zero_point=-100, per_channel=True),
+        "fc_333x70": tb.fully_connected_model(rng, [1, 333], 70, input_zero_point=3),
+        "fc_128x130_no_bias": tb.fully_connected_model(rng, [1, 128], 130, bias=False, input_zero_point=-128),
+        "fc_200x320": tb.fully_connected_model(rng, [1, 200], 320, input_zero_point=-20, per_channel=True),
+        "fc_saturating_97x200": tb.fully_connected_model(rng, [1, 97], 200, input_zero_point=-128,
+                                                         weight_scale_range=(0.5, 2.0), output_scale=1e-4),
+    }
+
+
+RELU_FED_FC = _relu_fed_fc_models()
+
+
+def _relu_inputs(shape, zp, rng):
+    """Inputs a ReLU could give (>= zp) with none, some, most and all at zp; the
+    largest values; and one below zp (the dense GEMV's case)."""
+    n = int(np.prod(shape))
+    out = []
+    for zero_fraction in (0.0, 0.1, 0.5, 0.9, 1.0):
+        x = rng.integers(zp, 128, size=n)
+        x[rng.random(n) < zero_fraction] = zp
+        out.append(x)
+    out.append(np.full(n, 127))
+    below = rng.integers(zp, 128, size=n)
+    below[rng.random(n) < 0.5] = zp
+    below[n // 2] = max(zp - 1, -128)
+    out.append(below)
+    return [x.reshape(shape).astype(np.int8) for x in out]
+
+
+@pytest.mark.parametrize("name", list(RELU_FED_FC))
+def test_fc_walk_over_nonzero_activations(name, isa):
+    """Flagged one-row FC layers (the converter flags those fed by a ReLU): outputs
+    equal TFLM's and the portable path's, every counter too."""
+    from test_act_sparsity import flag_mac_ops
+    from edge_dla.testing import tflite_builder as tb
+    model = RELU_FED_FC[name]
+    blob = flag_mac_ops(edge_dla.convert(model, weight_format="dense"))
+    (shape, _), = tb.input_shapes(model)
+    zp = edge_dla.Interpreter(model_content=blob).get_input_details()[0]["quantization"][1]
+    inputs = _relu_inputs(shape, int(zp), np.random.default_rng(31))
+    _, (want, got) = _run_both(blob, inputs, isa)
+    _assert_same(want, got)
+    for x, (out, _) in zip(inputs, got):
+        np.testing.assert_array_equal(out, tb.run_tflm(model, [x])[0].reshape(out.shape))
+
+
 # ---- pooling (host_x86.c edla_fast_pool) ----------------------------------------------------
 # Channel counts across and past the 32 (average) / 64 (maximum) lanes of a step,
 # global windows (kws, resnet), saturating activations, and a window past the

@@ -122,6 +122,14 @@ typedef struct {
     size_t wq;
     size_t *tap_off;
     int32_t *corr, *mult, *lshift, *rshift; /* epilogue per channel, padded to whole blocks */
+    /* FC of one row over a ReLU's output (act_input): its weights also by input
+     * column, cols_stride bytes each, for the walk over the nonzero activations
+     * (hp_run_fc_sparse); its accumulators start at col_bias */
+    int act_input;
+    int8_t *cols;
+    int32_t *col_bias;
+    size_t cols_stride;
+    void *owned_cols;
     int lshifts;             /* some channel shifts left (its epilogue has the shift) */
     size_t work_bytes;       /* bytes of the input copy */
     void *owned;             /* host_x86.c's allocation (packed weights and tables) */

@@ -234,6 +234,7 @@ static int prepare_op(const edla_model *m, const uint8_t *cache, uint32_t at, hp
         return 0;
     }
     e->owned_filter = owned;
+    e->act_input = edla_act_flagged(&m->ops[at]);
     if (ok == 1) ok = edla_host_pack(e);
     if (ok == 1 && prepare_fc_counts(m, at, e) < 0) ok = -1;
     if (ok != 1) {
@@ -320,8 +321,8 @@ static int fuse_run(hp_op *ops, uint32_t first, uint32_t last) {
     f.d.c_begin = 0;
     f.d.c_end = (int)n;
     f.chunk_begin = fc_begin(&ops[first]);
-    f.owned = (void *)0;
-    f.packed = (int8_t *)0;
+    f.owned = f.owned_cols = (void *)0;
+    f.packed = f.cols = (int8_t *)0;
     const int ok = edla_host_pack(&f);
     if (ok != 1) {
         edla_host_unpack(&f);

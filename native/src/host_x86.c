@@ -903,8 +903,38 @@ void *edla_host_alloc64(size_t n, void **raw) {
 
 void edla_host_unpack(hp_op *e) {
     free(e->owned);
-    e->owned = (void *)0;
-    e->packed = (int8_t *)0;
+    free(e->owned_cols);
+    e->owned = e->owned_cols = (void *)0;
+    e->packed = e->cols = (int8_t *)0;
+}
+
+/* The one-row FC's weights by input column for hp_run_fc_sparse: column i
+ * holds channel 64 h + 16 k + m at byte 64 h + 16 (m / 4) + 4 k + m % 4, where
+ * the 4-column byte interleave (hp_sparse_blocks) leaves it: lane m of block
+ * 4 h + k. Channels past n are zero weights. */
+static int pack_columns(hp_op *e, size_t k) {
+    const ku_channel_op_data *d = &e->d;
+    const size_t n = (size_t)(d->c_end - d->c_begin);
+    const size_t cs = (n + 63) / 64 * 64;
+    uint8_t *mem = (uint8_t *)edla_host_alloc64(k * cs + cs * sizeof(int32_t), &e->owned_cols);
+    if (!mem) {
+        return -1;
+    }
+    e->cols = (int8_t *)mem;
+    e->col_bias = (int32_t *)(void *)(mem + k * cs);
+    e->cols_stride = cs;
+    for (size_t c = 0; c < n; ++c) {
+        const size_t h = c / 64, blk = c % 64 / 16, m = c % 16;
+        const size_t at = 64 * h + 16 * (m / 4) + 4 * blk + m % 4;
+        for (size_t i = 0; i < k; ++i) {
+            e->cols[i * cs + at] = d->filter[c * k + i];
+        }
+        e->col_bias[c] = d->bias ? d->bias[(size_t)d->c_begin + c] : 0;
+    }
+    /* the walk's index and value lists beside the dense path's row copy */
+    const size_t lists = (k + 16) * (sizeof(uint32_t) + 1) + 64;
+    e->work_bytes = e->work_bytes > lists ? e->work_bytes : lists;
+    return 1;
 }
 
 static size_t gcd(size_t a, size_t b) {
@@ -1064,7 +1094,7 @@ int edla_host_pack(hp_op *e) {
         e->rshift[i] = d->shift[oc] > 0 ? 0 : -d->shift[oc];
         e->lshifts |= d->shift[oc] > 0;
     }
-    return 1;
+    return e->kind == HP_FC && e->act_input && e->rows == 1 ? pack_columns(e, k) : 1;
 }
 
 /* dst[i] = src[i] ^ 0x80 (int8 x as u8 x + 128), 64 bytes at a time. */
@@ -1440,7 +1470,103 @@ VNNI static void hp_run_conv(const hp_op *e, const int8_t *input, int8_t *out, u
     }
 }
 
+/* An FC row's activations a = x + input_offset, the nonzero ones compacted:
+ * their indices and values, zero entries after them up to a whole group of 4.
+ * Returns how many entries, or -1 if some a lies outside [0, 255] (not a
+ * ReLU's output: no u8 operand) or too few are zero for the walk to pay. */
+VNNI static long hp_compact(const int8_t *x, size_t n, int32_t input_offset, uint32_t *idx, uint8_t *val) {
+    const __m512i offset = _mm512_set1_epi32(input_offset), top = _mm512_set1_epi32(255);
+    __m512i at = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    size_t count = 0;
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 live = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+        const __m512i a = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, x + i)), offset);
+        if (_mm512_mask_cmpgt_epu32_mask(live, a, top)) { /* unsigned: a negative a is above too */
+            return -1;
+        }
+        const __mmask16 nonzero = _mm512_mask_test_epi32_mask(live, a, a);
+        _mm512_storeu_si512((void *)(idx + count), _mm512_maskz_compress_epi32(nonzero, at));
+        _mm_storeu_si128((__m128i *)(void *)(val + count), _mm512_cvtepi32_epi8(_mm512_maskz_compress_epi32(nonzero, a)));
+        count += (size_t)__builtin_popcount(nonzero);
+        at = _mm512_add_epi32(at, _mm512_set1_epi32(16));
+    }
+    if (count * 8 > n * 7) {
+        return -1; /* the dense GEMV streams the weights faster than the walk gathers them */
+    }
+    for (; count % 4; ++count) {
+        idx[count] = 0;
+        val[count] = 0;
+    }
+    return (long)count;
+}
+
+/* Channels of NB blocks from block blk (NB a multiple of 4) of a one-row FC
+ * over the compacted activations: per group of 4, their 4 weight columns
+ * interleaved into the [16][4] quads vpdpbusd takes (two unpack rounds; the
+ * column order of pack_columns makes the blocks come out in channel order). */
+VNNI static inline __attribute__((always_inline)) void hp_sparse_blocks(const hp_op *e, const uint32_t *idx,
+                                                                        const uint8_t *val, size_t count,
+                                                                        size_t blk, int8_t *out, const int NB) {
+    const size_t cs = e->cols_stride;
+    const int n = e->d.c_end - e->d.c_begin;
+    const int8_t *base = e->cols + blk * 16;
+    __m512i acc[8];
+    for (int k = 0; k < NB; ++k) {
+        acc[k] = _mm512_load_si512((const void *)(e->col_bias + (blk + (size_t)k) * 16));
+    }
+    for (size_t g = 0; g < count; g += 4) {
+        int32_t a4;
+        memcpy(&a4, val + g, 4);
+        const __m512i a = _mm512_set1_epi32(a4);
+        const int8_t *c0 = base + idx[g] * cs, *c1 = base + idx[g + 1] * cs;
+        const int8_t *c2 = base + idx[g + 2] * cs, *c3 = base + idx[g + 3] * cs;
+        for (int h = 0; h < NB / 4; ++h) {
+            const __m512i w0 = _mm512_load_si512((const void *)(c0 + 64 * h));
+            const __m512i w1 = _mm512_load_si512((const void *)(c1 + 64 * h));
+            const __m512i w2 = _mm512_load_si512((const void *)(c2 + 64 * h));
+            const __m512i w3 = _mm512_load_si512((const void *)(c3 + 64 * h));
+            const __m512i lo01 = _mm512_unpacklo_epi8(w0, w1), hi01 = _mm512_unpackhi_epi8(w0, w1);
+            const __m512i lo23 = _mm512_unpacklo_epi8(w2, w3), hi23 = _mm512_unpackhi_epi8(w2, w3);
+            acc[4 * h] = _mm512_dpbusd_epi32(acc[4 * h], a, _mm512_unpacklo_epi16(lo01, lo23));
+            acc[4 * h + 1] = _mm512_dpbusd_epi32(acc[4 * h + 1], a, _mm512_unpackhi_epi16(lo01, lo23));
+            acc[4 * h + 2] = _mm512_dpbusd_epi32(acc[4 * h + 2], a, _mm512_unpacklo_epi16(hi01, hi23));
+            acc[4 * h + 3] = _mm512_dpbusd_epi32(acc[4 * h + 3], a, _mm512_unpackhi_epi16(hi01, hi23));
+        }
+    }
+    for (int k = 0; k < NB; ++k) {
+        const int c = (int)(blk + (size_t)k) * 16;
+        const int nc = n - c < 16 ? n - c : 16;
+        if (nc <= 0) {
+            break;
+        }
+        hp_store_block(e, &acc[k], 1, &out, 1, c, nc, 1);
+    }
+}
+
+/* A one-row FC over a ReLU's output, walking only its nonzero activations (a
+ * zero one adds nothing: the sum is the dense one); 0: the dense GEMV runs. */
+VNNI static int hp_run_fc_sparse(const hp_op *e, const int8_t *input, int8_t *out, uint8_t *work) {
+    uint32_t *idx = (uint32_t *)(void *)work;
+    uint8_t *val = work + (e->depth + 16) * sizeof *idx;
+    const long count = hp_compact(input, e->depth, e->d.input_offset, idx, val);
+    if (count < 0) {
+        return 0;
+    }
+    const size_t blocks = (size_t)(e->d.c_end - e->d.c_begin + 15) / 16;
+    size_t b = 0;
+    for (; b < blocks && (b + 8 <= blocks || blocks - b > 4); b += 8) {
+        hp_sparse_blocks(e, idx, val, (size_t)count, b, out, 8);
+    }
+    if (b < blocks) {
+        hp_sparse_blocks(e, idx, val, (size_t)count, b, out, 4);
+    }
+    return 1;
+}
+
 VNNI static void hp_run_fc(const hp_op *e, const int8_t *input, int8_t *out, uint8_t *work) {
+    if (e->cols && hp_run_fc_sparse(e, input, out + e->chunk_begin + e->d.c_begin, work)) {
+        return;
+    }
     const size_t k = e->depth;
     xor80_copy(work, input, e->rows * k);
     memset(work + e->rows * k, 0, 64); /* read by the last row's last group, times zero weights */
