@@ -144,6 +144,12 @@ class NativeModel:
         self._in_ptrs = ffi.new("void *[]", max(n_inputs, 1))
         self._outputs = list(outputs)
         self._out_ptrs = ffi.new("void *[]", [ffi.cast("void *", a.ctypes.data) for a in self._outputs] or 1)
+        self._io = self._io_struct(self._in_ptrs, self._out_ptrs)
+
+    def _io_struct(self, in_ptrs, out_ptrs):
+        return ffi.new("edla_io *", {"model": self._model, "scratchpad": self._scratch, "external": self._ext,
+                                     "cache": self._cache, "counters": self._counters,
+                                     "inputs": in_ptrs, "outputs": out_ptrs})
 
     def set_input(self, position, array):
         """array (C-contiguous, the input's size) is read by each inference until replaced."""
@@ -154,8 +160,7 @@ class NativeModel:
         """A no-argument callable running one inference with the bound I/O (edla_invoke_io)
         and returning its status: the Python side of a small model's invoke costs about
         what its C side does, so nothing is looked up per call. Raise with check_status."""
-        return functools.partial(lib.edla_invoke_io, self._model, self._scratch, self._ext, self._cache,
-                                 self._counters, self._in_ptrs, self._out_ptrs)
+        return functools.partial(lib.edla_invoke_io, self._io)
 
     @staticmethod
     def check_status(status):
@@ -167,8 +172,7 @@ class NativeModel:
         n = len(outputs[0]) if outputs else len(inputs[0])
         in_ptrs = ffi.new("void *[]", [ffi.cast("void *", a.ctypes.data) for a in inputs] or 1)
         out_ptrs = ffi.new("void *[]", [ffi.cast("void *", a.ctypes.data) for a in outputs] or 1)
-        status = _invoke(self._model, self._scratch, self._ext, self._cache, self._counters, n,
-                         in_ptrs, out_ptrs)
+        status = _invoke(self._io_struct(in_ptrs, out_ptrs), n)
         if status:
             _check(status, "invoke failed")
 

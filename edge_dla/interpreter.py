@@ -68,7 +68,7 @@ class Interpreter:
             self._native.bind_io(len(self._inputs), self._out_arrays)
             self._run = self._native.io_invoker()
             self._in_position = {d["index"]: i for i, d in enumerate(self._inputs)}
-        self._outputs_bound = False  # _values holds the bound output arrays (host) once run
+        self._outputs_bound = False  # host, once run: every input set, _values holds the output arrays
         self._values = {}
         self._missing = {d["index"] for d in self._inputs}
         self._allocated = False
@@ -104,6 +104,11 @@ class Interpreter:
         self._missing.discard(tensor_index)
 
     def invoke(self):
+        if self._outputs_bound:  # host, inputs set and outputs bound: only the call into C
+            status = self._run()
+            if status:
+                self._native.check_status(status)
+            return
         if self._missing:
             missing = [d["name"] for d in self._inputs if d["index"] in self._missing]
             raise InputError(f"set_tensor was not called for input(s): {', '.join(missing)}")
@@ -118,8 +123,7 @@ class Interpreter:
         status = self._run()  # inputs in, run, outputs out: one call into C
         if status:
             self._native.check_status(status)
-        if not self._outputs_bound:
-            self._bind_outputs()
+        self._bind_outputs()
 
     def _bind_outputs(self):
         for d, out in zip(self._outputs, self._out_arrays):

@@ -33,12 +33,17 @@ uint32_t edla_decode_cache_bytes(const edla_model *model);
 void edla_decode_cache_fill(const edla_model *model, uint8_t *scratchpad, uint8_t *cache);
 edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
                                const uint8_t *cache, edla_counters *counters);
-edla_status edla_invoke_io(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
-                           const uint8_t *cache, edla_counters *counters, const void *const *inputs,
-                           void *const *outputs);
-edla_status edla_invoke_batch(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
-                              const uint8_t *cache, edla_counters *counters, uint32_t n,
-                              const void *const *inputs, void *const *outputs);
+typedef struct {
+    const edla_model *model;
+    uint8_t *scratchpad;
+    uint8_t *external;
+    const uint8_t *cache;
+    edla_counters *counters;
+    const void *const *inputs;
+    void *const *outputs;
+} edla_io;
+edla_status edla_invoke_io(const edla_io *io);
+edla_status edla_invoke_batch(const edla_io *io, uint32_t n);
 void *edla_tensor_data(const edla_model *model, uint8_t *scratchpad, uint32_t tensor_index);
 const char *edla_status_name(edla_status status);
 int edla_host_plan_new(edla_model *model, const uint8_t *cache);

@@ -535,17 +535,24 @@ uint32_t edla_decode_cache_bytes(const edla_model *model);
 void edla_decode_cache_fill(const edla_model *model, uint8_t *scratchpad, uint8_t *cache);
 edla_status edla_invoke_cached(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
                                const uint8_t *cache, edla_counters *counters);
-/* edla_invoke_cached with the model's inputs copied in first (inputs[i]: the
- * bytes of I/O entry i) and its outputs copied out after (outputs[j], NULL:
- * left in the scratchpad): one call per inference for bindings (host_io.c). */
-edla_status edla_invoke_io(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
-                           const uint8_t *cache, edla_counters *counters, const void *const *inputs,
-                           void *const *outputs);
-/* edla_invoke_io over n inferences: inputs[i] and outputs[j] each hold n
- * consecutive tensors of I/O entry i / j; counters: the last inference's. */
-edla_status edla_invoke_batch(const edla_model *model, uint8_t *scratchpad, uint8_t *external,
-                              const uint8_t *cache, edla_counters *counters, uint32_t n,
-                              const void *const *inputs, void *const *outputs);
+/* What a binding's inferences read and write, set up once (host_io.c):
+ * edla_invoke_cached's arguments, and per I/O entry the bytes to copy in
+ * (inputs[i]) and out (outputs[j], NULL: left in the scratchpad). One struct,
+ * so a call from Python converts one argument, not seven. */
+typedef struct {
+    const edla_model *model;
+    uint8_t *scratchpad;
+    uint8_t *external;
+    const uint8_t *cache;
+    edla_counters *counters;
+    const void *const *inputs;
+    void *const *outputs;
+} edla_io;
+/* One inference: inputs copied in, edla_invoke_cached, outputs copied out. */
+edla_status edla_invoke_io(const edla_io *io);
+/* n inferences: inputs[i] and outputs[j] each hold n consecutive tensors of
+ * I/O entry i / j; counters: the last inference's. */
+edla_status edla_invoke_batch(const edla_io *io, uint32_t n);
 
 /*
  * Host builds: prepare the conv, depthwise and FC layers whose weights are
