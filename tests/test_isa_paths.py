@@ -111,6 +111,11 @@ def _prepared_models():
         # 16 channels at stride 2 (4 pixels a step into each column phase), odd widths
         "dw_16_stride2_same_batch2": tb.depthwise_model(rng, [2, 9, 21, 16], kernel=3, stride=2),
         "dw_16_stride2_valid_5x5": tb.depthwise_model(rng, [1, 11, 19, 16], kernel=5, stride=2, padding="VALID"),
+        # stride 2 at 8, 16 and 32 channels: rows split by permutes (whole 128-byte steps, then
+        # a masked end), pad_left 0 and 1
+        "dw_8_stride2_wide_odd": tb.depthwise_model(rng, [1, 7, 47, 8], kernel=3, stride=2),
+        "dw_16_stride2_wide": tb.depthwise_model(rng, [1, 5, 50, 16], kernel=3, stride=2, activation="RELU6"),
+        "dw_32_stride2_5x5_pad1": tb.depthwise_model(rng, [1, 9, 20, 32], kernel=5, stride=2),
     }
 
 

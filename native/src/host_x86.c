@@ -946,6 +946,10 @@ static size_t gcd(size_t a, size_t b) {
     return a;
 }
 
+/* A prepared depthwise layer's epilogue tables per channel phase, 64 lanes
+ * each in the unpacks' order (hp_ep_lanes reads mult, lshift, rshift). */
+enum { DW_CORR, DW_MULT, DW_LSHIFT, DW_RSHIFT, DW_TABLES };
+
 /* Depthwise, depth multiplier 1 over all channels C: an output row is one flat
  * run of out_w * C bytes, and so is what each tap reads from the input copy
  * (columns split by stride phase). 64 outputs at a time, 4 taps per
@@ -981,7 +985,7 @@ static int pack_depthwise(hp_op *e) {
     e->groups = groups;
     e->lshifts = 0;
     e->work_bytes = (size_t)work + 128; /* a run's last 64 outputs may read past the row */
-    const size_t w_bytes = phases * groups * 256, t_bytes = phases * 4 * 64 * sizeof(int32_t);
+    const size_t w_bytes = phases * groups * 256, t_bytes = phases * DW_TABLES * 64 * sizeof(int32_t);
     uint8_t *mem = (uint8_t *)edla_host_alloc64(w_bytes + t_bytes + taps * sizeof(size_t), &e->owned);
     if (!mem) {
         return -1;
@@ -994,7 +998,7 @@ static int pack_depthwise(hp_op *e) {
         e->tap_off[t] = ((fy * (size_t)g->dil_h * s + col % s) * wq + col / s) * C;
     }
     for (size_t ph = 0; ph < phases; ++ph) {
-        int32_t *tab = e->corr + ph * 256; /* [corr, mult, lshift, rshift][vector i][16] */
+        int32_t *tab = e->corr + ph * DW_TABLES * 64; /* [DW_*][vector i][16] */
         for (size_t p = 0; p < 64; ++p) {
             const size_t c = (ph * 64 + p) % C;
             const size_t i = (p % 16) / 4, lane = (p / 16) * 4 + p % 4; /* the unpacks' order */
@@ -1005,11 +1009,12 @@ static int pack_depthwise(hp_op *e) {
                 sum += w;
             }
             const uint32_t bias = d->bias ? (uint32_t)d->bias[c] : 0u;
-            tab[i * 16 + lane] = u32_to_i32(bias + (uint32_t)sum * (uint32_t)(d->input_offset - 128));
-            tab[64 + i * 16 + lane] = d->mult[c];
-            tab[128 + i * 16 + lane] = d->shift[c] > 0 ? d->shift[c] : 0;
+            int32_t *at = tab + i * 16 + lane;
+            at[DW_CORR * 64] = u32_to_i32(bias + (uint32_t)sum * (uint32_t)(d->input_offset - 128));
+            at[DW_MULT * 64] = d->mult[c];
+            at[DW_LSHIFT * 64] = d->shift[c] > 0 ? d->shift[c] : 0;
             e->lshifts |= d->shift[c] > 0;
-            tab[192 + i * 16 + lane] = d->shift[c] > 0 ? 0 : -d->shift[c];
+            at[DW_RSHIFT * 64] = d->shift[c] > 0 ? 0 : -d->shift[c];
         }
     }
     return 1;
@@ -1111,6 +1116,43 @@ VNNI static void xor80_copy(uint8_t *dst, const int8_t *src, size_t n) {
     }
 }
 
+/* fill_phases at stride 2 for pixels of 8, 16 or 32 bytes: 128 input bytes
+ * give a phase 64 / in_c slots, every other pixel picked by one two-source
+ * qword permute (not one masked move per pixel). */
+VNNI static void fill_phases2(const hp_op *e, const int8_t *src, uint8_t *dst, uint8_t pad) {
+    const ku_window *g = &e->g;
+    const long in_c = g->in_c, in_w = g->in_w, wq = (long)e->wq, per = 64 / in_c;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    /* slot j takes input pixel 2 j: its in_c / 8 qwords from qword 2 j in_c / 8 */
+    const __m512i idx = in_c == 8    ? _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0)
+                        : in_c == 16 ? _mm512_set_epi64(13, 12, 9, 8, 5, 4, 1, 0)
+                                     : _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0);
+    for (long ph = 0; ph < 2; ++ph, dst += wq * in_c) {
+        const long ix0 = ph - (long)g->pad_left; /* input column of slot 0 */
+        long lo = ix0 >= 0 ? 0 : (1 - ix0) / 2, hi = ix0 >= in_w ? 0 : (in_w - ix0 + 1) / 2; /* slots inside */
+        lo = lo < wq ? lo : wq;
+        hi = hi < lo ? lo : hi < wq ? hi : wq;
+        memset(dst, pad, (size_t)(lo * in_c));
+        long k = lo;
+        for (; k + per <= hi && (in_w - ix0 - 2 * k) * in_c >= 128; k += per) { /* whole steps */
+            const int8_t *at = src + (ix0 + 2 * k) * in_c;
+            const __m512i a = _mm512_loadu_si512((const void *)at), b = _mm512_loadu_si512((const void *)(at + 64));
+            _mm512_storeu_si512((void *)(dst + k * in_c), _mm512_xor_si512(_mm512_permutex2var_epi64(a, idx, b), flip));
+        }
+        for (; k < hi; k += per) { /* the row's end: masked */
+            const long ix = ix0 + 2 * k, bytes = (in_w - ix) * in_c; /* the row's bytes from ix on */
+            const __mmask64 m0 = bytes >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << bytes) - 1;
+            const __mmask64 m1 = bytes >= 128 ? ~(__mmask64)0 : bytes <= 64 ? 0 : ((__mmask64)1 << (bytes - 64)) - 1;
+            const __m512i a = _mm512_maskz_loadu_epi8(m0, src + ix * in_c);
+            const __m512i b = _mm512_maskz_loadu_epi8(m1, src + ix * in_c + 64);
+            const long n = (hi - k < per ? hi - k : per) * in_c;
+            _mm512_mask_storeu_epi8(dst + k * in_c, n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1,
+                                    _mm512_xor_si512(_mm512_permutex2var_epi64(a, idx, b), flip));
+        }
+        memset(dst + hi * in_c, pad, (size_t)((wq - hi) * in_c));
+    }
+}
+
 /* One input row split into its column phases (column x to slot x / s of phase
  * x % s), each pixel u8 x ^ 0x80 or the zero point pad; written in phase order.
  * Pixels of up to 64 channels are one masked move each. */
@@ -1121,6 +1163,10 @@ VNNI static void fill_phases(const hp_op *e, const int8_t *src, uint8_t *dst, ui
     const __m512i flip = _mm512_set1_epi8((char)0x80), padv = _mm512_set1_epi8((char)pad);
     const __mmask64 m = in_c >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << in_c) - 1;
     const size_t end = s * e->wq; /* a local: the byte stores below may alias *e */
+    if (s == 2 && (in_c == 8 || in_c == 16 || in_c == 32)) {
+        fill_phases2(e, src, dst, pad);
+        return;
+    }
     for (size_t ph = 0; ph < s; ++ph) {
         for (size_t x = ph; x < end; x += s, dst += in_c) {
             const int inside = x >= left && x < right;
@@ -1199,9 +1245,9 @@ VNNI static inline __attribute__((always_inline)) void hp_ep_lanes(const int32_t
     t->half = _mm512_srai_epi32(t->mask, 1);
 }
 
-/* requantize_to_int8 of 16 lanes: int32 lanes in [act_min, act_max]. LS 0:
+/* TFLM's requantize of 16 lanes, before the output offset and clamp. LS 0:
  * no lane shifts left (the entry's lshifts is 0). */
-VNNI static inline __attribute__((always_inline)) __m512i hp_requant_ls(const hp_ep *t, __m512i acc, const int LS) {
+VNNI static inline __attribute__((always_inline)) __m512i hp_requant_core(const hp_ep *t, __m512i acc, const int LS) {
     const __m512i x = LS ? _mm512_sllv_epi32(acc, t->ls) : acc;
     const __m512i half = _mm512_set1_epi64((int64_t)1 << 30);
     const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, t->m), half), 31);
@@ -1211,8 +1257,12 @@ VNNI static inline __attribute__((always_inline)) __m512i hp_requant_ls(const hp
     const __m512i rem = _mm512_and_si512(h, t->mask);
     const __m512i thr = _mm512_sub_epi32(t->half, _mm512_srai_epi32(h, 31));
     const __m512i q = _mm512_srav_epi32(h, t->rs);
-    __m512i v = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1));
-    v = _mm512_add_epi32(v, t->off);
+    return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1));
+}
+
+/* requantize_to_int8 of 16 lanes: int32 lanes in [act_min, act_max]. */
+VNNI static inline __attribute__((always_inline)) __m512i hp_requant_ls(const hp_ep *t, __m512i acc, const int LS) {
+    __m512i v = _mm512_add_epi32(hp_requant_core(t, acc, LS), t->off);
     v = _mm512_max_epi32(v, t->lo);
     return _mm512_min_epi32(v, t->hi);
 }
@@ -1584,59 +1634,110 @@ VNNI static void hp_run_fc(const hp_op *e, const int8_t *input, int8_t *out, uin
     }
 }
 
-/* 64 outputs of a flat output row from the tap runs at row + tap_off[t] + j0. */
-VNNI static inline __attribute__((always_inline)) __m512i hp_dw64(const hp_op *e, const uint8_t *row,
-                                                                  size_t j0, size_t taps,
-                                                                  const int8_t *w, const int32_t *tab,
-                                                                  const hp_ep *clamp, const int LS) {
-    __m512i acc[4];
-    for (int i = 0; i < 4; ++i) {
-        acc[i] = _mm512_load_si512((const void *)(tab + i * 16));
-    }
-    for (size_t t0 = 0; t0 < taps; t0 += 4, w += 256) {
-        __m512i x[4];
-        for (size_t t = 0; t < 4; ++t) { /* taps past the last: any bytes, zero weights */
-            x[t] = _mm512_loadu_si512((const void *)(row + e->tap_off[t0 + t < taps ? t0 + t : t0] + j0));
-        }
-        const __m512i a = _mm512_unpacklo_epi8(x[0], x[1]), b = _mm512_unpackhi_epi8(x[0], x[1]);
-        const __m512i c = _mm512_unpacklo_epi8(x[2], x[3]), d = _mm512_unpackhi_epi8(x[2], x[3]);
-        acc[0] = _mm512_dpbusd_epi32(acc[0], _mm512_unpacklo_epi16(a, c), _mm512_load_si512((const void *)w));
-        acc[1] = _mm512_dpbusd_epi32(acc[1], _mm512_unpackhi_epi16(a, c), _mm512_load_si512((const void *)(w + 64)));
-        acc[2] = _mm512_dpbusd_epi32(acc[2], _mm512_unpacklo_epi16(b, d), _mm512_load_si512((const void *)(w + 128)));
-        acc[3] = _mm512_dpbusd_epi32(acc[3], _mm512_unpackhi_epi16(b, d), _mm512_load_si512((const void *)(w + 192)));
-    }
-    __m512i v[4];
-    for (int i = 0; i < 4; ++i) {
-        hp_ep t = *clamp;
-        hp_ep_lanes(tab + 64 + i * 16, 64, &t);
-        v[i] = hp_requant_ls(&t, acc[i], LS);
-    }
-    /* in [-128, 127]: the saturating packs only narrow, and undo the unpacks' order */
-    return _mm512_packs_epi16(_mm512_packs_epi32(v[0], v[1]), _mm512_packs_epi32(v[2], v[3]));
+/* 4 taps' 64-byte runs byte-interleaved by unpacks (vpdpbusd's 4 bytes a
+ * lane): position 16 L + 4 i + j of the runs (L a 128-bit lane) to vector
+ * i, dword 4 L + j. */
+VNNI static inline __attribute__((always_inline)) void hp_dw_interleave(const __m512i x[4], __m512i v[4]) {
+    const __m512i a = _mm512_unpacklo_epi8(x[0], x[1]), b = _mm512_unpackhi_epi8(x[0], x[1]);
+    const __m512i c = _mm512_unpacklo_epi8(x[2], x[3]), d = _mm512_unpackhi_epi8(x[2], x[3]);
+    v[0] = _mm512_unpacklo_epi16(a, c);
+    v[1] = _mm512_unpackhi_epi16(a, c);
+    v[2] = _mm512_unpacklo_epi16(b, d);
+    v[3] = _mm512_unpackhi_epi16(b, d);
 }
 
-/* The output rows of a prepared depthwise layer; LS as hp_requant_ls. The
- * channel phase of each 64-output run advances by one, wrapping. */
+/* Taps [t0, t0 + n) of R output rows (row r at row + r * row_step), n <= 4:
+ * each group's weights are loaded once for the R rows; taps past n read
+ * nothing (zero weights: any bytes). */
+VNNI static inline __attribute__((always_inline)) void hp_dw_taps(const uint8_t *row, size_t row_step,
+                                                                 const size_t *off, size_t n, const int8_t *w,
+                                                                 __m512i acc[][4], const int R) {
+    __m512i wv[4];
+    for (int i = 0; i < 4; ++i) {
+        wv[i] = _mm512_load_si512((const void *)(w + i * 64));
+    }
+    for (int r = 0; r < R; ++r) {
+        __m512i x[4], v[4];
+        for (size_t t = 0; t < 4; ++t) {
+            x[t] = t < n ? _mm512_loadu_si512((const void *)(row + (size_t)r * row_step + off[t]))
+                         : _mm512_setzero_si512();
+        }
+        hp_dw_interleave(x, v);
+        for (int i = 0; i < 4; ++i) {
+            acc[r][i] = _mm512_dpbusd_epi32(acc[r][i], v[i], wv[i]);
+        }
+    }
+}
+
+/* 64 outputs at j0 of R flat output rows (row r's taps at row + r * row_step
+ * + tap_off[t] + j0) into out + r * run + j0 (the first `left` bytes). The
+ * weights and the epilogue's per-lane terms serve all R rows. */
+VNNI static inline __attribute__((always_inline)) void hp_dw64(const hp_op *e, const uint8_t *row,
+                                                              size_t row_step, size_t j0, const int8_t *w,
+                                                              const int32_t *tab, const hp_ep *clamp,
+                                                              int8_t *out, size_t run, size_t left,
+                                                              const int R, const int LS) {
+    const size_t taps = (size_t)e->g.k_h * (size_t)e->g.k_w;
+    __m512i acc[2][4];
+    for (int i = 0; i < 4; ++i) {
+        acc[0][i] = acc[1][i] = _mm512_load_si512((const void *)(tab + DW_CORR * 64 + i * 16));
+    }
+    row += j0;
+    size_t t0 = 0;
+    for (; t0 + 4 <= taps; t0 += 4, w += 256) {
+        hp_dw_taps(row, row_step, e->tap_off + t0, 4, w, acc, R);
+    }
+    if (t0 < taps) {
+        hp_dw_taps(row, row_step, e->tap_off + t0, taps - t0, w, acc, R);
+    }
+    __m512i v[2][4];
+    for (int i = 0; i < 4; ++i) {
+        hp_ep t = *clamp;
+        hp_ep_lanes(tab + DW_MULT * 64 + i * 16, (DW_LSHIFT - DW_MULT) * 64, &t);
+        for (int r = 0; r < R; ++r) {
+            v[r][i] = _mm512_add_epi32(hp_requant_core(&t, acc[r][i], LS), clamp->off); /* wraps, as TFLM */
+        }
+    }
+    const __mmask64 live = left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1);
+    for (int r = 0; r < R; ++r) {
+        /* the saturating packs clamp to [-128, 127] (which holds [act_min, act_max]) and
+         * undo the interleave's order; then the activation clamp, 64 bytes at once */
+        __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(v[r][0], v[r][1]), _mm512_packs_epi32(v[r][2], v[r][3]));
+        b = _mm512_min_epi8(_mm512_max_epi8(b, clamp->lo), clamp->hi);
+        _mm512_mask_storeu_epi8(out + (size_t)r * run + j0, live, b);
+    }
+}
+
+/* The output rows of a prepared depthwise layer, two at a time; LS as
+ * hp_requant_ls. The channel phase of each 64-output run advances by one,
+ * wrapping. */
 VNNI static inline __attribute__((always_inline)) void hp_depthwise_rows(const hp_op *e, const uint8_t *work,
                                                                         int8_t *out, const int LS) {
     const ku_window *g = &e->g;
-    const size_t C = (size_t)g->in_c, taps = (size_t)g->k_h * (size_t)g->k_w;
+    const size_t C = (size_t)g->in_c;
     const size_t run = (size_t)g->out_w * C, phases = (size_t)e->chan_phases;
     const size_t row_step = (size_t)g->stride_h * (size_t)e->col_phases * e->wq * C;
-    hp_ep clamp;
-    hp_ep_clamp(e, &clamp);
+    hp_ep clamp; /* off: int32 lanes; lo, hi: int8 */
+    clamp.off = _mm512_set1_epi32(e->d.output_offset);
+    clamp.lo = _mm512_set1_epi8((char)e->d.act_min);
+    clamp.hi = _mm512_set1_epi8((char)e->d.act_max);
     for (int b = 0; b < g->batches; ++b) {
         const uint8_t *row = work + (size_t)b * e->hp * (size_t)e->col_phases * e->wq * C;
-        for (int oy = 0; oy < g->out_h; ++oy, row += row_step, out += run) {
+        for (int oy = 0; oy < g->out_h; oy += 2, row += 2 * row_step, out += 2 * run) {
+            const int pair = oy + 1 < g->out_h;
             size_t ph = 0;
             for (size_t j0 = 0; j0 < run; j0 += 64) {
-                const __m512i r = hp_dw64(e, row, j0, taps, e->packed + ph * e->groups * 256, e->corr + ph * 256,
-                                          &clamp, LS);
-                const size_t left = run - j0;
-                _mm512_mask_storeu_epi8(out + j0, left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1), r);
+                const int8_t *w = e->packed + ph * e->groups * 256;
+                const int32_t *tab = e->corr + ph * DW_TABLES * 64;
+                if (pair) {
+                    hp_dw64(e, row, row_step, j0, w, tab, &clamp, out, run, run - j0, 2, LS);
+                } else {
+                    hp_dw64(e, row, row_step, j0, w, tab, &clamp, out, run, run - j0, 1, LS);
+                }
                 ph = ph + 1 == phases ? 0 : ph + 1;
             }
         }
+        out -= (size_t)(g->out_h % 2) * run; /* an odd last row advanced out by two */
     }
 }
 
