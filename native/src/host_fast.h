@@ -131,6 +131,8 @@ typedef struct {
     size_t cols_stride;
     void *owned_cols;
     int lshifts;             /* some channel shifts left (its epilogue has the shift) */
+    int ep_round;            /* conv / FC: every channel shifts right and its accumulator
+                              * provably stays below 2^31 - 2^(rs-1) (hp_requant_round) */
     size_t work_bytes;       /* bytes of the input copy */
     void *owned;             /* host_x86.c's allocation (packed weights and tables) */
     void *owned_filter;      /* host_plan.c's allocation (an expanded sparse filter) */

@@ -1027,6 +1027,17 @@ static inline const int8_t *hp_block(const hp_op *e, size_t b) {
     return e->packed + (b / e->tile_blocks) * e->tile_blocks * e->groups * 64 + (b % e->tile_blocks) * 64;
 }
 
+/* Whether hp_requant_round is exact for a channel: right shift rs >= 1,
+ * multiplier >= 0 and |acc| + 2^(rs-1) < 2^31 for every accumulator it can hold,
+ * |acc| <= |bias| + 255 * sum |w| (x + input_offset lies in [-255, 255]). */
+static int ep_round_ok(int32_t bias, int64_t abs_w, int32_t mult, int32_t shift) {
+    if (shift > -1 || shift < -31 || mult < 0) {
+        return 0;
+    }
+    const int64_t bound = (bias < 0 ? -(int64_t)bias : (int64_t)bias) + 255 * abs_w;
+    return bound + ((int64_t)1 << (-shift - 1)) < ((int64_t)1 << 31);
+}
+
 /* Packs the filter (channel i, byte j of filter row fy at
  * d.filter[i * K + fy * row + j]) as [block][fy][q][16][4], a row padded to
  * whole groups with zero weights, and the epilogue tables with
@@ -1072,6 +1083,7 @@ int edla_host_pack(hp_op *e) {
     }
     e->packed = (int8_t *)mem;
     e->lshifts = 0;
+    e->ep_round = 1;
     e->corr = (int32_t *)(void *)(mem + packed_bytes);
     e->mult = e->corr + lanes;
     e->lshift = e->mult + lanes;
@@ -1084,15 +1096,18 @@ int edla_host_pack(hp_op *e) {
         const int8_t *w = d->filter + (size_t)i * k;
         int8_t *dst = (int8_t *)hp_block(e, (size_t)(i / 16)) + (size_t)(i % 16) * 4;
         int32_t sum = 0; /* |sum| <= 128 * k: fits */
+        int64_t abs_sum = 0;
         for (int fy = 0; fy < e->kh; ++fy) {
             for (size_t j = 0; j < row; ++j) {
                 const int8_t v = w[(size_t)fy * row + j];
                 dst[((size_t)fy * e->row_groups + j / 4) * e->grp_stride + j % 4] = v;
                 sum += v;
+                abs_sum += v < 0 ? -v : v;
             }
         }
         const int oc = d->c_begin + i;
         const uint32_t bias = d->bias ? (uint32_t)d->bias[oc] : 0u;
+        e->ep_round &= ep_round_ok(d->bias ? d->bias[oc] : 0, abs_sum, d->mult[oc], d->shift[oc]);
         e->corr[i] = u32_to_i32(bias + (uint32_t)sum * (uint32_t)(d->input_offset - 128));
         e->mult[i] = d->mult[oc];
         e->lshift[i] = d->shift[oc] > 0 ? d->shift[oc] : 0;
@@ -1251,8 +1266,8 @@ VNNI static inline __attribute__((always_inline)) __m512i hp_requant_core(const 
     const __m512i x = LS ? _mm512_sllv_epi32(acc, t->ls) : acc;
     const __m512i half = _mm512_set1_epi64((int64_t)1 << 30);
     const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, t->m), half), 31);
-    const __m512i odd =
-        _mm512_slli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), t->m_odd), half), 1);
+    const __m512i odd = /* vpmuldq reads the low dword: the odd one moved there by a shuffle */
+        _mm512_slli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_shuffle_epi32(x, _MM_PERM_DDBB), t->m_odd), half), 1);
     const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
     const __m512i rem = _mm512_and_si512(h, t->mask);
     const __m512i thr = _mm512_sub_epi32(t->half, _mm512_srai_epi32(h, 31));
@@ -1265,6 +1280,29 @@ VNNI static inline __attribute__((always_inline)) __m512i hp_requant_ls(const hp
     __m512i v = _mm512_add_epi32(hp_requant_core(t, acc, LS), t->off);
     v = _mm512_max_epi32(v, t->lo);
     return _mm512_min_epi32(v, t->hi);
+}
+
+/* requantize_to_int8 of 16 lanes for entries with ep_round (no left shifts), as
+ * int8 lanes. SRDHM's odd lanes: floor((p + 2^30) / 2^31) is the high dword of
+ * p + p + 2^31 (|p| < 2^62), where the blend wants it. With rs >= 1,
+ * RoundingDivideByPOT(h, rs) (half away from zero) is one floor,
+ * (h + 2^(rs-1) - [h < 0]) >> rs, and ep_round_ok keeps that sum inside int32
+ * (|h| <= |acc| as 0 <= multiplier < 2^31). FULL: the clamp is [-128, 127],
+ * which the saturating narrowing does. */
+VNNI static inline __attribute__((always_inline)) __m128i hp_requant_round(const hp_ep *t, __m512i acc,
+                                                                           const int FULL) {
+    const __m512i half = _mm512_set1_epi64((int64_t)1 << 30), half2 = _mm512_set1_epi64((int64_t)1 << 31);
+    const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, t->m), half), 31);
+    const __m512i po = _mm512_mul_epi32(_mm512_shuffle_epi32(acc, _MM_PERM_DDBB), t->m_odd);
+    const __m512i odd = _mm512_add_epi64(_mm512_add_epi64(po, po), half2);
+    const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
+    const __m512i nudge = _mm512_sub_epi32(t->mask, t->half); /* 2^(rs-1) */
+    __m512i v = _mm512_srav_epi32(_mm512_add_epi32(_mm512_add_epi32(h, nudge), _mm512_srai_epi32(h, 31)), t->rs);
+    v = _mm512_add_epi32(v, t->off);
+    if (!FULL) {
+        v = _mm512_min_epi32(_mm512_max_epi32(v, t->lo), t->hi);
+    }
+    return _mm512_cvtsepi32_epi8(v);
 }
 
 VNNI static inline __attribute__((always_inline)) __m512i hp_requant(const hp_ep *t, __m512i acc) {
@@ -1283,13 +1321,35 @@ VNNI static inline __attribute__((always_inline)) void hp_store16(const hp_ep *t
     _mm_mask_storeu_epi8(out, (__mmask16)((1u << nc) - 1u), _mm512_cvtepi32_epi8(hp_requant_ls(t, acc, LS)));
 }
 
+/* hp_requant_round of one block's accumulators for np pixels (P at most) -> out[i] + c. */
+VNNI static inline __attribute__((always_inline)) void hp_store_round(const hp_ep *t, const __m512i *acc,
+                                                                      size_t acc_step, int8_t *const *out,
+                                                                      int np, int c, int nc, const int P,
+                                                                      const int FULL) {
+    const __mmask16 live = (__mmask16)((1u << nc) - 1u);
+#pragma GCC unroll 16
+    for (int i = 0; i < P; ++i) {
+        if (i < np) {
+            _mm_mask_storeu_epi8(out[i] + c, live, hp_requant_round(t, acc[(size_t)i * acc_step], FULL));
+        }
+    }
+}
+
 /* hp_store16 of one block's accumulators for np pixels (P at most): the left
- * shift only in the entry that has one. */
+ * shift only in the entry that has one; hp_store_round where ep_round holds. */
 VNNI static inline __attribute__((always_inline)) void hp_store_block(const hp_op *e, const __m512i *acc,
                                                                       size_t acc_step, int8_t *const *out,
                                                                       int np, int c, int nc, const int P) {
     hp_ep t;
     hp_ep_channels(e, (size_t)c, &t);
+    if (e->ep_round) {
+        if (e->d.act_min == -128 && e->d.act_max == 127) {
+            hp_store_round(&t, acc, acc_step, out, np, c, nc, P, 1);
+        } else {
+            hp_store_round(&t, acc, acc_step, out, np, c, nc, P, 0);
+        }
+        return;
+    }
     if (e->lshifts) {
 #pragma GCC unroll 16
         for (int i = 0; i < P; ++i) {
