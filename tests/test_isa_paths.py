@@ -364,3 +364,20 @@ def test_pool_paths(name, isa):
               np.full(shape, 127, dtype), np.where(rng.random(shape) < 0.5, -128, 127).astype(dtype)]
     _, (want, got) = _run_both(edge_dla.convert(model), inputs, isa)
     _assert_same(want, got)
+
+
+# ---- prepared depthwise requantization at the extremes ------------------------------------
+# Right shifts 1..23 take one int64 rounding (hp_dw_round64), others the two-step one; biases
+# at the int32 ends wrap the accumulator. Both must equal the portable path.
+
+@pytest.mark.parametrize("output_scale", [1e-2, 1.0, 100.0, 1e4])
+@pytest.mark.parametrize("bias_kind", ["extreme", "random"])
+def test_prepared_depthwise_requant(output_scale, bias_kind, isa, monkeypatch):
+    from edge_dla.testing import tflite_builder as tb
+    if bias_kind == "extreme":
+        ends = np.array([2**31 - 1, -2**31, 2**30, -2**30, 0, 1, -1, 2**31 - 2**20], np.int64)
+        monkeypatch.setattr(tb, "random_bias", lambda rng, n, std, scales, limit=0: np.resize(ends, n).astype(np.int32))
+    rng = np.random.default_rng(23)
+    model = tb.depthwise_model(rng, [1, 7, 9, 24], kernel=3, input_scale=0.05, output_scale=output_scale,
+                               weight_scale_range=(0.005, 0.05))
+    _against_portable(model, "dense", isa, rng)

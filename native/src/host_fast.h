@@ -119,6 +119,9 @@ typedef struct {
     /* depthwise: input columns split by stride phase (wq per phase), channel
      * phases of the 64-output runs, each tap's offset in the input copy */
     int col_phases, chan_phases;
+    int row_pairs;           /* depthwise, k_h <= 3, stride_h == dil_h: output rows in pairs
+                              * over 4 input rows (pair weights after the packed ones) */
+    int round64;             /* depthwise: every channel shifts right by 1..23 (hp_dw_round64) */
     size_t wq;
     size_t *tap_off;
     int32_t *corr, *mult, *lshift, *rshift; /* epilogue per channel, padded to whole blocks */

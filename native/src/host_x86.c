@@ -948,7 +948,25 @@ static size_t gcd(size_t a, size_t b) {
 
 /* A prepared depthwise layer's epilogue tables per channel phase, 64 lanes
  * each in the unpacks' order (hp_ep_lanes reads mult, lshift, rshift). */
-enum { DW_CORR, DW_MULT, DW_LSHIFT, DW_RSHIFT, DW_TABLES };
+enum { DW_CORR, DW_MULT, DW_LSHIFT, DW_RSHIFT, DW_K_EVEN, DW_K_ODD, DW_S_EVEN, DW_S_ODD, DW_TABLES };
+/* DW_K_*, DW_S_*: int64 per channel of the even / odd lanes (hp_dw_round64) */
+
+/* Row pairs (row_pairs): output rows oy and oy + 1 read input rows r0..r3 (r
+ * = oy * stride_h + k * dil_h); per tap column fx the 4 rows' runs interleave
+ * once (hp_dw_interleave) and feed both rows, row oy through weights
+ * [w0, w1, w2, 0] (w_fy of column fx), row oy + 1 through [0, w0, w1, w2].
+ * Channel c of phase ph at vector i, lane of the unpacks' order. */
+static void pack_dw_pair(hp_op *e, size_t ph, size_t c, size_t i, size_t lane) {
+    const size_t C = (size_t)e->g.in_c, kw = (size_t)e->g.k_w, kh = (size_t)e->g.k_h;
+    int8_t *pair = e->packed + (size_t)e->chan_phases * e->groups * 256;
+    for (size_t fx = 0; fx < kw; ++fx) {
+        for (size_t fy = 0; fy < kh; ++fy) {
+            const int8_t w = e->d.filter[(fy * kw + fx) * C + c];
+            pair[(((ph * kw + fx) * 2 + 0) * 4 + i) * 64 + lane * 4 + fy] = w;
+            pair[(((ph * kw + fx) * 2 + 1) * 4 + i) * 64 + lane * 4 + fy + 1] = w;
+        }
+    }
+}
 
 /* Depthwise, depth multiplier 1 over all channels C: an output row is one flat
  * run of out_w * C bytes, and so is what each tap reads from the input copy
@@ -985,18 +1003,21 @@ static int pack_depthwise(hp_op *e) {
     e->groups = groups;
     e->lshifts = 0;
     e->work_bytes = (size_t)work + 128; /* a run's last 64 outputs may read past the row */
+    e->row_pairs = g->k_h <= 3 && g->stride_h == g->dil_h;
     const size_t w_bytes = phases * groups * 256, t_bytes = phases * DW_TABLES * 64 * sizeof(int32_t);
-    uint8_t *mem = (uint8_t *)edla_host_alloc64(w_bytes + t_bytes + taps * sizeof(size_t), &e->owned);
+    const size_t p_bytes = e->row_pairs ? phases * (size_t)g->k_w * 2 * 256 : 0;
+    uint8_t *mem = (uint8_t *)edla_host_alloc64(w_bytes + p_bytes + t_bytes + taps * sizeof(size_t), &e->owned);
     if (!mem) {
         return -1;
     }
     e->packed = (int8_t *)mem;
-    e->corr = (int32_t *)(void *)(mem + w_bytes);
-    e->tap_off = (size_t *)(void *)(mem + w_bytes + t_bytes);
+    e->corr = (int32_t *)(void *)(mem + w_bytes + p_bytes);
+    e->tap_off = (size_t *)(void *)(mem + w_bytes + p_bytes + t_bytes);
     for (size_t t = 0; t < taps; ++t) {
         const size_t fy = t / (size_t)g->k_w, fx = t % (size_t)g->k_w, col = fx * (size_t)g->dil_w;
         e->tap_off[t] = ((fy * (size_t)g->dil_h * s + col % s) * wq + col / s) * C;
     }
+    int round64 = 1;
     for (size_t ph = 0; ph < phases; ++ph) {
         int32_t *tab = e->corr + ph * DW_TABLES * 64; /* [DW_*][vector i][16] */
         for (size_t p = 0; p < 64; ++p) {
@@ -1009,14 +1030,27 @@ static int pack_depthwise(hp_op *e) {
                 sum += w;
             }
             const uint32_t bias = d->bias ? (uint32_t)d->bias[c] : 0u;
+            if (e->row_pairs) {
+                pack_dw_pair(e, ph, c, i, lane);
+            }
             int32_t *at = tab + i * 16 + lane;
             at[DW_CORR * 64] = u32_to_i32(bias + (uint32_t)sum * (uint32_t)(d->input_offset - 128));
             at[DW_MULT * 64] = d->mult[c];
             at[DW_LSHIFT * 64] = d->shift[c] > 0 ? d->shift[c] : 0;
             e->lshifts |= d->shift[c] > 0;
             at[DW_RSHIFT * 64] = d->shift[c] > 0 ? 0 : -d->shift[c];
+            const int32_t rs = -d->shift[c];
+            round64 &= rs >= 1 && rs <= 23 && d->mult[c] >= 0;
+            if (round64) { /* 2^30 + (2^(rs - 1) + output_offset 2^rs) 2^31: |.| < 2^61 */
+                int64_t *k = (int64_t *)(void *)(tab + (lane % 2 ? DW_K_ODD : DW_K_EVEN) * 64 + i * 16) + lane / 2;
+                int64_t *sh = (int64_t *)(void *)(tab + (lane % 2 ? DW_S_ODD : DW_S_EVEN) * 64 + i * 16) + lane / 2;
+                *k = ((int64_t)1 << 30) + (((int64_t)1 << (rs - 1)) + (int64_t)d->output_offset * ((int64_t)1 << rs)) *
+                                              ((int64_t)1 << 31);
+                *sh = 31 + rs;
+            }
         }
     }
+    e->round64 = round64;
     return 1;
 }
 
@@ -1729,6 +1763,58 @@ VNNI static inline __attribute__((always_inline)) void hp_dw_taps(const uint8_t 
     }
 }
 
+/* requantize + output_offset of 16 lanes (int32, wrapping as TFLM) when
+ * every lane shifts right by rs in 1..23 and m >= 0: TFLM's two roundings,
+ * h = floor((x m + 2^30) / 2^31) then floor((h + 2^(rs-1) - [h < 0]) / 2^rs),
+ * are one: floor((x m + K - [x m < 0] 2^31) / 2^(31 + rs)), K = 2^30 +
+ * (2^(rs-1) + offset 2^rs) 2^31 (the offset adds exactly: a multiple of the
+ * divisor; no int64 wraps). [x m < 0] differs from [h < 0] only where h = 0,
+ * which rounds to 0 either way. Even and odd lanes in int64 halves. */
+VNNI static inline __attribute__((always_inline)) __m512i hp_dw_round64(const int32_t *lane, __m512i m_odd,
+                                                                        __m512i acc) {
+    const __m512i c31 = _mm512_set1_epi64((int64_t)1 << 31);
+    const __m512i pe = _mm512_mul_epi32(acc, _mm512_load_si512((const void *)(lane + DW_MULT * 64)));
+    const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m_odd);
+    __m512i ye = _mm512_add_epi64(pe, _mm512_load_si512((const void *)(lane + DW_K_EVEN * 64)));
+    __m512i yo = _mm512_add_epi64(po, _mm512_load_si512((const void *)(lane + DW_K_ODD * 64)));
+    ye = _mm512_mask_sub_epi64(ye, _mm512_cmplt_epi64_mask(pe, _mm512_setzero_si512()), ye, c31);
+    yo = _mm512_mask_sub_epi64(yo, _mm512_cmplt_epi64_mask(po, _mm512_setzero_si512()), yo, c31);
+    ye = _mm512_srav_epi64(ye, _mm512_load_si512((const void *)(lane + DW_S_EVEN * 64)));
+    yo = _mm512_srav_epi64(yo, _mm512_load_si512((const void *)(lane + DW_S_ODD * 64)));
+    return _mm512_mask_shuffle_epi32(ye, (__mmask16)0xAAAA, yo, (_MM_PERM_ENUM)0xA0); /* odd: dword 2j -> 2j + 1 */
+}
+
+/* The epilogue of R rows' 64 accumulators at j0 into out + r * run + j0 (the
+ * first `left` bytes): the per-lane terms are derived once for the R rows. */
+VNNI static inline __attribute__((always_inline)) void hp_dw_store(const int32_t *tab, const hp_ep *clamp,
+                                                                  __m512i acc[][4], int8_t *out, size_t run,
+                                                                  size_t j0, size_t left, const int R,
+                                                                  const int LS) {
+    __m512i v[2][4];
+    for (int i = 0; i < 4; ++i) {
+        if (LS == 2) {
+            const __m512i m_odd = _mm512_srli_epi64(_mm512_load_si512((const void *)(tab + DW_MULT * 64 + i * 16)), 32);
+            for (int r = 0; r < R; ++r) {
+                v[r][i] = hp_dw_round64(tab + i * 16, m_odd, acc[r][i]);
+            }
+            continue;
+        }
+        hp_ep t = *clamp;
+        hp_ep_lanes(tab + DW_MULT * 64 + i * 16, (DW_LSHIFT - DW_MULT) * 64, &t);
+        for (int r = 0; r < R; ++r) {
+            v[r][i] = _mm512_add_epi32(hp_requant_core(&t, acc[r][i], LS), clamp->off); /* wraps, as TFLM */
+        }
+    }
+    const __mmask64 live = left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1);
+    for (int r = 0; r < R; ++r) {
+        /* the saturating packs clamp to [-128, 127] (which holds [act_min, act_max]) and
+         * undo the interleave's order; then the activation clamp, 64 bytes at once */
+        __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(v[r][0], v[r][1]), _mm512_packs_epi32(v[r][2], v[r][3]));
+        b = _mm512_min_epi8(_mm512_max_epi8(b, clamp->lo), clamp->hi);
+        _mm512_mask_storeu_epi8(out + (size_t)r * run + j0, live, b);
+    }
+}
+
 /* 64 outputs at j0 of R flat output rows (row r's taps at row + r * row_step
  * + tap_off[t] + j0) into out + r * run + j0 (the first `left` bytes). The
  * weights and the epilogue's per-lane terms serve all R rows. */
@@ -1750,22 +1836,34 @@ VNNI static inline __attribute__((always_inline)) void hp_dw64(const hp_op *e, c
     if (t0 < taps) {
         hp_dw_taps(row, row_step, e->tap_off + t0, taps - t0, w, acc, R);
     }
-    __m512i v[2][4];
+    hp_dw_store(tab, clamp, acc, out, run, j0, left, R, LS);
+}
+
+/* 64 outputs at j0 of output rows oy and oy + 1 (row_pairs; row: oy's first
+ * input row, row_step: between input rows r_k), w: the phase's pair weights. */
+VNNI static inline __attribute__((always_inline)) void hp_dw64_pair(const hp_op *e, const uint8_t *row,
+                                                                   size_t row_step, size_t j0, const int8_t *w,
+                                                                   const int32_t *tab, const hp_ep *clamp,
+                                                                   int8_t *out, size_t run, size_t left,
+                                                                   const int LS) {
+    const size_t kw = (size_t)e->g.k_w, kh = (size_t)e->g.k_h;
+    __m512i acc[2][4];
     for (int i = 0; i < 4; ++i) {
-        hp_ep t = *clamp;
-        hp_ep_lanes(tab + DW_MULT * 64 + i * 16, (DW_LSHIFT - DW_MULT) * 64, &t);
-        for (int r = 0; r < R; ++r) {
-            v[r][i] = _mm512_add_epi32(hp_requant_core(&t, acc[r][i], LS), clamp->off); /* wraps, as TFLM */
+        acc[0][i] = acc[1][i] = _mm512_load_si512((const void *)(tab + DW_CORR * 64 + i * 16));
+    }
+    for (size_t fx = 0; fx < kw; ++fx, w += 512) {
+        const uint8_t *at = row + e->tap_off[fx] + j0; /* tap (0, fx) */
+        __m512i x[4], v[4];
+        for (size_t k = 0; k < 4; ++k) { /* rows past kh + 1 meet zero weights only */
+            x[k] = k <= kh ? _mm512_loadu_si512((const void *)(at + k * row_step)) : _mm512_setzero_si512();
+        }
+        hp_dw_interleave(x, v);
+        for (int i = 0; i < 4; ++i) {
+            acc[0][i] = _mm512_dpbusd_epi32(acc[0][i], v[i], _mm512_load_si512((const void *)(w + i * 64)));
+            acc[1][i] = _mm512_dpbusd_epi32(acc[1][i], v[i], _mm512_load_si512((const void *)(w + 256 + i * 64)));
         }
     }
-    const __mmask64 live = left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1);
-    for (int r = 0; r < R; ++r) {
-        /* the saturating packs clamp to [-128, 127] (which holds [act_min, act_max]) and
-         * undo the interleave's order; then the activation clamp, 64 bytes at once */
-        __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(v[r][0], v[r][1]), _mm512_packs_epi32(v[r][2], v[r][3]));
-        b = _mm512_min_epi8(_mm512_max_epi8(b, clamp->lo), clamp->hi);
-        _mm512_mask_storeu_epi8(out + (size_t)r * run + j0, live, b);
-    }
+    hp_dw_store(tab, clamp, acc, out, run, j0, left, 2, LS);
 }
 
 /* The output rows of a prepared depthwise layer, two at a time; LS as
@@ -1789,7 +1887,10 @@ VNNI static inline __attribute__((always_inline)) void hp_depthwise_rows(const h
             for (size_t j0 = 0; j0 < run; j0 += 64) {
                 const int8_t *w = e->packed + ph * e->groups * 256;
                 const int32_t *tab = e->corr + ph * DW_TABLES * 64;
-                if (pair) {
+                if (pair && e->row_pairs) {
+                    const int8_t *wp = e->packed + (phases * e->groups + ph * (size_t)g->k_w * 2) * 256;
+                    hp_dw64_pair(e, row, row_step, j0, wp, tab, &clamp, out, run, run - j0, LS);
+                } else if (pair) {
                     hp_dw64(e, row, row_step, j0, w, tab, &clamp, out, run, run - j0, 2, LS);
                 } else {
                     hp_dw64(e, row, row_step, j0, w, tab, &clamp, out, run, run - j0, 1, LS);
@@ -1805,6 +1906,8 @@ VNNI static void hp_run_depthwise(const hp_op *e, const int8_t *input, int8_t *o
     fill_padded(e, input, work);
     if (e->lshifts) {
         hp_depthwise_rows(e, work, out, 1);
+    } else if (e->round64) {
+        hp_depthwise_rows(e, work, out, 2);
     } else {
         hp_depthwise_rows(e, work, out, 0);
     }
