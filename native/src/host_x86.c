@@ -793,23 +793,47 @@ AVX2 static int add_avx2(const int8_t *a, const int8_t *b, int8_t *out, size_t n
     return 1;
 }
 
-/* RoundingDivideByPOT of 16 lanes by rs, with its remainder mask and half. */
+/* RoundingDivideByPOT of 16 lanes by rs, with its remainder mask and half.
+ * ROUND (|h| + 2^(rs-1) < 2^31, the caller's proof): half away from zero as
+ * one floor, (h + 2^(rs-1) - [h < 0]) >> rs for rs >= 1, h itself for rs = 0:
+ * nudge = 2^(rs-1) or 0, sign = -1 or 0. */
 VNNI static inline __attribute__((always_inline)) __m512i rdbp16(__m512i h, __m512i rs, __m512i mask,
-                                                                 __m512i thr_base) {
+                                                                 __m512i thr_base, __m512i nudge,
+                                                                 __m512i sign, const int ROUND) {
+    if (ROUND) {
+        const __m512i below = _mm512_and_si512(_mm512_srai_epi32(h, 31), sign);
+        return _mm512_srav_epi32(_mm512_add_epi32(_mm512_add_epi32(h, nudge), below), rs);
+    }
     const __m512i thr = _mm512_sub_epi32(thr_base, _mm512_srai_epi32(h, 31));
     const __m512i q = _mm512_srav_epi32(h, rs);
     return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(_mm512_and_si512(h, mask), thr), q,
                                  _mm512_set1_epi32(1));
 }
 
-/* mbqm8 on 16 lanes. */
-VNNI static inline __attribute__((always_inline)) __m512i mbqm16(__m512i x, __m512i m, __m512i rs,
-                                                                 __m512i mask, __m512i thr_base) {
-    const __m512i half = _mm512_set1_epi64((int64_t)1 << 30);
-    const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), half), 31);
-    const __m512i odd = _mm512_slli_epi64(
-        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), m), half), 1);
-    return rdbp16(_mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd), rs, mask, thr_base);
+/* One rescaling's constants in 16 lanes: multiplier, right shift, RoundingDivideByPOT's terms. */
+typedef struct {
+    __m512i m, rs, mask, thr, nudge, sign;
+} add_scale16;
+
+VNNI static void add_scale_init(add_scale16 *k, const add_stage *st) {
+    k->m = _mm512_set1_epi32(st->mult);
+    k->rs = _mm512_set1_epi32(st->rshift);
+    k->mask = _mm512_set1_epi32(st->mask);
+    k->thr = _mm512_set1_epi32(st->half_mask);
+    k->nudge = _mm512_set1_epi32(st->rshift ? st->half_mask + 1 : 0);
+    k->sign = _mm512_set1_epi32(st->rshift ? -1 : 0);
+}
+
+/* mbqm8 on 16 lanes: SRDHM's odd lanes are the high dword of p + p + 2^31
+ * (floor((p + 2^30) / 2^31), |p| < 2^62), where the blend wants them. */
+VNNI static inline __attribute__((always_inline)) __m512i mbqm16(__m512i x, const add_scale16 *k,
+                                                                 const int ROUND) {
+    const __m512i even = _mm512_srli_epi64(
+        _mm512_add_epi64(_mm512_mul_epi32(x, k->m), _mm512_set1_epi64((int64_t)1 << 30)), 31);
+    const __m512i po = _mm512_mul_epi32(_mm512_shuffle_epi32(x, _MM_PERM_DDBB), k->m);
+    const __m512i odd = _mm512_add_epi64(_mm512_add_epi64(po, po), _mm512_set1_epi64((int64_t)1 << 31));
+    return rdbp16(_mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd), k->rs, k->mask, k->thr, k->nudge,
+                  k->sign, ROUND);
 }
 
 /* One ADD input's rescaling, MultiplyByQuantizedMultiplierSmallerThanOneExp(
@@ -819,7 +843,8 @@ VNNI static inline __attribute__((always_inline)) __m512i mbqm16(__m512i x, __m5
  * int32 (|v * mh| < 2^30, |v * ml| < 2^31): no 64-bit products. */
 #define ADD_FAST_LS_MIN 8
 typedef struct {
-    __m512i mh, ml, nudge, rs, mask, thr;
+    __m512i mh, ml, nudge;
+    add_scale16 k;
     __m128i down; /* 31 - ls */
 } add_input16;
 
@@ -828,44 +853,78 @@ VNNI static void add_input_init(add_input16 *a, const add_stage *st, int32_t ls)
     a->ml = _mm512_set1_epi32(st->mult & (int32_t)((1u << (31 - ls)) - 1u));
     a->nudge = _mm512_set1_epi32((int32_t)1 << (30 - ls));
     a->down = _mm_cvtsi32_si128(31 - ls);
-    a->rs = _mm512_set1_epi32(st->rshift);
-    a->mask = _mm512_set1_epi32(st->mask);
-    a->thr = _mm512_set1_epi32(st->half_mask);
+    add_scale_init(&a->k, st);
 }
 
-VNNI static inline __attribute__((always_inline)) __m512i add_input(const add_input16 *a, __m512i v) {
+VNNI static inline __attribute__((always_inline)) __m512i add_input(const add_input16 *a, __m512i v,
+                                                                    const int ROUND) {
     const __m512i h = _mm512_add_epi32(_mm512_mullo_epi32(v, a->mh),
                                        _mm512_sra_epi32(_mm512_add_epi32(_mm512_mullo_epi32(v, a->ml), a->nudge), a->down));
-    return rdbp16(h, a->rs, a->mask, a->thr);
+    return rdbp16(h, a->k.rs, a->k.mask, a->k.thr, a->k.nudge, a->k.sign, ROUND);
 }
 
-/* add_avx2 on 16 lanes, the tail masked instead of scalar; the inputs rescaled
- * in 32-bit lanes (add_input) for the left shifts TFLite uses. */
+/* Everything add_avx512's loop holds in registers. */
+typedef struct {
+    add_input16 in1, in2;
+    add_scale16 out;
+    __m512i off1, off2, oo, lo, hi;
+} add_consts;
+
+/* add_avx2 on 16 lanes, the tail masked instead of scalar. ROUND: every
+ * RoundingDivideByPOT as one floor (add_round_ok); FULL: the clamp is
+ * [-128, 127], done by the saturating narrowing. */
+VNNI static inline __attribute__((always_inline)) void add_loop(const add_consts *c, const int8_t *a,
+                                                                const int8_t *b, int8_t *out, size_t n,
+                                                                const int ROUND, const int FULL) {
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 live = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+        const __m512i xa = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, a + i)), c->off1);
+        const __m512i xb = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, b + i)), c->off2);
+        /* both scaled inputs and their sum stay inside int32 (left_shift <= 22, checked) */
+        const __m512i sum = _mm512_add_epi32(add_input(&c->in1, xa, ROUND), add_input(&c->in2, xb, ROUND));
+        __m512i v = _mm512_add_epi32(mbqm16(sum, &c->out, ROUND), c->oo);
+        if (!FULL) {
+            v = _mm512_min_epi32(_mm512_max_epi32(v, c->lo), c->hi);
+        }
+        _mm_mask_storeu_epi8(out + i, live, _mm512_cvtsepi32_epi8(v));
+    }
+}
+
+/* Whether add_loop's ROUND is exact: the inputs' |SRDHM| <= 255 << ls < 2^30
+ * (+ 2^(rs-1) <= 2^30), and the output's |SRDHM| <= |sum| <= the two scaled
+ * inputs' bounds, with its 2^(rs-1), below 2^31. */
+static int add_round_ok(const add_stage st[3], int32_t ls) {
+    int64_t sum = 0;
+    for (int i = 0; i < 2; ++i) {
+        sum += ((((int64_t)255 << ls) * st[i].mult) >> 31 >> st[i].rshift) + 1;
+    }
+    return sum + (((int64_t)1 << st[2].rshift) >> 1) < ((int64_t)1 << 31);
+}
+
+/* add_loop for the left shifts TFLite uses (inputs rescaled in 32-bit lanes, add_input). */
 VNNI static int add_avx512(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p) {
     const int32_t left = p[ADD_P_LEFT_SHIFT];
     if (left < ADD_FAST_LS_MIN) {
         return 0;
     }
-    const __m512i off1 = _mm512_set1_epi32(p[ADD_P_INPUT1_OFFSET]);
-    const __m512i off2 = _mm512_set1_epi32(p[ADD_P_INPUT2_OFFSET]);
     add_stage st[3];
     add_stages(p, st);
-    add_input16 in1, in2;
-    add_input_init(&in1, &st[0], left);
-    add_input_init(&in2, &st[1], left);
-    const __m512i m = _mm512_set1_epi32(st[2].mult), rs = _mm512_set1_epi32(st[2].rshift);
-    const __m512i mask = _mm512_set1_epi32(st[2].mask), thr = _mm512_set1_epi32(st[2].half_mask);
-    const __m512i oo = _mm512_set1_epi32(p[ADD_P_OUTPUT_OFFSET]);
-    const __m512i lo = _mm512_set1_epi32(p[ADD_P_ACT_MIN]), hi = _mm512_set1_epi32(p[ADD_P_ACT_MAX]);
-    for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 live = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
-        const __m512i xa = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, a + i)), off1);
-        const __m512i xb = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, b + i)), off2);
-        /* both scaled inputs and their sum stay inside int32 (left_shift <= 22, checked) */
-        const __m512i sum = _mm512_add_epi32(add_input(&in1, xa), add_input(&in2, xb));
-        __m512i v = _mm512_add_epi32(mbqm16(sum, m, rs, mask, thr), oo);
-        v = _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
-        _mm_mask_storeu_epi8(out + i, live, _mm512_cvtepi32_epi8(v));
+    add_consts c;
+    add_input_init(&c.in1, &st[0], left);
+    add_input_init(&c.in2, &st[1], left);
+    add_scale_init(&c.out, &st[2]);
+    c.off1 = _mm512_set1_epi32(p[ADD_P_INPUT1_OFFSET]);
+    c.off2 = _mm512_set1_epi32(p[ADD_P_INPUT2_OFFSET]);
+    c.oo = _mm512_set1_epi32(p[ADD_P_OUTPUT_OFFSET]);
+    c.lo = _mm512_set1_epi32(p[ADD_P_ACT_MIN]);
+    c.hi = _mm512_set1_epi32(p[ADD_P_ACT_MAX]);
+    const int full = p[ADD_P_ACT_MIN] == -128 && p[ADD_P_ACT_MAX] == 127;
+    if (!add_round_ok(st, left)) {
+        add_loop(&c, a, b, out, n, 0, 0);
+    } else if (full) {
+        add_loop(&c, a, b, out, n, 1, 1);
+    } else {
+        add_loop(&c, a, b, out, n, 1, 0);
     }
     return 1;
 }
