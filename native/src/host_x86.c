@@ -1224,13 +1224,25 @@ VNNI static void xor80_copy(uint8_t *dst, const int8_t *src, size_t n) {
     }
 }
 
+/* n bytes of padv at dst: inline stores, as the pads of a row are short and a
+ * memset call costs more than the bytes. */
+VNNI static inline __attribute__((always_inline)) void pad_bytes(uint8_t *dst, size_t n, __m512i padv) {
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        _mm512_storeu_si512((void *)(dst + i), padv);
+    }
+    if (i < n) {
+        _mm512_mask_storeu_epi8(dst + i, ((__mmask64)1 << (n - i)) - 1, padv);
+    }
+}
+
 /* fill_phases at stride 2 for pixels of 8, 16 or 32 bytes: 128 input bytes
  * give a phase 64 / in_c slots, every other pixel picked by one two-source
  * qword permute (not one masked move per pixel). */
 VNNI static void fill_phases2(const hp_op *e, const int8_t *src, uint8_t *dst, uint8_t pad) {
     const ku_window *g = &e->g;
     const long in_c = g->in_c, in_w = g->in_w, wq = (long)e->wq, per = 64 / in_c;
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const __m512i flip = _mm512_set1_epi8((char)0x80), padv = _mm512_set1_epi8((char)pad);
     /* slot j takes input pixel 2 j: its in_c / 8 qwords from qword 2 j in_c / 8 */
     const __m512i idx = in_c == 8    ? _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0)
                         : in_c == 16 ? _mm512_set_epi64(13, 12, 9, 8, 5, 4, 1, 0)
@@ -1240,7 +1252,7 @@ VNNI static void fill_phases2(const hp_op *e, const int8_t *src, uint8_t *dst, u
         long lo = ix0 >= 0 ? 0 : (1 - ix0) / 2, hi = ix0 >= in_w ? 0 : (in_w - ix0 + 1) / 2; /* slots inside */
         lo = lo < wq ? lo : wq;
         hi = hi < lo ? lo : hi < wq ? hi : wq;
-        memset(dst, pad, (size_t)(lo * in_c));
+        pad_bytes(dst, (size_t)(lo * in_c), padv);
         long k = lo;
         for (; k + per <= hi && (in_w - ix0 - 2 * k) * in_c >= 128; k += per) { /* whole steps */
             const int8_t *at = src + (ix0 + 2 * k) * in_c;
@@ -1257,7 +1269,7 @@ VNNI static void fill_phases2(const hp_op *e, const int8_t *src, uint8_t *dst, u
             _mm512_mask_storeu_epi8(dst + k * in_c, n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1,
                                     _mm512_xor_si512(_mm512_permutex2var_epi64(a, idx, b), flip));
         }
-        memset(dst + hi * in_c, pad, (size_t)((wq - hi) * in_c));
+        pad_bytes(dst + hi * in_c, (size_t)((wq - hi) * in_c), padv);
     }
 }
 
@@ -1282,7 +1294,7 @@ VNNI static void fill_phases(const hp_op *e, const int8_t *src, uint8_t *dst, ui
                 if (inside) {
                     xor80_copy(dst, src + (x - left) * in_c, in_c);
                 } else {
-                    memset(dst, pad, in_c);
+                    pad_bytes(dst, in_c, padv);
                 }
                 continue;
             }
@@ -1304,6 +1316,7 @@ VNNI static void fill_padded(const hp_op *e, const int8_t *input, uint8_t *work)
     const size_t row_bytes = s * e->wq * in_c;
     const size_t left = (size_t)g->pad_left, run = (size_t)g->in_w * in_c;
     const uint8_t pad = (uint8_t)(128 - e->d.input_offset);
+    const __m512i padv = _mm512_set1_epi8((char)pad);
     if (s == 1 && row_bytes == run && e->hp == (size_t)g->in_h && g->pad_top == 0 && g->row_stride == run &&
         g->batch_stride == (size_t)g->in_h * run) { /* no border (1x1 windows): one flat copy */
         xor80_copy(work, input, (size_t)g->batches * g->batch_stride);
@@ -1313,14 +1326,14 @@ VNNI static void fill_padded(const hp_op *e, const int8_t *input, uint8_t *work)
         for (size_t y = 0; y < e->hp; ++y, work += row_bytes) {
             const long iy = (long)y - g->pad_top;
             if (iy < 0 || iy >= g->in_h) {
-                memset(work, pad, row_bytes);
+                pad_bytes(work, row_bytes, padv);
                 continue;
             }
             const int8_t *src = input + (size_t)b * g->batch_stride + (size_t)iy * g->row_stride;
             if (s == 1) {
-                memset(work, pad, left * in_c);
+                pad_bytes(work, left * in_c, padv);
                 xor80_copy(work + left * in_c, src, run);
-                memset(work + left * in_c + run, pad, row_bytes - left * in_c - run);
+                pad_bytes(work + left * in_c + run, row_bytes - left * in_c - run, padv);
                 continue;
             }
             fill_phases(e, src, work, pad);
@@ -2071,9 +2084,23 @@ int edla_fast_pool(const ku_window *g, const int8_t *input, int8_t *out, int max
 
 /* reads[i]: the (output index, tap) pairs of one window axis that read input
  * index i (i < size); returns how many pairs are in bounds. One output index
- * reads an input index through at most one tap, so reads[i] <= taps. */
+ * reads an input index through at most one tap, so reads[i] <= taps. Stride
+ * 1: the taps f reading i are those with 0 <= i + pad - f dil <= out - 1, a
+ * range counted at once (no increments in memory, whose store-to-load chains
+ * cost more than the count). */
 static uint64_t axis_read_counts(int out, int stride, int pad, int dil, int taps, int size, uint32_t *reads) {
     uint64_t inside = 0;
+    if (stride == 1) {
+        for (int i = 0; i < size; ++i) {
+            const long at = (long)i + pad, last = (long)out - 1;
+            const long lo = at > last ? (at - last + dil - 1) / dil : 0;
+            long hi = at >= 0 ? at / dil : -1;
+            hi = hi < taps - 1 ? hi : taps - 1;
+            reads[i] = hi >= lo ? (uint32_t)(hi - lo + 1) : 0u;
+            inside += reads[i];
+        }
+        return inside;
+    }
     memset(reads, 0, (size_t)size * sizeof *reads);
     for (int o = 0; o < out; ++o) {
         int b, e;
@@ -2114,9 +2141,16 @@ VNNI static uint64_t window_zeros_avx512(const ku_window *g, const int8_t *input
     const size_t in_c = (size_t)g->in_c, n = (size_t)g->in_w * in_c;
     const uint64_t inside_y = axis_read_counts(g->out_h, g->stride_h, g->pad_top, g->dil_h, g->k_h, g->in_h, rows);
     const uint64_t inside_x = axis_read_counts(g->out_w, g->stride_w, g->pad_left, g->dil_w, g->k_w, g->in_w, cols);
-    memset(w, 0, n);
-    for (size_t ix = 0; ix < (size_t)g->in_w; ++ix) {
-        memset(w + ix * in_c + c_first, (int)cols[ix], c_count);
+    if (c_first == 0 && c_count == in_c && in_c <= 64) { /* a pixel's weights: one masked store */
+        const __mmask64 px = in_c == 64 ? ~(__mmask64)0 : ((__mmask64)1 << in_c) - 1;
+        for (size_t ix = 0; ix < (size_t)g->in_w; ++ix) {
+            _mm512_mask_storeu_epi8(w + ix * in_c, px, _mm512_set1_epi8((char)cols[ix]));
+        }
+    } else {
+        memset(w, 0, n);
+        for (size_t ix = 0; ix < (size_t)g->in_w; ++ix) {
+            memset(w + ix * in_c + c_first, (int)cols[ix], c_count);
+        }
     }
     uint64_t zeros = 0;
     for (int b = 0; b < g->batches; ++b) {
