@@ -91,6 +91,12 @@ int edla_fast_weighted_eq(const int8_t *x, const uint32_t *w, size_t n, int8_t z
  * zp at channel c_first + i of its input pixel, i < n <= 64; 0: not here. */
 int edla_fast_tap_zeros(const ku_window *g, const int8_t *input, int fy, int fx, size_t c_first, size_t n,
                         int8_t zp, uint32_t *q);
+/* Sparse layers' activation counts over all taps at once (sp_act_zero, skip
+ * blocks of 1): *skipped = sum over taps t and i < n <= 64 of runs[t * stride +
+ * i] x (output pixels of window g whose tap t is padding or reads zp at
+ * channel c_first + i); 0: not here. */
+int edla_fast_sparse_act_zero(const ku_window *g, const int8_t *input, size_t c_first, size_t n, int8_t zp,
+                              const uint32_t *runs, size_t stride, uint64_t *skipped);
 
 /* Layers prepared once at load (host_plan.c builds, host_x86.c runs): conv,
  * depthwise and FC whose weights are provably constant (in flash, or staged by

@@ -2232,6 +2232,126 @@ VNNI static void tap_zeros_avx512(const ku_window *g, const int8_t *input, int f
     }
 }
 
+/* The outputs [lo, hi) of one window axis whose tap at filter offset f reads
+ * inside the input (index o * stride - pad + f * dil in [0, size)). */
+static void tap_outputs(int out, int stride, int pad, int dil, int f, int size, int *lo, int *hi) {
+    const int c = f * dil - pad; /* input index of output 0 */
+    *lo = c >= 0 ? 0 : (-c + stride - 1) / stride;
+    *hi = size - 1 - c < 0 ? 0 : (size - 1 - c) / stride + 1;
+    *hi = *hi < out ? *hi : out;
+    *lo = *lo < *hi ? *lo : *hi;
+}
+
+/* sparse_act_zero's per-row step: pre[ph * phase_len + k] = per channel (a
+ * byte lane; in_w < 256) the zero points among the first k columns of column
+ * phase ph (columns ph, ph + sw, ...). */
+VNNI static void phase_prefix(const int8_t *row, size_t in_c, int in_w, int sw, size_t c_first, __mmask64 live,
+                              int8_t zp, size_t phase_len, __m512i *pre) {
+    const __m512i z = _mm512_set1_epi8(zp), one = _mm512_set1_epi8(1);
+    for (int ph = 0; ph < sw; ++ph) {
+        __m512i *p = pre + (size_t)ph * phase_len, run = _mm512_setzero_si512();
+        *p = run;
+        for (int ix = ph; ix < in_w; ix += sw) {
+            const __mmask64 eq = _mm512_mask_cmpeq_epi8_mask(
+                live, _mm512_maskz_loadu_epi8(live, row + (size_t)ix * in_c + c_first), z);
+            *++p = run = _mm512_mask_add_epi8(run, eq, run, one);
+        }
+    }
+}
+
+/* sparse.c sp_act_zero with skip blocks of 1 over channels [c_first, c_first + n):
+ * the sum over taps t and i < n of runs[t * stride + i] x (the output pixels
+ * whose tap t is padding or reads zp at channel c_first + i). A tap's in-bounds
+ * outputs read a lattice of input rows and columns (steps stride_h, stride_w),
+ * so one pass over the rows does: per row, running counts per column phase
+ * and channel (phase_prefix), then each tap reading the row adds the count
+ * over its columns (two lookups) into 16-bit sums. 0: a window too large for
+ * those (in_w >= 256, or more than 65535 input pixels). */
+VNNI static int sparse_act_zero_avx512(const ku_window *g, const int8_t *input, size_t c_first, size_t n,
+                                       int8_t zp, const uint32_t *runs, size_t stride, uint64_t *skipped) {
+    const int taps = g->k_h * g->k_w, sw = g->stride_w;
+    if (g->in_w >= 256 || (uint64_t)g->batches * (uint64_t)g->in_h * (uint64_t)g->in_w > 65535u) {
+        return 0;
+    }
+    const size_t phase_len = (size_t)(g->in_w + sw - 1) / (size_t)sw + 1;
+    void *raw;
+    /* phase tables, then per tap two vectors of 16-bit sums (channels 0-31, 32-63), then the axes */
+    __m512i *pre = (__m512i *)edla_host_alloc64(((size_t)sw * phase_len + 2 * (size_t)taps) * 64 +
+                                                    ((size_t)g->k_h * 4 + (size_t)g->k_w * 3) * sizeof(int), &raw);
+    if (!pre) {
+        return 0;
+    }
+    __m512i *q = pre + (size_t)sw * phase_len;
+    int *ylo = (int *)(void *)(q + 2 * (size_t)taps), *yhi = ylo + g->k_h;
+    int *ynext = yhi + g->k_h, *ylast = ynext + g->k_h;
+    int *xn = ylast + g->k_h, *xat = xn + g->k_w, *xlo = xat + g->k_w;
+    /* per filter row / column: its in-bounds outputs; per column also where its
+     * first read lies in the phase tables */
+    for (int fy = 0; fy < g->k_h; ++fy) {
+        tap_outputs(g->out_h, g->stride_h, g->pad_top, g->dil_h, fy, g->in_h, &ylo[fy], &yhi[fy]);
+    }
+    for (int fx = 0; fx < g->k_w; ++fx) {
+        int hi;
+        tap_outputs(g->out_w, sw, g->pad_left, g->dil_w, fx, g->in_w, &xlo[fx], &hi);
+        const int ix0 = xlo[fx] * sw + fx * g->dil_w - g->pad_left;
+        xn[fx] = hi - xlo[fx];
+        xat[fx] = xn[fx] > 0 ? (ix0 % sw) * (int)phase_len + ix0 / sw : 0;
+    }
+    for (int t = 0; t < 2 * taps; ++t) {
+        q[t] = _mm512_setzero_si512();
+    }
+    const __mmask64 live = n == 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+    for (int b = 0; b < g->batches; ++b) {
+        for (int fy = 0; fy < g->k_h; ++fy) { /* the next input row filter row fy reads */
+            ynext[fy] = ylo[fy] < yhi[fy] ? ylo[fy] * g->stride_h + fy * g->dil_h - g->pad_top : g->in_h;
+            ylast[fy] = (yhi[fy] - 1) * g->stride_h + fy * g->dil_h - g->pad_top;
+        }
+        for (int iy = 0; iy < g->in_h; ++iy) {
+            int built = 0;
+            for (int fy = 0; fy < g->k_h; ++fy) {
+                if (iy != ynext[fy] || iy > ylast[fy]) {
+                    continue;
+                }
+                ynext[fy] += g->stride_h;
+                if (!built) {
+                    phase_prefix(input + (size_t)b * g->batch_stride + (size_t)iy * g->row_stride, (size_t)g->in_c,
+                                 g->in_w, sw, c_first, live, zp, phase_len, pre);
+                    built = 1;
+                }
+                for (int fx = 0; fx < g->k_w; ++fx) {
+                    const __m512i d = _mm512_sub_epi8(pre[xat[fx] + xn[fx]], pre[xat[fx]]); /* no wrap: counts */
+                    __m512i *qt = q + 2 * (fy * g->k_w + fx);
+                    qt[0] = _mm512_add_epi16(qt[0], _mm512_cvtepu8_epi16(_mm512_castsi512_si256(d)));
+                    qt[1] = _mm512_add_epi16(qt[1], _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(d, 1)));
+                }
+            }
+        }
+    }
+    uint64_t sum = 0;
+    for (int fy = 0, t = 0; fy < g->k_h; ++fy) {
+        for (int fx = 0; fx < g->k_w; ++fx, ++t) {
+            const uint64_t inside = (uint64_t)(yhi[fy] - ylo[fy]) * (uint64_t)xn[fx];
+            const uint64_t padding = (uint64_t)g->batches * ((uint64_t)g->out_h * (uint64_t)g->out_w - inside);
+            uint16_t zeros[64];
+            memcpy(zeros, &q[2 * t], sizeof zeros);
+            for (size_t i = 0; i < n; ++i) {
+                sum += (uint64_t)runs[(size_t)t * stride + i] * (padding + zeros[i]);
+            }
+        }
+    }
+    free(raw);
+    *skipped = sum;
+    return 1;
+}
+
+int edla_fast_sparse_act_zero(const ku_window *g, const int8_t *input, size_t c_first, size_t n, int8_t zp,
+                              const uint32_t *runs, size_t stride, uint64_t *skipped) {
+    if (isa_level() < EDLA_ISA_AVX512_VNNI || n > 64 || n == 0) {
+        return 0;
+    }
+    return sparse_act_zero_avx512(g, input, c_first, n, zp, runs, stride, skipped);
+}
+
 int edla_fast_tap_zeros(const ku_window *g, const int8_t *input, int fy, int fx, size_t c_first, size_t n,
                         int8_t zp, uint32_t *q) {
     if (isa_level() < EDLA_ISA_AVX512_VNNI || n > 64 || n == 0) {
@@ -2272,19 +2392,6 @@ int edla_fast_weighted_eq(const int8_t *x, const uint32_t *w, size_t n, int8_t z
     return 1;
 }
 
-/* sum of w[i] over the i < n with x[i] == zp, byte weights: 64 a step, summed
- * by vpsadbw into 64-bit lanes. */
-VNNI static uint64_t weighted_eq_u8_avx512(const int8_t *x, const uint8_t *w, size_t n, int8_t zp) {
-    const __m512i z = _mm512_set1_epi8(zp);
-    __m512i sum = _mm512_setzero_si512();
-    for (size_t i = 0; i < n; i += 64) {
-        const __mmask64 live = n - i >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (n - i)) - 1;
-        const __mmask64 eq = _mm512_mask_cmpeq_epi8_mask(live, _mm512_maskz_loadu_epi8(live, x + i), z);
-        sum = _mm512_add_epi64(sum, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(eq, w + i), _mm512_setzero_si512()));
-    }
-    return (uint64_t)_mm512_reduce_add_epi64(sum);
-}
-
 int edla_host_eval(const edla_model *model, uint32_t i, uint8_t *scratch, edla_counters *counters) {
     const struct edla_host_plan *plan = model->host_plan;
     if (!plan || isa_level() < EDLA_ISA_AVX512_VNNI || !plan->ops[i].counts) {
@@ -2296,7 +2403,7 @@ int edla_host_eval(const edla_model *model, uint32_t i, uint8_t *scratch, edla_c
     uint64_t skipped = 0;
     if (e->zero_runs) {
         for (size_t r = 0; r < e->rows; ++r) {
-            skipped += weighted_eq_u8_avx512(x + r * e->depth, e->zero_runs, e->depth, e->zp);
+            skipped += weighted_zeros(x + r * e->depth, e->zero_runs, e->depth, e->zp);
         }
     } else if (e->zero_macs) {
         skipped = (uint64_t)e->zero_macs * count_eq_avx512(x, e->rows * e->depth, e->zp);

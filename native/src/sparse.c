@@ -479,6 +479,22 @@ static uint64_t sp_act_zero(const sp_layout *l, const sp_act *a, const uint32_t 
     const int taps = g->k_h * g->k_w;
     const uint32_t blocks = (a->inner + a->block - 1) / a->block;
     uint64_t skipped = 0;
+#if EDLA_HOST_FAST
+    if (cached && a->block == 1 && (!a->depthwise || a->dm == 1)) { /* every tap in one pass (host_x86.c) */
+        uint32_t b0 = 0;
+        for (uint64_t part; b0 < blocks; b0 += SP_ACT_BLOCKS, skipped += part) {
+            const uint32_t nb = blocks - b0 < SP_ACT_BLOCKS ? blocks - b0 : SP_ACT_BLOCKS;
+            if (!edla_fast_sparse_act_zero(g, a->input, (a->depthwise ? (size_t)a->begin : 0) + b0, nb, a->zp,
+                                           cached + b0, blocks, &part)) {
+                break;
+            }
+        }
+        if (b0 >= blocks) {
+            return skipped;
+        }
+        skipped = 0; /* not taken: the count by tap below */
+    }
+#endif
     for (int t = 0; t < taps; ++t) {
         for (uint32_t b0 = 0; b0 < blocks; b0 += SP_ACT_BLOCKS) {
             const uint32_t nb = blocks - b0 < SP_ACT_BLOCKS ? blocks - b0 : SP_ACT_BLOCKS;
