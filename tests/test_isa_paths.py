@@ -108,6 +108,13 @@ def _prepared_models():
         "conv_1x1_batch2_no_border": tb.conv2d_model(rng, [2, 5, 6, 24], 20, kernel=1, padding="VALID"),
         "dw_stride2_no_border": tb.depthwise_model(rng, [1, 3, 8, 16], kernel=(1, 2), stride=2,
                                                    padding="VALID"),
+        # a last channel block of 1..12 (host_x86.c hp_tile_quads: 4 pixels x 4 channels a
+        # register): 3 channel quads with left shifts, an FC of 11 over several rows, filter
+        # rows of 1..3 K groups past whole 16-byte chunks, a clamp
+        "conv_quads_12_left_shift": tb.conv2d_model(rng, [1, 7, 9, 10], 28, kernel=3, **saturating),
+        "fc_quads_rows7_11": tb.fully_connected_model(rng, [7, 37], 11, per_channel=True),
+        "conv_quads_6_rows_5_groups_relu6": tb.conv2d_model(rng, [1, 6, 11, 7], 6, kernel=(2, 3),
+                                                            activation="RELU6"),
         # 16 channels at stride 2 (4 pixels a step into each column phase), odd widths
         "dw_16_stride2_same_batch2": tb.depthwise_model(rng, [2, 9, 21, 16], kernel=3, stride=2),
         "dw_16_stride2_valid_5x5": tb.depthwise_model(rng, [1, 11, 19, 16], kernel=5, stride=2, padding="VALID"),

@@ -1388,15 +1388,14 @@ VNNI static inline __attribute__((always_inline)) __m512i hp_requant_ls(const hp
     return _mm512_min_epi32(v, t->hi);
 }
 
-/* requantize_to_int8 of 16 lanes for entries with ep_round (no left shifts), as
- * int8 lanes. SRDHM's odd lanes: floor((p + 2^30) / 2^31) is the high dword of
- * p + p + 2^31 (|p| < 2^62), where the blend wants it. With rs >= 1,
+/* requantize_to_int8 of 16 lanes for entries with ep_round (no left shifts).
+ * SRDHM's odd lanes: floor((p + 2^30) / 2^31) is the high dword of p + p + 2^31
+ * (|p| < 2^62), where the blend wants it. With rs >= 1,
  * RoundingDivideByPOT(h, rs) (half away from zero) is one floor,
  * (h + 2^(rs-1) - [h < 0]) >> rs, and ep_round_ok keeps that sum inside int32
  * (|h| <= |acc| as 0 <= multiplier < 2^31). FULL: the clamp is [-128, 127],
- * which the saturating narrowing does. */
-VNNI static inline __attribute__((always_inline)) __m128i hp_requant_round(const hp_ep *t, __m512i acc,
-                                                                           const int FULL) {
+ * left to the caller's saturating narrowing. */
+VNNI static inline __attribute__((always_inline)) __m512i hp_round32(const hp_ep *t, __m512i acc, const int FULL) {
     const __m512i half = _mm512_set1_epi64((int64_t)1 << 30), half2 = _mm512_set1_epi64((int64_t)1 << 31);
     const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, t->m), half), 31);
     const __m512i po = _mm512_mul_epi32(_mm512_shuffle_epi32(acc, _MM_PERM_DDBB), t->m_odd);
@@ -1408,7 +1407,13 @@ VNNI static inline __attribute__((always_inline)) __m128i hp_requant_round(const
     if (!FULL) {
         v = _mm512_min_epi32(_mm512_max_epi32(v, t->lo), t->hi);
     }
-    return _mm512_cvtsepi32_epi8(v);
+    return v;
+}
+
+/* hp_round32 as int8 lanes. */
+VNNI static inline __attribute__((always_inline)) __m128i hp_requant_round(const hp_ep *t, __m512i acc,
+                                                                           const int FULL) {
+    return _mm512_cvtsepi32_epi8(hp_round32(t, acc, FULL));
 }
 
 VNNI static inline __attribute__((always_inline)) __m512i hp_requant(const hp_ep *t, __m512i acc) {
@@ -1530,6 +1535,204 @@ VNNI static void hp_tile_6x4(const hp_op *e, const uint8_t *const *b, int8_t *co
 VNNI static void hp_tile_12x1(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk, size_t s) {
     hp_tile(e, b, o, np, blk, s, 12, 1);
 }
+#define HP_PIX 12 /* output pixels per block: two 6 x 4 tiles, one 12 x 1 or 3 x 4 pixel quads */
+
+/* ---- 4 pixels x 4 channels per register: the last block of 1..12 channels ------------- */
+/* A 12 x 1 tile over a block of 8 channels leaves half of every vpdpbusd and
+ * of every epilogue vector idle. Here the 128-bit lane group p of a register
+ * holds 16 K bytes of pixel p, vpshufd spreads K group k of them over its 4
+ * lanes, and the weights of channels 4j..4j+3 at that group (lane group j of
+ * the packed block vector) are broadcast to every lane group: accumulator
+ * (i, j) is pixels 4i..4i+3 x channels 4j..4j+3, and only the NQ channel
+ * quads the block has are computed and requantized. */
+#define HP_QUADS (HP_PIX / 4)
+
+/* K bytes [off, off + 16) of pixels base[0..3], one per 128-bit lane group. Bytes
+ * past a pixel's filter row meet zero weights (or groups not run); the input copy
+ * has 64 bytes of slack after its last row. */
+VNNI static inline __attribute__((always_inline)) __m512i hp_quad_load(const uint8_t *const *base, size_t off) {
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(const void *)(base[0] + off)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(const void *)(base[1] + off)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(const void *)(base[2] + off)), 2);
+    return _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(const void *)(base[3] + off)), 3);
+}
+
+/* Lanes 4j..4j+3 of a 16-lane table (or block vector), in every lane group. */
+VNNI static inline __attribute__((always_inline)) __m512i hp_quad_bcast(const void *p) {
+    return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p));
+}
+
+/* Dword k of every lane group in all 4 of its lanes (k a constant). */
+VNNI static inline __attribute__((always_inline)) __m512i hp_quad_spread(__m512i x, const int k) {
+    switch (k) {
+    case 0:
+        return _mm512_shuffle_epi32(x, _MM_PERM_AAAA);
+    case 1:
+        return _mm512_shuffle_epi32(x, _MM_PERM_BBBB);
+    case 2:
+        return _mm512_shuffle_epi32(x, _MM_PERM_CCCC);
+    default:
+        return _mm512_shuffle_epi32(x, _MM_PERM_DDDD);
+    }
+}
+
+/* NK (1..4) K groups from offset off of every pixel's row, weights from wq (group
+ * stride gs), into the NQ channel quads: straight-line code, so the accumulators
+ * stay in their registers. */
+VNNI static inline __attribute__((always_inline)) void hp_quad_chunk(__m512i (*acc)[4], const uint8_t *const *base,
+                                                                     size_t off, const int8_t *wq, size_t gs,
+                                                                     const int NK, const int NQ) {
+    __m512i x[HP_QUADS];
+#pragma GCC unroll 4
+    for (int i = 0; i < HP_QUADS; ++i) {
+        x[i] = hp_quad_load(base + 4 * i, off);
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < NK; ++k) {
+        __m512i wv[4], xs[HP_QUADS];
+#pragma GCC unroll 4
+        for (int j = 0; j < NQ; ++j) {
+            wv[j] = hp_quad_bcast(wq + (size_t)k * gs + (size_t)j * 16);
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < HP_QUADS; ++i) {
+            xs[i] = hp_quad_spread(x[i], k);
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < HP_QUADS; ++i) {
+#pragma GCC unroll 4
+            for (int j = 0; j < NQ; ++j) {
+                acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], xs[i], wv[j]);
+            }
+        }
+    }
+}
+
+/* The epilogue of channel quad j (channels c + 4j..) in every lane group. */
+VNNI static inline __attribute__((always_inline)) void hp_ep_quad(const hp_op *e, size_t c, hp_ep *t) {
+    const __m512i one = _mm512_set1_epi32(1);
+    const size_t stride = (size_t)(e->lshift - e->mult);
+    t->m = hp_quad_bcast(e->mult + c);
+    t->m_odd = _mm512_srli_epi64(t->m, 32);
+    t->ls = hp_quad_bcast(e->mult + c + stride);
+    t->rs = hp_quad_bcast(e->mult + c + 2 * stride);
+    t->mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, t->rs), one);
+    t->half = _mm512_srai_epi32(t->mask, 1);
+}
+
+/* The epilogue of one accumulator, by the entry's kind (hp_tile_quads' MODE):
+ * 0 / 1 hp_requant_ls without / with left shifts, 2 / 3 hp_round32 with its
+ * clamp / the [-128, 127] one left to the packs. */
+VNNI static inline __attribute__((always_inline)) __m512i hp_quad_requant(const hp_ep *t, __m512i acc,
+                                                                          const int MODE) {
+    return MODE >= 2 ? hp_round32(t, acc, MODE == 3) : hp_requant_ls(t, acc, MODE);
+}
+
+/* Requantizes the NQ channel quads and stores pixel 4i + p's nc channels from
+ * lane group p: two packs put each pixel's channel quads in order (they work
+ * per lane group, saturating: the [-128, 127] clamp). */
+VNNI static inline __attribute__((always_inline)) void hp_quad_store(const hp_op *e, __m512i (*acc)[4],
+                                                                     int8_t *const *out, int np, int c,
+                                                                     const int NQ, const int MODE) {
+    const int n = e->d.c_end - e->d.c_begin, nc = n - c < 16 ? n - c : 16;
+    const __mmask16 live = (__mmask16)((1u << nc) - 1u);
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+        if (j >= NQ) {
+#pragma GCC unroll 4
+            for (int i = 0; i < HP_QUADS; ++i) {
+                acc[i][j] = _mm512_setzero_si512();
+            }
+            continue;
+        }
+        hp_ep t;
+        hp_ep_clamp(e, &t);
+        hp_ep_quad(e, (size_t)c + (size_t)j * 4, &t);
+#pragma GCC unroll 4
+        for (int i = 0; i < HP_QUADS; ++i) {
+            acc[i][j] = hp_quad_requant(&t, acc[i][j], MODE);
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < HP_QUADS; ++i) {
+        const __m512i v = _mm512_packs_epi16(_mm512_packs_epi32(acc[i][0], acc[i][1]),
+                                             _mm512_packs_epi32(acc[i][2], acc[i][3]));
+        const int p = 4 * i;
+        if (p < np) {
+            _mm_mask_storeu_epi8(out[p] + c, live, _mm512_castsi512_si128(v));
+        }
+        if (p + 1 < np) {
+            _mm_mask_storeu_epi8(out[p + 1] + c, live, _mm512_extracti32x4_epi32(v, 1));
+        }
+        if (p + 2 < np) {
+            _mm_mask_storeu_epi8(out[p + 2] + c, live, _mm512_extracti32x4_epi32(v, 2));
+        }
+        if (p + 3 < np) {
+            _mm_mask_storeu_epi8(out[p + 3] + c, live, _mm512_extracti32x4_epi32(v, 3));
+        }
+    }
+}
+
+/* HP_PIX pixels (np stored) x the NQ channel quads of block blk. */
+VNNI static inline __attribute__((always_inline)) void hp_tile_quads(const hp_op *e, const uint8_t *const *base,
+                                                                     int8_t *const *out, int np, size_t blk,
+                                                                     size_t fy_step, const int NQ) {
+    __m512i acc[HP_QUADS][4];
+    const size_t gs = e->grp_stride, rg = e->row_groups;
+#pragma GCC unroll 4
+    for (int j = 0; j < NQ; ++j) {
+        const __m512i c = hp_quad_bcast(e->corr + blk * 16 + (size_t)j * 4);
+#pragma GCC unroll 4
+        for (int i = 0; i < HP_QUADS; ++i) {
+            acc[i][j] = c;
+        }
+    }
+    for (int fy = 0; fy < e->kh; ++fy) {
+        const size_t ro = (size_t)fy * fy_step;
+        const int8_t *wf = hp_block(e, blk) + (size_t)fy * rg * gs;
+        size_t q = 0;
+        for (; q + 4 <= rg; q += 4) {
+            hp_quad_chunk(acc, base, ro + q * 4, wf + q * gs, gs, 4, NQ);
+        }
+        switch (rg - q) { /* the row's last groups */
+        case 3:
+            hp_quad_chunk(acc, base, ro + q * 4, wf + q * gs, gs, 3, NQ);
+            break;
+        case 2:
+            hp_quad_chunk(acc, base, ro + q * 4, wf + q * gs, gs, 2, NQ);
+            break;
+        case 1:
+            hp_quad_chunk(acc, base, ro + q * 4, wf + q * gs, gs, 1, NQ);
+            break;
+        default:
+            break;
+        }
+    }
+    const int c = (int)blk * 16;
+    if (e->ep_round && e->d.act_min == -128 && e->d.act_max == 127) {
+        hp_quad_store(e, acc, out, np, c, NQ, 3);
+    } else if (e->ep_round) {
+        hp_quad_store(e, acc, out, np, c, NQ, 2);
+    } else if (e->lshifts) {
+        hp_quad_store(e, acc, out, np, c, NQ, 1);
+    } else {
+        hp_quad_store(e, acc, out, np, c, NQ, 0);
+    }
+}
+
+VNNI static void hp_tile_quads1(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk,
+                                size_t s) {
+    hp_tile_quads(e, b, o, np, blk, s, 1);
+}
+VNNI static void hp_tile_quads2(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk,
+                                size_t s) {
+    hp_tile_quads(e, b, o, np, blk, s, 2);
+}
+VNNI static void hp_tile_quads3(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk,
+                                size_t s) {
+    hp_tile_quads(e, b, o, np, blk, s, 3);
+}
+
 /* One pixel x nb blocks (GEMV): even and odd K groups in separate accumulators,
  * 2 * nb independent chains, as one pixel has no others to interleave; one
  * broadcast feeds every block. nb is a constant of each caller (always_inline). */
@@ -1616,8 +1819,6 @@ VNNI static void hp_tile_1x1(const hp_op *e, const uint8_t *const *base, int8_t 
     hp_store_block(e, &sum, 1, out, 1, c, nc, 1);
 }
 
-#define HP_PIX 12 /* output pixels per block: two 6 x 4 tiles or one 12 x 1 */
-
 /* One block of up to HP_PIX pixels against every channel block. */
 VNNI static void hp_pixels(const hp_op *e, const uint8_t *const *base, int8_t *const *out, int np,
                            size_t fy_step) {
@@ -1646,7 +1847,16 @@ VNNI static void hp_pixels(const hp_op *e, const uint8_t *const *base, int8_t *c
         }
     }
     for (; b < blocks; ++b) {
-        hp_tile_12x1(e, base, out, np, b, fy_step);
+        const int nc = e->d.c_end - e->d.c_begin - (int)b * 16; /* a block of 12 or fewer: quads */
+        if (nc <= 4) {
+            hp_tile_quads1(e, base, out, np, b, fy_step);
+        } else if (nc <= 8) {
+            hp_tile_quads2(e, base, out, np, b, fy_step);
+        } else if (nc <= 12) {
+            hp_tile_quads3(e, base, out, np, b, fy_step);
+        } else {
+            hp_tile_12x1(e, base, out, np, b, fy_step);
+        }
     }
 }
 
