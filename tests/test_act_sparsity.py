@@ -49,6 +49,11 @@ def _models(rng, zp):
                                         input_zero_point=zp),
         "depthwise_strided": tb.depthwise_model(rng, [1, 9, 9, 7], kernel=(3, 3), stride=(2, 2),
                                                 padding="SAME", input_zero_point=zp),
+        # more than 255 output pixels per tap: the host's byte counters widen mid-layer
+        "conv_many_pixels": tb.conv2d_model(rng, [1, 18, 17, 9], 6, kernel=(3, 3), padding="SAME",
+                                            input_zero_point=zp),
+        "depthwise_many_pixels": tb.depthwise_model(rng, [2, 12, 23, 5], kernel=(3, 3), padding="SAME",
+                                                    input_zero_point=zp),
         "fc": tb.fully_connected_model(rng, [3, 26], 10, input_zero_point=zp),
         "fc_per_channel": tb.fully_connected_model(rng, [1, 40], 6, bias=False, per_channel=True,
                                                    input_zero_point=zp),
@@ -59,7 +64,8 @@ def _geometry(kind):
     """(op, stride, dilation, depth multiplier) of each generated model."""
     return {"conv": ("conv", 1, 1, 1), "conv_strided": ("conv", (2, 2), 1, 1),
             "conv_dilated": ("conv", 1, 2, 1), "depthwise": ("dw", 1, 1, 2),
-            "depthwise_strided": ("dw", 2, 1, 1), "fc": ("fc", 1, 1, 1), "fc_per_channel": ("fc", 1, 1, 1),
+            "depthwise_strided": ("dw", 2, 1, 1), "conv_many_pixels": ("conv", 1, 1, 1),
+            "depthwise_many_pixels": ("dw", 1, 1, 1), "fc": ("fc", 1, 1, 1), "fc_per_channel": ("fc", 1, 1, 1),
             "depthwise_chunk": ("dw", 1, 1, 2)}[kind]
 
 
@@ -159,7 +165,8 @@ def _weights(model, rng, sparse):
     return rewrite_weights(model, {b: w}), w
 
 
-KINDS = ["conv", "conv_strided", "conv_dilated", "depthwise", "depthwise_strided", "fc", "fc_per_channel"]
+KINDS = ["conv", "conv_strided", "conv_dilated", "depthwise", "depthwise_strided", "conv_many_pixels",
+         "depthwise_many_pixels", "fc", "fc_per_channel"]
 PATTERNS = ["all_zero", "none", "single", "edge_rows", "channel_blocks", "random_half", "relu_like"]
 
 
