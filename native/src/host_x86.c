@@ -2292,21 +2292,31 @@ int edla_fast_pool(const ku_window *g, const int8_t *input, int8_t *out, int max
 #define ACT_ROW_MAX 32768 /* bytes of one input row's per-byte read counts (stack) */
 #define ACT_AXIS_MAX 4096 /* input rows / columns with their own read counts (stack) */
 
+/* The (output index o, tap f) pairs of one axis reading input index i at
+ * dilation 1 and stride S: o S + f = i + pad with o <= out - 1 and f < taps,
+ * i.e. the f in [max(0, at - (out - 1) S), min(taps - 1, at)] with f = at mod
+ * S, at = i + pad. S is a constant of each caller (a shift, no division). */
+static inline __attribute__((always_inline)) uint32_t axis_reads_dil1(long at, int out, int taps, const long S) {
+    const long lo = at > ((long)out - 1) * S ? at - ((long)out - 1) * S : 0, hi = at < taps - 1 ? at : taps - 1;
+    if (at < 0 || hi < lo) {
+        return 0;
+    }
+    const long first = lo + (at - lo) % S;
+    return first > hi ? 0u : (uint32_t)((hi - first) / S + 1);
+}
+
 /* reads[i]: the (output index, tap) pairs of one window axis that read input
  * index i (i < size); returns how many pairs are in bounds. One output index
- * reads an input index through at most one tap, so reads[i] <= taps. Stride
- * 1: the taps f reading i are those with 0 <= i + pad - f dil <= out - 1, a
- * range counted at once (no increments in memory, whose store-to-load chains
- * cost more than the count). */
+ * reads an input index through at most one tap, so reads[i] <= taps. At
+ * dilation 1 and stride 1 or 2 each count is closed-form (axis_reads_dil1):
+ * no increments in memory, whose store-to-load chains cost more than the
+ * count. */
 static uint64_t axis_read_counts(int out, int stride, int pad, int dil, int taps, int size, uint32_t *reads) {
     uint64_t inside = 0;
-    if (stride == 1) {
+    if (dil == 1 && (stride == 1 || stride == 2)) {
         for (int i = 0; i < size; ++i) {
-            const long at = (long)i + pad, last = (long)out - 1;
-            const long lo = at <= last ? 0 : dil == 1 ? at - last : (at - last + dil - 1) / dil;
-            long hi = at < 0 ? -1 : dil == 1 ? at : at / dil; /* no division at dilation 1 */
-            hi = hi < taps - 1 ? hi : taps - 1;
-            reads[i] = hi >= lo ? (uint32_t)(hi - lo + 1) : 0u;
+            reads[i] = stride == 1 ? axis_reads_dil1((long)i + pad, out, taps, 1)
+                                   : axis_reads_dil1((long)i + pad, out, taps, 2);
             inside += reads[i];
         }
         return inside;
