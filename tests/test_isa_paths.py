@@ -180,28 +180,35 @@ def test_prepared_layers(name, weight_format, isa):
         assert weighted and all(weighted), kinds
 
 
-# ---- the epilogue's one-floor rounding (host_x86.c hp_requant_round, ep_round_ok) ------------
-# A layer whose every channel provably keeps |acc| + 2^(rs-1) below 2^31 rounds in one
-# floor. Accumulators at that bound (one weight sign per channel, inputs at x + offset =
-# 255), the bias one short of the limit and, in the "over" models, channel 0 one past it
-# (the layer runs the general epilogue); right shifts 1..31, multipliers 0.75 and 1 - 2^-20.
+# ---- the epilogue's one-floor rounding (host_x86.c hp_round32, ep_round_ok) ------------------
+# A layer whose every channel provably keeps |SRDHM(acc)| + 2^(rs-1) below 2^31 rounds in
+# one floor. Accumulators at their bound (one weight sign per channel, inputs at x + offset
+# = 255), the bias the largest that passes ep_round_ok (or the int32 edge where every bias
+# passes) and, in the "over" models, channel 0 one past it (the layer then runs the general
+# epilogue); right shifts 1..31, multiplier 1 - 2^-20 (the largest |SRDHM| for an |acc|).
 
-def _conv_at_bound(rs, m, over, out_c=70):
+def _conv_at_bound(rs, over, out_c=70):
     import tflite
+    from edge_dla.converter.quant import conv_channel_multipliers
     from edge_dla.prune import _buffer_span, rewrite_weights, weight_buffers
     from edge_dla.testing import tflite_builder as tb
     rng = np.random.default_rng(rs)
-    ws = 2.0 ** -7
+    ws, s_out = 2.0 ** -7, 2.0 ** -7 / ((1 - 2.0 ** -20) * 2.0 ** -rs)
     model = tb.conv2d_model(rng, [1, 4, 5, 16], out_c, kernel=3, padding="VALID", per_channel=False,
                             input_scale=1.0, input_zero_point=-128, weight_scale_range=(ws, ws),
-                            output_scale=ws / (m * 2.0 ** -rs), output_zero_point=0)
+                            output_scale=s_out, output_zero_point=0)
     (b, (_, _, shape)), = weight_buffers(model).items()
     w = rng.integers(1, 128, size=shape).astype(np.int8)
     w[1::2] *= -1
     model = rewrite_weights(model, {b: w})
-    sign = np.where(np.arange(out_c) % 2, -1, 1)
-    bias = sign * (2**31 - 1 - 2**(rs - 1) - 255 * np.abs(w.astype(np.int64)).reshape(out_c, -1).sum(1))
-    bias[0] += int(over)
+    (mult,), (shift,) = conv_channel_multipliers(1.0, [ws], s_out, 1)
+    mult = int(mult)
+    assert shift == -rs
+    reach = 255 * np.abs(w.astype(np.int64)).reshape(out_c, -1).sum(1)
+    # largest bound X with ((X * mult + 2^30) >> 31) + 1 + 2^(rs-1) < 2^31, less the weights' reach
+    passing = ((2**31 - 2**(rs - 1) - 1) * 2**31 - 2**30 - 1) // mult - reach
+    bias = np.minimum(passing + np.where(np.arange(out_c) == 0, int(over), 0), 2**31 - 1 - reach)
+    bias *= np.where(np.arange(out_c) % 2, -1, 1)
     tm = tflite.Model.GetRootAs(model, 0)
     sub = tm.Subgraphs(0)
     start, n = _buffer_span(tm, sub.Tensors(sub.Operators(0).Inputs(2)).Buffer())
@@ -211,10 +218,9 @@ def _conv_at_bound(rs, m, over, out_c=70):
 
 
 @pytest.mark.parametrize("over", [False, True], ids=["at_bound", "over"])
-@pytest.mark.parametrize("m", [0.75, 1 - 2.0**-20])
-@pytest.mark.parametrize("rs", [1, 2, 17, 31])
-def test_epilogue_rounding_bound(rs, m, over, isa):
-    _against_portable(_conv_at_bound(rs, m, over), "dense", isa, np.random.default_rng(rs))
+@pytest.mark.parametrize("rs", [1, 2, 17, 24, 31])
+def test_epilogue_rounding_bound(rs, over, isa):
+    _against_portable(_conv_at_bound(rs, over), "dense", isa, np.random.default_rng(rs))
 
 
 @pytest.mark.parametrize("name", RUNNABLE)

@@ -1120,15 +1120,24 @@ static inline const int8_t *hp_block(const hp_op *e, size_t b) {
     return e->packed + (b / e->tile_blocks) * e->tile_blocks * e->groups * 64 + (b % e->tile_blocks) * 64;
 }
 
-/* Whether hp_requant_round is exact for a channel: right shift rs >= 1,
- * multiplier >= 0 and |acc| + 2^(rs-1) < 2^31 for every accumulator it can hold,
- * |acc| <= |bias| + 255 * sum |w| (x + input_offset lies in [-255, 255]). */
+/* Whether hp_round32 is exact for a channel: a zero multiplier (h = 0 for
+ * every accumulator), or right shift rs >= 1, multiplier m >= 0 and |h| +
+ * 2^(rs-1) < 2^31 for every h = SRDHM(acc, m) it can meet: |acc| <= bound =
+ * |bias| + 255 * sum |w| (x + input_offset lies in [-255, 255]), so |h| <=
+ * floor((bound * m + 2^30) / 2^31) + 1. */
 static int ep_round_ok(int32_t bias, int64_t abs_w, int32_t mult, int32_t shift) {
+    if (mult == 0) {
+        return 1;
+    }
     if (shift > -1 || shift < -31 || mult < 0) {
         return 0;
     }
     const int64_t bound = (bias < 0 ? -(int64_t)bias : (int64_t)bias) + 255 * abs_w;
-    return bound + ((int64_t)1 << (-shift - 1)) < ((int64_t)1 << 31);
+    if (bound >= ((int64_t)1 << 32)) {
+        return 0;
+    }
+    const int64_t h = ((bound * mult + ((int64_t)1 << 30)) >> 31) + 1; /* bound * mult < 2^63 */
+    return h + ((int64_t)1 << (-shift - 1)) < ((int64_t)1 << 31);
 }
 
 /* Packs the filter (channel i, byte j of filter row fy at
