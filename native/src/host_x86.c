@@ -1245,41 +1245,53 @@ VNNI static inline __attribute__((always_inline)) void pad_bytes(uint8_t *dst, s
     }
 }
 
-/* fill_phases at stride 2 for pixels of 8, 16 or 32 bytes: 128 input bytes
- * give a phase 64 / in_c slots, every other pixel picked by one two-source
- * qword permute (not one masked move per pixel). */
+/* fill_phases at stride 2 for pixels of 8, 16 or 32 bytes, in one pass:
+ * input pixel ix lies at padded column ix + pad_left, so the even input
+ * pixels fill one phase and the odd ones the other, each from slot (ix +
+ * pad_left) / 2 on. 128 input bytes give each phase 64 / in_c slots, picked
+ * by two two-source qword permutes (not one masked move per pixel). */
 VNNI static void fill_phases2(const hp_op *e, const int8_t *src, uint8_t *dst, uint8_t pad) {
     const ku_window *g = &e->g;
-    const long in_c = g->in_c, in_w = g->in_w, wq = (long)e->wq, per = 64 / in_c;
+    const long in_c = g->in_c, in_w = g->in_w, wq = (long)e->wq, per = 64 / in_c, left = g->pad_left;
     const __m512i flip = _mm512_set1_epi8((char)0x80), padv = _mm512_set1_epi8((char)pad);
-    /* slot j takes input pixel 2 j: its in_c / 8 qwords from qword 2 j in_c / 8 */
-    const __m512i idx = in_c == 8    ? _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0)
-                        : in_c == 16 ? _mm512_set_epi64(13, 12, 9, 8, 5, 4, 1, 0)
-                                     : _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0);
-    for (long ph = 0; ph < 2; ++ph, dst += wq * in_c) {
-        const long ix0 = ph - (long)g->pad_left; /* input column of slot 0 */
-        long lo = ix0 >= 0 ? 0 : (1 - ix0) / 2, hi = ix0 >= in_w ? 0 : (in_w - ix0 + 1) / 2; /* slots inside */
-        lo = lo < wq ? lo : wq;
-        hi = hi < lo ? lo : hi < wq ? hi : wq;
-        pad_bytes(dst, (size_t)(lo * in_c), padv);
-        long k = lo;
-        for (; k + per <= hi && (in_w - ix0 - 2 * k) * in_c >= 128; k += per) { /* whole steps */
-            const int8_t *at = src + (ix0 + 2 * k) * in_c;
-            const __m512i a = _mm512_loadu_si512((const void *)at), b = _mm512_loadu_si512((const void *)(at + 64));
-            _mm512_storeu_si512((void *)(dst + k * in_c), _mm512_xor_si512(_mm512_permutex2var_epi64(a, idx, b), flip));
-        }
-        for (; k < hi; k += per) { /* the row's end: masked */
-            const long ix = ix0 + 2 * k, bytes = (in_w - ix) * in_c; /* the row's bytes from ix on */
-            const __mmask64 m0 = bytes >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << bytes) - 1;
-            const __mmask64 m1 = bytes >= 128 ? ~(__mmask64)0 : bytes <= 64 ? 0 : ((__mmask64)1 << (bytes - 64)) - 1;
-            const __m512i a = _mm512_maskz_loadu_epi8(m0, src + ix * in_c);
-            const __m512i b = _mm512_maskz_loadu_epi8(m1, src + ix * in_c + 64);
-            const long n = (hi - k < per ? hi - k : per) * in_c;
-            _mm512_mask_storeu_epi8(dst + k * in_c, n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1,
-                                    _mm512_xor_si512(_mm512_permutex2var_epi64(a, idx, b), flip));
-        }
-        pad_bytes(dst + hi * in_c, (size_t)((wq - hi) * in_c), padv);
+    /* slot j takes input pixel 2 j (even) or 2 j + 1 (odd): in_c / 8 qwords each */
+    const __m512i even = in_c == 8    ? _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0)
+                         : in_c == 16 ? _mm512_set_epi64(13, 12, 9, 8, 5, 4, 1, 0)
+                                      : _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0);
+    const __m512i odd = _mm512_add_epi64(even, _mm512_set1_epi64(in_c / 8));
+    /* phase and first slot of the even input pixels, then of the odd ones; slots
+     * past the row's last pixel (or the phase's end) are padding */
+    uint8_t *const row_e = dst + (left % 2) * wq * in_c, *const row_o = dst + ((left + 1) % 2) * wq * in_c;
+    const long s_e = left / 2, s_o = (left + 1) / 2;
+    const long n_e = (in_w + 1) / 2, n_o = in_w / 2; /* even / odd input pixels */
+    const long end_e = s_e + n_e < wq ? s_e + n_e : wq, end_o = s_o + n_o < wq ? s_o + n_o : wq;
+    long j = 0; /* input pixel pairs (2 j, 2 j + 1) done */
+    for (; 2 * (j + per) <= in_w && s_e + j + per <= end_e && s_o + j + per <= end_o; j += per) {
+        const int8_t *at = src + 2 * j * in_c;
+        const __m512i a = _mm512_loadu_si512((const void *)at), b = _mm512_loadu_si512((const void *)(at + 64));
+        _mm512_storeu_si512((void *)(row_e + (s_e + j) * in_c), _mm512_xor_si512(_mm512_permutex2var_epi64(a, even, b), flip));
+        _mm512_storeu_si512((void *)(row_o + (s_o + j) * in_c), _mm512_xor_si512(_mm512_permutex2var_epi64(a, odd, b), flip));
     }
+    for (; s_e + j < end_e || s_o + j < end_o; j += per) { /* the row's end: masked */
+        const long bytes = (in_w - 2 * j) * in_c; /* the row's bytes from pixel 2 j on */
+        const __mmask64 m0 = bytes >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << bytes) - 1;
+        const __mmask64 m1 = bytes >= 128 ? ~(__mmask64)0 : bytes <= 64 ? 0 : ((__mmask64)1 << (bytes - 64)) - 1;
+        const __m512i a = _mm512_maskz_loadu_epi8(m0, src + 2 * j * in_c);
+        const __m512i b = _mm512_maskz_loadu_epi8(m1, src + 2 * j * in_c + 64);
+        const long ne = end_e - (s_e + j) < per ? end_e - (s_e + j) : per, no = end_o - (s_o + j) < per ? end_o - (s_o + j) : per;
+        if (ne > 0) {
+            _mm512_mask_storeu_epi8(row_e + (s_e + j) * in_c, ne == per ? ~(__mmask64)0 : ((__mmask64)1 << (ne * in_c)) - 1,
+                                    _mm512_xor_si512(_mm512_permutex2var_epi64(a, even, b), flip));
+        }
+        if (no > 0) {
+            _mm512_mask_storeu_epi8(row_o + (s_o + j) * in_c, no == per ? ~(__mmask64)0 : ((__mmask64)1 << (no * in_c)) - 1,
+                                    _mm512_xor_si512(_mm512_permutex2var_epi64(a, odd, b), flip));
+        }
+    }
+    pad_bytes(row_e, (size_t)((s_e < wq ? s_e : wq) * in_c), padv);
+    pad_bytes(row_e + end_e * in_c, (size_t)((wq - end_e) * in_c), padv);
+    pad_bytes(row_o, (size_t)((s_o < wq ? s_o : wq) * in_c), padv);
+    pad_bytes(row_o + end_o * in_c, (size_t)((wq - end_o) * in_c), padv);
 }
 
 /* One input row split into its column phases (column x to slot x / s of phase
