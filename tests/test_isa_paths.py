@@ -108,6 +108,9 @@ def _prepared_models():
         "conv_1x1_batch2_no_border": tb.conv2d_model(rng, [2, 5, 6, 24], 20, kernel=1, padding="VALID"),
         "dw_stride2_no_border": tb.depthwise_model(rng, [1, 3, 8, 16], kernel=(1, 2), stride=2,
                                                    padding="VALID"),
+        # two channel blocks (12 x 2 tiles), the second of 12, batches, a clamp
+        "conv_2_blocks_batch2_stride2_relu": tb.conv2d_model(rng, [2, 9, 10, 12], 28, kernel=3, stride=2,
+                                                              activation="RELU"),
         # a last channel block of 1..12 (host_x86.c hp_tile_quads: 4 pixels x 4 channels a
         # register): 3 channel quads with left shifts, an FC of 11 over several rows, filter
         # rows of 1..3 K groups past whole 16-byte chunks, a clamp

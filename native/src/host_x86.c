@@ -1556,6 +1556,9 @@ VNNI static void hp_tile_6x4(const hp_op *e, const uint8_t *const *b, int8_t *co
 VNNI static void hp_tile_12x1(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk, size_t s) {
     hp_tile(e, b, o, np, blk, s, 12, 1);
 }
+VNNI static void hp_tile_12x2(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk, size_t s) {
+    hp_tile(e, b, o, np, blk, s, 12, 2);
+}
 #define HP_PIX 12 /* output pixels per block: two 6 x 4 tiles, one 12 x 1 or 3 x 4 pixel quads */
 
 /* ---- 4 pixels x 4 channels per register: the last block of 1..12 channels ------------- */
@@ -1866,6 +1869,10 @@ VNNI static void hp_pixels(const hp_op *e, const uint8_t *const *base, int8_t *c
         if (np > 6) {
             hp_tile_6x4(e, base + 6, out + 6, np - 6, b, fy_step);
         }
+    }
+    if (blocks - b == 2) { /* two blocks: one broadcast feeds both */
+        hp_tile_12x2(e, base, out, np, b, fy_step);
+        b += 2;
     }
     for (; b < blocks; ++b) {
         const int nc = e->d.c_end - e->d.c_begin - (int)b * 16; /* a block of 12 or fewer: quads */
