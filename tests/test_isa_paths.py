@@ -277,6 +277,33 @@ def test_fused_fc_chunks(name, weight_format, isa):
         assert [fused[i] for i in fc_ops] == [1] + [2] * (len(fc_ops) - 1), fused
 
 
+def _chunked_conv_models():
+    from edge_dla.testing import tflite_builder as tb
+    rng = np.random.default_rng(37)
+    return {
+        "conv_3x3_64x100": tb.conv2d_model(rng, [1, 6, 5, 64], 100, kernel=3, per_channel=True),
+        "conv_10x4_s2_1x200_batch2": tb.conv2d_model(rng, [2, 20, 9, 1], 200, kernel=(10, 4), stride=2,
+                                                     padding="SAME"),
+        "conv_1x1_96x180_valid": tb.conv2d_model(rng, [1, 4, 7, 96], 180, kernel=1, padding="VALID"),
+    }
+
+
+CHUNKED_CONV = _chunked_conv_models()
+
+
+@pytest.mark.parametrize("name", list(CHUNKED_CONV))
+def test_fused_conv_chunks(name, isa):
+    """Conv layers split into output-channel chunks (their compressed weights decode
+    into the NPU weight buffer, which one chunk's fill) equal the portable path,
+    every op's counters too; at the VNNI level the chunks run fused, as FC chunks do."""
+    it = _against_portable(CHUNKED_CONV[name], "sparse", isa, np.random.default_rng(41))
+    fused = _fused(it)
+    conv_ops = [i for i, layer in enumerate(it._layers) if "CONV" in layer["op"]]
+    assert len(conv_ops) > 1
+    if isa == 2:  # EDLA_ISA_AVX512_VNNI
+        assert [fused[i] for i in conv_ops] == [1] + [2] * (len(conv_ops) - 1), fused
+
+
 def test_fused_fc_chunks_ad01(isa, models_dir):
     """ad01's default blob (chunked FC layers staged through the weight buffer, some
     flagged for activation sparsity): outputs and counters equal the portable path's."""

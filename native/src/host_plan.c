@@ -247,11 +247,16 @@ static int prepare_op(const edla_model *m, const uint8_t *cache, uint32_t at, hp
     return ok < 0 ? -1 : 0;
 }
 
-/* Output channels of the whole layer that an FC entry computes: [begin, end). */
-static int fc_begin(const hp_op *e) {
+/* Filter bytes per output channel of a conv or FC entry. */
+static size_t channel_bytes(const hp_op *e) {
+    return e->kind == HP_FC ? e->depth : (size_t)e->g.k_h * (size_t)e->g.k_w * (size_t)e->g.in_c;
+}
+
+/* Output channels of the whole layer that a conv or FC entry computes: [begin, end). */
+static int first_channel(const hp_op *e) {
     return e->chunk_begin + e->d.c_begin;
 }
-static int fc_end(const hp_op *e) {
+static int end_channel(const hp_op *e) {
     return e->chunk_begin + e->d.c_end;
 }
 
@@ -259,11 +264,19 @@ static int same_bytes(const edla_tensor *a, const edla_tensor *b) {
     return a->location == b->location && a->offset == b->offset && a->bytes == b->bytes;
 }
 
-/* A packed FC entry whose chunk may start a fused run: its output apart from
- * its input, so the later chunks read the bytes the first one read. */
+/* A packed FC or conv entry whose chunk may start a fused run: its output
+ * apart from its input, so the later chunks read the bytes the first one read. */
 static int can_lead(const edla_model *m, const hp_op *e, uint32_t at) {
-    return e->kind == HP_FC && e->packed && e->fused == HP_FUSED_NONE &&
+    return (e->kind == HP_FC || e->kind == HP_CONV) && e->packed && e->fused == HP_FUSED_NONE &&
            !overlaps(edla_in(m, &m->ops[at], 0), edla_out(m, &m->ops[at], 0));
+}
+
+/* Two conv entries over the same window (geometry and tensors' shapes). */
+static int same_window(const ku_window *a, const ku_window *b) {
+    return a->batches == b->batches && a->in_h == b->in_h && a->in_w == b->in_w && a->in_c == b->in_c &&
+           a->out_h == b->out_h && a->out_w == b->out_w && a->out_c == b->out_c && a->k_h == b->k_h &&
+           a->k_w == b->k_w && a->stride_h == b->stride_h && a->stride_w == b->stride_w &&
+           a->dil_h == b->dil_h && a->dil_w == b->dil_w && a->pad_top == b->pad_top && a->pad_left == b->pad_left;
 }
 
 /* Op j is a weight transfer (DMA / DMA_DECODE: reads flash or external
@@ -275,27 +288,29 @@ static int transfer_between(const edla_model *m, uint32_t j, const edla_tensor *
     return !overlaps(dst, in) && !overlaps(dst, out) && !overlaps(&m->tensors[t->in[0]], out);
 }
 
-/* FC entry b (op j) is the next chunk of the run led by op `lead`, whose last
- * chunk is `prev`: the same input, output, shapes and quantization, and the
- * channels right after prev's. */
+/* Entry b (op j) is the next chunk of the run led by op `lead`, whose last
+ * chunk is `prev`: the same kind, input, output, shapes and quantization, and
+ * the channels right after prev's. */
 static int next_chunk(const edla_model *m, const hp_op *ops, uint32_t lead, const hp_op *prev, uint32_t j) {
     const hp_op *a = &ops[lead], *b = &ops[j];
-    return b->kind == HP_FC && b->packed && b->rows == a->rows && b->depth == a->depth &&
-           b->out_c == a->out_c && b->d.input_offset == a->d.input_offset &&
+    const int shapes = a->kind == HP_FC ? b->rows == a->rows && b->depth == a->depth && b->out_c == a->out_c
+                                        : same_window(&a->g, &b->g);
+    return b->kind == a->kind && b->packed && shapes && b->d.input_offset == a->d.input_offset &&
            b->d.output_offset == a->d.output_offset && b->d.act_min == a->d.act_min &&
-           b->d.act_max == a->d.act_max && fc_begin(b) == fc_end(prev) &&
+           b->d.act_max == a->d.act_max && first_channel(b) == end_channel(prev) &&
            same_bytes(edla_in(m, &m->ops[lead], 0), edla_in(m, &m->ops[j], 0)) &&
            same_bytes(edla_out(m, &m->ops[lead], 0), edla_out(m, &m->ops[j], 0));
 }
 
-/* Packs the FC chunks among ops [first, last] as one entry at first (their
- * filters and tables concatenated); the others keep only what their counts
- * read. 0: left as they were. */
+/* Packs the FC or conv chunks among ops [first, last] as one entry at first
+ * (their filters and tables concatenated); the others keep only what their
+ * counts read. 0: left as they were. */
 static int fuse_run(hp_op *ops, uint32_t first, uint32_t last) {
-    const size_t depth = ops[first].depth;
+    const int kind = ops[first].kind;
+    const size_t depth = channel_bytes(&ops[first]);
     size_t n = 0;
     for (uint32_t k = first; k <= last; k++)
-        if (ops[k].kind == HP_FC) n += (size_t)(ops[k].d.c_end - ops[k].d.c_begin);
+        if (ops[k].kind == kind) n += (size_t)(ops[k].d.c_end - ops[k].d.c_begin);
     uint8_t *mem = (uint8_t *)malloc(12u * n + n * depth);
     if (!mem) return -1;
     int32_t *bias = (int32_t *)(void *)mem, *mult = bias + n, *shift = mult + n;
@@ -303,7 +318,7 @@ static int fuse_run(hp_op *ops, uint32_t first, uint32_t last) {
     size_t at = 0;
     for (uint32_t k = first; k <= last; k++) {
         const ku_channel_op_data *d = &ops[k].d;
-        if (ops[k].kind != HP_FC) continue;
+        if (ops[k].kind != kind) continue;
         const size_t co = (size_t)(d->c_end - d->c_begin);
         memcpy(filter + at * depth, d->filter, co * depth); /* row i: channel c_begin + i */
         for (size_t i = 0; i < co; i++, at++) {
@@ -320,7 +335,7 @@ static int fuse_run(hp_op *ops, uint32_t first, uint32_t last) {
     f.d.shift = shift;
     f.d.c_begin = 0;
     f.d.c_end = (int)n;
-    f.chunk_begin = fc_begin(&ops[first]);
+    f.chunk_begin = first_channel(&ops[first]);
     f.owned = f.owned_cols = (void *)0;
     f.packed = f.cols = (int8_t *)0;
     const int ok = edla_host_pack(&f);
@@ -336,7 +351,7 @@ static int fuse_run(hp_op *ops, uint32_t first, uint32_t last) {
     ops[first] = f;
     for (uint32_t k = first + 1; k <= last; k++) {
         hp_op *e = &ops[k];
-        if (e->kind != HP_FC) continue;
+        if (e->kind != kind) continue;
         edla_host_unpack(e);
         free(e->owned_filter);
         e->owned_filter = (void *)0;
@@ -346,8 +361,8 @@ static int fuse_run(hp_op *ops, uint32_t first, uint32_t last) {
     return 1;
 }
 
-/* Runs of FC chunk ops of one layer, with only weight transfers between them,
- * each fused into one entry (fuse_run). */
+/* Runs of FC or conv chunk ops of one layer, with only weight transfers
+ * between them, each fused into one entry (fuse_run). */
 static int fuse_fc_chunks(const edla_model *m, hp_op *ops) {
     for (uint32_t i = 0; i < m->n_ops; i++) {
         if (!can_lead(m, &ops[i], i)) continue;
