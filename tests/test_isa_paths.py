@@ -108,6 +108,10 @@ def _prepared_models():
         "conv_1x1_batch2_no_border": tb.conv2d_model(rng, [2, 5, 6, 24], 20, kernel=1, padding="VALID"),
         "dw_stride2_no_border": tb.depthwise_model(rng, [1, 3, 8, 16], kernel=(1, 2), stride=2,
                                                    padding="VALID"),
+        # one block of 13..16 channels over 16 input channels at stride 1: pixel quads of one
+        # row are one 64-byte load (hp_quads_contiguous), quads split by a row end are not
+        "conv_16_in_14_out_rows_of_10": tb.conv2d_model(rng, [1, 7, 10, 16], 14, kernel=3),
+        "conv_16_in_16_out_left_shift": tb.conv2d_model(rng, [2, 5, 8, 16], 16, kernel=3, **saturating),
         # two channel blocks (12 x 2 tiles), the second of 12, batches, a clamp
         "conv_2_blocks_batch2_stride2_relu": tb.conv2d_model(rng, [2, 9, 10, 12], 28, kernel=3, stride=2,
                                                               activation="RELU"),

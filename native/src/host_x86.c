@@ -1605,11 +1605,11 @@ VNNI static inline __attribute__((always_inline)) __m512i hp_quad_spread(__m512i
  * stay in their registers. */
 VNNI static inline __attribute__((always_inline)) void hp_quad_chunk(__m512i (*acc)[4], const uint8_t *const *base,
                                                                      size_t off, const int8_t *wq, size_t gs,
-                                                                     const int NK, const int NQ) {
+                                                                     const int NK, const int NQ, const int CONTIG) {
     __m512i x[HP_QUADS];
 #pragma GCC unroll 4
     for (int i = 0; i < HP_QUADS; ++i) {
-        x[i] = hp_quad_load(base + 4 * i, off);
+        x[i] = CONTIG ? _mm512_loadu_si512((const void *)(base[4 * i] + off)) : hp_quad_load(base + 4 * i, off);
     }
 #pragma GCC unroll 4
     for (int k = 0; k < NK; ++k) {
@@ -1697,10 +1697,21 @@ VNNI static inline __attribute__((always_inline)) void hp_quad_store(const hp_op
     }
 }
 
-/* HP_PIX pixels (np stored) x the NQ channel quads of block blk. */
+/* Whether each pixel quad's windows lie 16 bytes apart (16 input channels at
+ * stride 1 in one row, or a flat 1x1 copy): its K bytes are one 64-byte load. */
+VNNI static inline int hp_quads_contiguous(const uint8_t *const *base) {
+    int ok = 1;
+    for (int i = 0; i < HP_PIX; i += 4) {
+        ok &= base[i + 1] == base[i] + 16 && base[i + 3] == base[i] + 48;
+    }
+    return ok;
+}
+
+/* HP_PIX pixels (np stored) x the NQ channel quads of block blk; CONTIG:
+ * hp_quads_contiguous holds. */
 VNNI static inline __attribute__((always_inline)) void hp_tile_quads(const hp_op *e, const uint8_t *const *base,
                                                                      int8_t *const *out, int np, size_t blk,
-                                                                     size_t fy_step, const int NQ) {
+                                                                     size_t fy_step, const int NQ, const int CONTIG) {
     __m512i acc[HP_QUADS][4];
     const size_t gs = e->grp_stride, rg = e->row_groups;
 #pragma GCC unroll 4
@@ -1716,17 +1727,17 @@ VNNI static inline __attribute__((always_inline)) void hp_tile_quads(const hp_op
         const int8_t *wf = hp_block(e, blk) + (size_t)fy * rg * gs;
         size_t q = 0;
         for (; q + 4 <= rg; q += 4) {
-            hp_quad_chunk(acc, base, ro + q * 4, wf + q * gs, gs, 4, NQ);
+            hp_quad_chunk(acc, base, ro + q * 4, wf + q * gs, gs, 4, NQ, CONTIG);
         }
         switch (rg - q) { /* the row's last groups */
         case 3:
-            hp_quad_chunk(acc, base, ro + q * 4, wf + q * gs, gs, 3, NQ);
+            hp_quad_chunk(acc, base, ro + q * 4, wf + q * gs, gs, 3, NQ, CONTIG);
             break;
         case 2:
-            hp_quad_chunk(acc, base, ro + q * 4, wf + q * gs, gs, 2, NQ);
+            hp_quad_chunk(acc, base, ro + q * 4, wf + q * gs, gs, 2, NQ, CONTIG);
             break;
         case 1:
-            hp_quad_chunk(acc, base, ro + q * 4, wf + q * gs, gs, 1, NQ);
+            hp_quad_chunk(acc, base, ro + q * 4, wf + q * gs, gs, 1, NQ, CONTIG);
             break;
         default:
             break;
@@ -1746,15 +1757,19 @@ VNNI static inline __attribute__((always_inline)) void hp_tile_quads(const hp_op
 
 VNNI static void hp_tile_quads1(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk,
                                 size_t s) {
-    hp_tile_quads(e, b, o, np, blk, s, 1);
+    hp_tile_quads(e, b, o, np, blk, s, 1, 0);
 }
 VNNI static void hp_tile_quads2(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk,
                                 size_t s) {
-    hp_tile_quads(e, b, o, np, blk, s, 2);
+    hp_tile_quads(e, b, o, np, blk, s, 2, 0);
 }
 VNNI static void hp_tile_quads3(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk,
                                 size_t s) {
-    hp_tile_quads(e, b, o, np, blk, s, 3);
+    hp_tile_quads(e, b, o, np, blk, s, 3, 0);
+}
+VNNI static void hp_tile_quads4c(const hp_op *e, const uint8_t *const *b, int8_t *const *o, int np, size_t blk,
+                                 size_t s) {
+    hp_tile_quads(e, b, o, np, blk, s, 4, 1);
 }
 
 /* One pixel x nb blocks (GEMV): even and odd K groups in separate accumulators,
@@ -1882,6 +1897,8 @@ VNNI static void hp_pixels(const hp_op *e, const uint8_t *const *base, int8_t *c
             hp_tile_quads2(e, base, out, np, b, fy_step);
         } else if (nc <= 12) {
             hp_tile_quads3(e, base, out, np, b, fy_step);
+        } else if (e->groups >= 16 && hp_quads_contiguous(base)) {
+            hp_tile_quads4c(e, base, out, np, b, fy_step);
         } else {
             hp_tile_12x1(e, base, out, np, b, fy_step);
         }
