@@ -414,15 +414,20 @@ def test_pool_paths(name, isa):
 
 
 # ---- prepared depthwise requantization at the extremes ------------------------------------
-# Right shifts 1..23 take one int64 rounding (hp_dw_round64), others the two-step one; biases
-# at the int32 ends wrap the accumulator. Both must equal the portable path.
+# Right shifts 1..23 take one int64 rounding step (hp_dw_round64), other shifts the two-step
+# one; biases up to 2^30 ("large", inputs at both ends: accumulators near 2^30) and at the
+# int32 ends ("extreme": they wrap the accumulator). All must equal the portable path.
+
+BIASES = {"extreme": [2**31 - 1, -2**31, 2**30, -2**30, 0, 1, -1, 2**31 - 2**20],
+          "large": [2**30, -2**30, 2**29 + 12345, -2**29 - 777, 0, 3, -5, 2**30 - 1]}
+
 
 @pytest.mark.parametrize("output_scale", [1e-2, 1.0, 100.0, 1e4])
-@pytest.mark.parametrize("bias_kind", ["extreme", "random"])
+@pytest.mark.parametrize("bias_kind", ["extreme", "large", "random"])
 def test_prepared_depthwise_requant(output_scale, bias_kind, isa, monkeypatch):
     from edge_dla.testing import tflite_builder as tb
-    if bias_kind == "extreme":
-        ends = np.array([2**31 - 1, -2**31, 2**30, -2**30, 0, 1, -1, 2**31 - 2**20], np.int64)
+    if bias_kind in BIASES:
+        ends = np.array(BIASES[bias_kind], np.int64)
         monkeypatch.setattr(tb, "random_bias", lambda rng, n, std, scales, limit=0: np.resize(ends, n).astype(np.int32))
     rng = np.random.default_rng(23)
     model = tb.depthwise_model(rng, [1, 7, 9, 24], kernel=3, input_scale=0.05, output_scale=output_scale,
