@@ -130,6 +130,9 @@ def _prepared_models():
         "dw_8_stride2_wide_odd": tb.depthwise_model(rng, [1, 7, 47, 8], kernel=3, stride=2),
         "dw_16_stride2_wide": tb.depthwise_model(rng, [1, 5, 50, 16], kernel=3, stride=2, activation="RELU6"),
         "dw_32_stride2_5x5_pad1": tb.depthwise_model(rng, [1, 9, 20, 32], kernel=5, stride=2),
+        # row pairs (k_h <= 3, stride_h == dil_h) at k_h 1 and at stride = dilation 2
+        "dw_1x3_pairs": tb.depthwise_model(rng, [1, 7, 9, 24], kernel=(1, 3)),
+        "dw_stride2_dilation2": tb.depthwise_model(rng, [1, 13, 12, 16], kernel=3, stride=2, dilation=2),
     }
 
 
