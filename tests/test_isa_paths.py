@@ -233,6 +233,34 @@ def test_epilogue_rounding_bound(rs, over, isa):
     _against_portable(_conv_at_bound(rs, over), "dense", isa, np.random.default_rng(rs))
 
 
+# ---- ADD over 256+ elements: inputs by table (host_x86.c add_lut_*, AVX-512 VBMI) -------------
+# The op oracles' ADDs are smaller. Whole 64-element steps and a tail, every int8 value
+# of both inputs (random and extreme patterns), scales 1x..100x apart both ways, zero
+# points at the ends, clamps (the packs' saturation alone at NONE), saturating output.
+
+ADD_LUT_CASES = {
+    "equal_scales_tail": dict(shape=[1, 9, 11, 5], scale_a=0.02, scale_b=0.02),
+    "scales_100x": dict(shape=[1, 16, 16, 4], scale_a=0.001, scale_b=0.1),
+    "scales_12x_relu_zp_ends": dict(shape=[2, 8, 8, 3], activation="RELU", scale_a=0.05, zero_point_a=-128,
+                                    scale_b=0.004, zero_point_b=127, output_zero_point=-128),
+    "relu6_zp_out_max": dict(shape=[1, 7, 13, 5], activation="RELU6", scale_a=0.03, zero_point_a=127,
+                             scale_b=0.01, zero_point_b=-128, output_zero_point=127),
+    "saturating_output": dict(shape=[1, 300], scale_a=0.05, scale_b=0.02, output_scale=1e-3),
+}
+
+
+@pytest.mark.parametrize("name", list(ADD_LUT_CASES))
+def test_add_large(name, isa):
+    from oracle import PATTERNS, assert_bit_exact, make_inputs
+    from edge_dla.testing import tflite_builder as tb
+    kw = dict(ADD_LUT_CASES[name])
+    shape = kw.pop("shape")
+    rng = np.random.default_rng(len(name))
+    model = tb.add_model(rng, shape, shape, **kw)
+    for pattern in PATTERNS:
+        assert_bit_exact(model, make_inputs(model, rng, pattern))
+
+
 @pytest.mark.parametrize("name", RUNNABLE)
 def test_paths_agree_sparse_blobs(name, isa, models_dir):
     """The shared models with every weighted layer sparse (decoded, expanded to dense

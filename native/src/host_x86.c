@@ -51,6 +51,16 @@ static int cpu_level(void) {
     return isa_cpu;
 }
 
+/* AVX-512 VBMI (vpermi2b), for the ADD input tables; not part of a level. */
+static int cpu_vbmi(void) {
+    static int vbmi = -1;
+    if (vbmi < 0) {
+        __builtin_cpu_init();
+        vbmi = cpu_level() >= EDLA_ISA_AVX512_VNNI && __builtin_cpu_supports("avx512vbmi");
+    }
+    return vbmi;
+}
+
 static int isa_level(void) {
     const int cpu = cpu_level();
     return isa_cap < 0 || isa_cap > cpu ? cpu : isa_cap;
@@ -890,6 +900,86 @@ VNNI static inline __attribute__((always_inline)) void add_loop(const add_consts
     }
 }
 
+/* ---- ADD inputs by table (AVX-512 VBMI) ---- */
+/* An int8 input's rescaling takes 256 values: add_input fills a table of
+ * them per call, kept as 4 byte planes of 256 bytes, and 64 inputs at a time
+ * look up each plane with two vpermi2b (128 entries each, index bit 7 picks
+ * the half); unpacks join the planes into int32 lanes in an order that the
+ * output's two packs undo. Per input: 8 lookups, 4 blends and 8 unpacks per
+ * 64 elements instead of 2 vpmulld and the rounding per 16. */
+#define ADD_LUT_MIN 256 /* elements that pay for the tables */
+#define VBMI __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
+
+typedef struct {
+    __m512i plane[2][4][4]; /* [input][byte][64 entries u = x + 128, from u = 64 * i] */
+} add_lut;
+
+VNNI static inline __attribute__((always_inline)) void hp_dw_interleave(const __m512i x[4], __m512i v[4]);
+
+/* The byte planes of add_input over x = -128..127 for both inputs. */
+VBMI static inline __attribute__((always_inline)) void add_lut_fill(add_lut *t, const add_consts *c,
+                                                                   const int ROUND) {
+    const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    for (int k = 0; k < 2; ++k) {
+        const add_input16 *in = k ? &c->in2 : &c->in1;
+        const __m512i off = k ? c->off2 : c->off1;
+        for (int u = 0; u < 256; u += 16) {
+            const __m512i x = _mm512_add_epi32(iota, _mm512_set1_epi32(u - 128));
+            const __m512i v = add_input(in, _mm512_add_epi32(x, off), ROUND);
+            for (int byte = 0; byte < 4; ++byte) {
+                _mm_storeu_si128((__m128i *)(void *)((uint8_t *)&t->plane[k][byte][u / 64] + u % 64),
+                                 _mm512_cvtepi32_epi8(_mm512_srli_epi32(v, 8 * byte)));
+            }
+        }
+    }
+}
+
+/* Table k's values of 64 int8 inputs x, as int32 lanes d[0..3]: lane group L of
+ * d[j] holds elements 16L + 4j .. 16L + 4j + 3. */
+VBMI static inline __attribute__((always_inline)) void add_lut_get(const add_lut *t, int k, __m512i x, __m512i *d) {
+    const __m512i u = _mm512_xor_si512(x, _mm512_set1_epi8((char)0x80));
+    const __mmask64 upper = _mm512_movepi8_mask(u);
+    __m512i p[4];
+    for (int byte = 0; byte < 4; ++byte) {
+        const __m512i *pl = t->plane[k][byte];
+        p[byte] = _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(pl[0], u, pl[1]),
+                                         _mm512_permutex2var_epi8(pl[2], u, pl[3]));
+    }
+    hp_dw_interleave(p, d); /* byte b of element 16 L + 4 j + i from plane b to d[j] */
+}
+
+/* add_loop over whole 64-element steps with the inputs by table; returns the elements done. */
+VBMI static inline __attribute__((always_inline)) size_t add_lut_loop(const add_consts *c, const int8_t *a,
+                                                                      const int8_t *b, int8_t *out, size_t n,
+                                                                      const int ROUND, const int FULL) {
+    add_lut t;
+    add_lut_fill(&t, c, ROUND);
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512i da[4], db[4], r[4];
+        add_lut_get(&t, 0, _mm512_loadu_si512((const void *)(a + i)), da);
+        add_lut_get(&t, 1, _mm512_loadu_si512((const void *)(b + i)), db);
+        for (int j = 0; j < 4; ++j) {
+            r[j] = _mm512_add_epi32(mbqm16(_mm512_add_epi32(da[j], db[j]), &c->out, ROUND), c->oo);
+            if (!FULL) {
+                r[j] = _mm512_min_epi32(_mm512_max_epi32(r[j], c->lo), c->hi);
+            }
+        }
+        /* per lane group: elements 0..7 then 8..15, saturating (the [-128, 127] clamp) */
+        _mm512_storeu_si512((void *)(out + i), _mm512_packs_epi16(_mm512_packs_epi32(r[0], r[1]),
+                                                                  _mm512_packs_epi32(r[2], r[3])));
+    }
+    return i;
+}
+
+VBMI static size_t add_lut_run(const add_consts *c, const int8_t *a, const int8_t *b, int8_t *out, size_t n,
+                               int round, int full) {
+    if (!round) {
+        return add_lut_loop(c, a, b, out, n, 0, 0);
+    }
+    return full ? add_lut_loop(c, a, b, out, n, 1, 1) : add_lut_loop(c, a, b, out, n, 1, 0);
+}
+
 /* Whether add_loop's ROUND is exact: the inputs' |SRDHM| <= 255 << ls < 2^30
  * (+ 2^(rs-1) <= 2^30), and the output's |SRDHM| <= |sum| <= the two scaled
  * inputs' bounds, with its 2^(rs-1), below 2^31. */
@@ -918,8 +1008,15 @@ VNNI static int add_avx512(const int8_t *a, const int8_t *b, int8_t *out, size_t
     c.oo = _mm512_set1_epi32(p[ADD_P_OUTPUT_OFFSET]);
     c.lo = _mm512_set1_epi32(p[ADD_P_ACT_MIN]);
     c.hi = _mm512_set1_epi32(p[ADD_P_ACT_MAX]);
-    const int full = p[ADD_P_ACT_MIN] == -128 && p[ADD_P_ACT_MAX] == 127;
-    if (!add_round_ok(st, left)) {
+    const int full = p[ADD_P_ACT_MIN] == -128 && p[ADD_P_ACT_MAX] == 127, round = add_round_ok(st, left);
+    if (n >= ADD_LUT_MIN && cpu_vbmi()) { /* the rest (under 64) as below */
+        const size_t done = add_lut_run(&c, a, b, out, n, round, full);
+        a += done;
+        b += done;
+        out += done;
+        n -= done;
+    }
+    if (!round) {
         add_loop(&c, a, b, out, n, 0, 0);
     } else if (full) {
         add_loop(&c, a, b, out, n, 1, 1);
