@@ -2435,16 +2435,15 @@ int edla_fast_pool(const ku_window *g, const int8_t *input, int8_t *out, int max
 #define ACT_AXIS_MAX 4096 /* input rows / columns with their own read counts (stack) */
 
 /* The (output index o, tap f) pairs of one axis reading input index i at
- * dilation 1 and stride S: o S + f = i + pad with o <= out - 1 and f < taps,
- * i.e. the f in [max(0, at - (out - 1) S), min(taps - 1, at)] with f = at mod
- * S, at = i + pad. S is a constant of each caller (a shift, no division). */
-static inline __attribute__((always_inline)) uint32_t axis_reads_dil1(long at, int out, int taps, const long S) {
-    const long lo = at > ((long)out - 1) * S ? at - ((long)out - 1) * S : 0, hi = at < taps - 1 ? at : taps - 1;
-    if (at < 0 || hi < lo) {
-        return 0;
-    }
-    const long first = lo + (at - lo) % S;
-    return first > hi ? 0u : (uint32_t)((hi - first) / S + 1);
+ * dilation 1 and stride 2^SH: o 2^SH + f = at (= i + pad) with o <= out - 1
+ * and f < taps, i.e. the f in [max(0, at - (out - 1) 2^SH), min(taps - 1,
+ * at)] with f = at mod 2^SH; branch-free (arithmetic shifts floor), so the
+ * loop over i vectorizes. */
+static inline __attribute__((always_inline)) int axis_reads_dil1(int at, int last, int taps, const int SH) {
+    const int lo = at - last > 0 ? at - last : 0, hi = at < taps - 1 ? at : taps - 1;
+    const int first = lo + ((at - lo) & ((1 << SH) - 1));
+    const int n = ((hi - first) >> SH) + 1;
+    return n > 0 ? n : 0;
 }
 
 /* reads[i]: the (output index, tap) pairs of one window axis that read input
@@ -2455,10 +2454,18 @@ static inline __attribute__((always_inline)) uint32_t axis_reads_dil1(long at, i
  * count. */
 static uint64_t axis_read_counts(int out, int stride, int pad, int dil, int taps, int size, uint32_t *reads) {
     uint64_t inside = 0;
-    if (dil == 1 && (stride == 1 || stride == 2)) {
+    if (dil == 1 && (stride == 1 || stride == 2)) { /* |at|, |last| < 2^31: checked geometry */
+        const int last = (out - 1) * stride;
+        if (stride == 1) {
+            for (int i = 0; i < size; ++i) {
+                reads[i] = (uint32_t)axis_reads_dil1(i + pad, last, taps, 0);
+            }
+        } else {
+            for (int i = 0; i < size; ++i) {
+                reads[i] = (uint32_t)axis_reads_dil1(i + pad, last, taps, 1);
+            }
+        }
         for (int i = 0; i < size; ++i) {
-            reads[i] = stride == 1 ? axis_reads_dil1((long)i + pad, out, taps, 1)
-                                   : axis_reads_dil1((long)i + pad, out, taps, 2);
             inside += reads[i];
         }
         return inside;
