@@ -35,13 +35,14 @@ COUNTER_DTYPE = np.dtype([("macs", "<u4"), ("macs_skipped", "<u4"), ("dma_bytes"
 assert COUNTER_DTYPE.itemsize == ffi.sizeof("edla_counters")
 
 
-ISA_NAMES = {0: "portable", 1: "avx2", 2: "avx512_vnni"}
+ISA_NAMES = {0: "portable", 1: "avx2", 2: "avx512_vnni", 3: "avx512_vbmi"}
 _isa_level = 0
 
 
 def set_isa(level):
     """Caps the host kernels' instruction set (0 portable C, 1 AVX2, 2 AVX-512
-    VNNI; None: the best this CPU has). Returns the level now in effect."""
+    VNNI, 3 AVX-512 VNNI + VBMI; None: the best this CPU has). Returns the level
+    now in effect."""
     global _isa_level
     _isa_level = lib.edla_set_isa(-1 if level is None else int(level))
     return _isa_level
@@ -50,6 +51,15 @@ def set_isa(level):
 def isa():
     """Name of the instruction set the host kernels use."""
     return ISA_NAMES.get(_isa_level, str(_isa_level))
+
+
+def isa_levels():
+    """The host kernel levels this CPU has (each a path tests compare), the level in
+    effect left as it was."""
+    previous = _isa_level
+    levels = sorted({set_isa(level) for level in ISA_NAMES})
+    set_isa(previous)
+    return levels
 
 
 # EDLA_FORCE_PORTABLE=1 runs the portable C kernels only (read once, at import).

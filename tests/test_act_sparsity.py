@@ -392,7 +392,7 @@ def test_every_host_kernel_path_counts_alike():
     Outputs and counters are the same on every path the CPU has."""
     from edge_dla import _native
     default = _native.set_isa(None)
-    levels = sorted({_native.set_isa(level) for level in (0, 1, 2)})
+    levels = _native.isa_levels()
     rng = np.random.default_rng(13)
     try:
         for kind in ("conv", "depthwise", "fc"):

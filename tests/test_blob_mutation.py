@@ -38,8 +38,7 @@ _spec.loader.exec_module(make_corpus)
 
 CAPACITY = 1 << 20
 DEFAULT_ISA = _native._isa_level  # restored after each mutant
-ISA_LEVELS = sorted({_native.set_isa(level) for level in (0, 1, 2)})  # those this CPU has
-_native.set_isa(DEFAULT_ISA)
+ISA_LEVELS = _native.isa_levels()  # those this CPU has
 COUNTS = {}  # mutation kind (blob) -> (mutants, accepted); `pytest -s` prints them
 
 BLOBS = {

@@ -14,7 +14,8 @@
 #include "kernel_util.h"
 
 /* Instruction-set levels of the host fast paths. */
-enum { EDLA_ISA_PORTABLE = 0, EDLA_ISA_AVX2 = 1, EDLA_ISA_AVX512_VNNI = 2 };
+enum { EDLA_ISA_PORTABLE = 0, EDLA_ISA_AVX2 = 1, EDLA_ISA_AVX512_VNNI = 2,
+       EDLA_ISA_AVX512_VBMI = 3 /* VNNI and VBMI (vpermi2b: ADD's input tables) */ };
 
 /* Caps the level used (negative: the best the CPU has); returns the level in
  * effect. Host builds only; always EDLA_ISA_PORTABLE off x86-64. */

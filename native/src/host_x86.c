@@ -43,7 +43,7 @@ static int cpu_level(void) {
             level = EDLA_ISA_AVX2;
             if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
-                level = EDLA_ISA_AVX512_VNNI;
+                level = __builtin_cpu_supports("avx512vbmi") ? EDLA_ISA_AVX512_VBMI : EDLA_ISA_AVX512_VNNI;
             }
         }
         isa_cpu = level;
@@ -51,19 +51,15 @@ static int cpu_level(void) {
     return isa_cpu;
 }
 
-/* AVX-512 VBMI (vpermi2b), for the ADD input tables; not part of a level. */
-static int cpu_vbmi(void) {
-    static int vbmi = -1;
-    if (vbmi < 0) {
-        __builtin_cpu_init();
-        vbmi = cpu_level() >= EDLA_ISA_AVX512_VNNI && __builtin_cpu_supports("avx512vbmi");
-    }
-    return vbmi;
-}
-
 static int isa_level(void) {
     const int cpu = cpu_level();
     return isa_cap < 0 || isa_cap > cpu ? cpu : isa_cap;
+}
+
+/* AVX-512 VBMI (vpermi2b), for the ADD input tables: a level of its own, so
+ * the VNNI level runs (and tests) ADD without it. */
+static int cpu_vbmi(void) {
+    return isa_level() >= EDLA_ISA_AVX512_VBMI;
 }
 
 int edla_set_isa(int level) {
@@ -422,6 +418,7 @@ VNNI static int conv_vnni_rows(const ku_channel_op_data *d, const ku_window *g, 
 static int conv_any(const ku_channel_op_data *d, const ku_window *g, size_t oc_stride,
                     size_t k_stride) {
     switch (isa_level()) {
+    case EDLA_ISA_AVX512_VBMI:
     case EDLA_ISA_AVX512_VNNI:
         if (k_stride == 1 && oc_stride == (size_t)g->k_h * (size_t)g->k_w * (size_t)g->in_c &&
             ku_window_pixels(g) < FEW_PIXELS && conv_vnni_rows(d, g, oc_stride)) {
@@ -715,6 +712,7 @@ int edla_fast_fully_connected(const ku_channel_op_data *d, size_t rows, size_t o
         return 0;
     }
     switch (isa_level()) {
+    case EDLA_ISA_AVX512_VBMI:
     case EDLA_ISA_AVX512_VNNI:
         return fc_vnni(d, rows, out_c, depth);
     case EDLA_ISA_AVX2:
@@ -1028,6 +1026,7 @@ VNNI static int add_avx512(const int8_t *a, const int8_t *b, int8_t *out, size_t
 
 int edla_fast_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, const int32_t *p) {
     switch (isa_level()) {
+    case EDLA_ISA_AVX512_VBMI:
     case EDLA_ISA_AVX512_VNNI:
         if (add_avx512(a, b, out, n, p)) {
             return 1;
@@ -1532,10 +1531,6 @@ VNNI static inline __attribute__((always_inline)) __m512i hp_round32(const hp_ep
 VNNI static inline __attribute__((always_inline)) __m128i hp_requant_round(const hp_ep *t, __m512i acc,
                                                                            const int FULL) {
     return _mm512_cvtsepi32_epi8(hp_round32(t, acc, FULL));
-}
-
-VNNI static inline __attribute__((always_inline)) __m512i hp_requant(const hp_ep *t, __m512i acc) {
-    return hp_requant_ls(t, acc, 1);
 }
 
 /* The epilogue of channels c..c+15 of a conv / FC entry. */
