@@ -87,11 +87,6 @@ int edla_fast_count_eq(const int8_t *x, size_t n, int8_t zp, uint32_t *count);
 /* *sum = the sum of w[i] over the i < n with x[i] == zp (a sparse FC's skipped
  * activations: w, the entries reading each input); 0: not here. */
 int edla_fast_weighted_eq(const int8_t *x, const uint32_t *w, size_t n, int8_t zp, uint64_t *sum);
-/* Sparse layers' activation counts (sparse.c sp_tap_zeros, skip blocks of 1):
- * q[i] += the output pixels of window g whose tap (fy, fx) is padding or reads
- * zp at channel c_first + i of its input pixel, i < n <= 64; 0: not here. */
-int edla_fast_tap_zeros(const ku_window *g, const int8_t *input, int fy, int fx, size_t c_first, size_t n,
-                        int8_t zp, uint32_t *q);
 /* Sparse layers' activation counts over all taps at once (sp_act_zero, skip
  * blocks of 1): *skipped = sum over taps t and i < n <= 64 of runs[t * stride +
  * i] x (output pixels of window g whose tap t is padding or reads zp at

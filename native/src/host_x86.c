@@ -2558,56 +2558,6 @@ int edla_fast_act_zero(const ku_window *g, const int8_t *input, size_t c_first, 
     return 1;
 }
 
-/* q[i] += the byte counters' count[i] + extra (live bytes), widened. */
-VNNI static void flush_zeros(__m512i count, uint32_t extra, __mmask64 live, uint32_t *q) {
-    uint8_t counts[64];
-    _mm512_storeu_si512((void *)counts, count);
-    for (int j = 0; j < 4; ++j) {
-        const __m512i c = _mm512_add_epi32(
-            _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(counts + 16 * j))),
-            _mm512_set1_epi32((int)extra));
-        const __mmask16 m = (__mmask16)(live >> (16 * j));
-        uint32_t *dst = q + 16 * j;
-        _mm512_mask_storeu_epi32(dst, m, _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, dst), c));
-    }
-}
-
-/* Per live byte i, how many of the tap's pixels hold zp there: byte counters
- * (-1 per equal byte) over the rows, widened into q every 255 pixels, not
- * every row (rows of a few pixels are common). */
-VNNI static void tap_zeros_avx512(const ku_window *g, const int8_t *input, int fy, int fx, size_t c_first,
-                                  __mmask64 live, int8_t zp, uint32_t *q) {
-    const size_t in_c = (size_t)g->in_c, step = (size_t)g->stride_w * in_c;
-    const int x0 = fx * g->dil_w - g->pad_left; /* input column of output column 0 */
-    const __m512i z = _mm512_set1_epi8(zp);
-    int ob, oe;
-    ku_tap_range(x0, g->stride_w, g->out_w, g->in_w, &ob, &oe); /* output columns inside */
-    uint32_t padding = 0, pending = 0;
-    __m512i count = _mm512_setzero_si512();
-    for (int b = 0; b < g->batches; ++b) {
-        for (int oy = 0; oy < g->out_h; ++oy) {
-            const int iy = oy * g->stride_h - g->pad_top + fy * g->dil_h;
-            padding += (uint32_t)(iy < 0 || iy >= g->in_h ? g->out_w : g->out_w - (oe - ob));
-            if (iy < 0 || iy >= g->in_h) {
-                continue;
-            }
-            const int8_t *x = input + (size_t)b * g->batch_stride + (size_t)iy * g->row_stride +
-                              (size_t)(ob * g->stride_w + x0) * in_c + c_first;
-            for (int k = ob; k < oe; ++k, x += step) {
-                if (pending == 255) {
-                    flush_zeros(count, 0, live, q);
-                    count = _mm512_setzero_si512();
-                    pending = 0;
-                }
-                const __mmask64 eq = _mm512_mask_cmpeq_epi8_mask(live, _mm512_maskz_loadu_epi8(live, x), z);
-                count = _mm512_sub_epi8(count, _mm512_movm_epi8(eq));
-                ++pending;
-            }
-        }
-    }
-    flush_zeros(count, padding, live, q); /* padding taps read the zero point in every channel */
-}
-
 /* The outputs [lo, hi) of one window axis whose tap at filter offset f reads
  * inside the input (index o * stride - pad + f * dil in [0, size)). */
 static void tap_outputs(int out, int stride, int pad, int dil, int f, int size, int *lo, int *hi) {
@@ -2726,15 +2676,6 @@ int edla_fast_sparse_act_zero(const ku_window *g, const int8_t *input, size_t c_
         return 0;
     }
     return sparse_act_zero_avx512(g, input, c_first, n, zp, runs, stride, skipped);
-}
-
-int edla_fast_tap_zeros(const ku_window *g, const int8_t *input, int fy, int fx, size_t c_first, size_t n,
-                        int8_t zp, uint32_t *q) {
-    if (isa_level() < EDLA_ISA_AVX512_VNNI || n > 64 || n == 0) {
-        return 0;
-    }
-    tap_zeros_avx512(g, input, fy, fx, c_first, n == 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1, zp, q);
-    return 1;
 }
 
 int edla_fast_count_eq(const int8_t *x, size_t n, int8_t zp, uint32_t *count) {

@@ -10,6 +10,7 @@
  * Layers flagged EDLA_OP_FLAG_ACT_SPARSE also skip, of the executed weight
  * blocks, those whose activations are all the zero point (act_sparse.h).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "act_sparse.h"
@@ -405,12 +406,6 @@ static void sp_block_zeros(const sp_act *a, const int8_t *x, uint32_t b0, uint32
 static void sp_tap_zeros(const sp_act *a, int fy, int fx, uint32_t b0, uint32_t nb, uint32_t *q) {
     const ku_window *g = a->g;
     uint32_t padding = 0;
-#if EDLA_HOST_FAST
-    if (a->block == 1 && (!a->depthwise || a->dm == 1) &&
-        edla_fast_tap_zeros(g, a->input, fy, fx, (a->depthwise ? (size_t)a->begin : 0) + b0, nb, a->zp, q)) {
-        return; /* one activation per block: a count per channel over the tap's pixels (host_x86.c) */
-    }
-#endif
     for (int b = 0; b < g->batches; ++b) {
         for (int oy = 0; oy < g->out_h; ++oy) {
             const int iy = oy * g->stride_h - g->pad_top + fy * g->dil_h;
@@ -472,6 +467,40 @@ static void sp_tap_runs(const sp_layout *l, const sp_act *a, int taps, int t, ui
     }
 }
 
+#if EDLA_HOST_FAST
+/* sp_act_zero with skip blocks of 1 by edla_fast_sparse_act_zero, the runs kept
+ * (cached) or found here; 0: not taken. */
+static int sp_act_zero_fast(const sp_layout *l, const sp_act *a, const uint32_t *cached, uint64_t *skipped) {
+    const int taps = a->g->k_h * a->g->k_w;
+    const uint32_t blocks = a->inner;
+    uint32_t *found = (uint32_t *)0;
+    if (!cached) {
+        const size_t entries = (size_t)taps * blocks;
+        found = (uint32_t *)calloc(entries > 0 ? entries : 1u, sizeof *found);
+        if (!found) return 0;
+        for (int t = 0; t < taps; ++t) {
+            for (uint32_t b0 = 0; b0 < blocks; b0 += SP_ACT_BLOCKS) {
+                const uint32_t nb = blocks - b0 < SP_ACT_BLOCKS ? blocks - b0 : SP_ACT_BLOCKS;
+                sp_tap_runs(l, a, taps, t, b0, nb, found + (size_t)t * blocks + b0);
+            }
+        }
+        cached = found;
+    }
+    uint64_t sum = 0, part;
+    uint32_t b0 = 0;
+    for (; b0 < blocks; b0 += SP_ACT_BLOCKS, sum += part) {
+        const uint32_t nb = blocks - b0 < SP_ACT_BLOCKS ? blocks - b0 : SP_ACT_BLOCKS;
+        if (!edla_fast_sparse_act_zero(a->g, a->input, (a->depthwise ? (size_t)a->begin : 0) + b0, nb, a->zp,
+                                       cached + b0, blocks, &part)) {
+            break;
+        }
+    }
+    free(found);
+    *skipped = sum;
+    return b0 >= blocks;
+}
+#endif
+
 /* cached: the runs of every (tap, block) as sp_tap_runs finds them (they are
  * the weights' alone; the host keeps them for the layers it prepared), or 0. */
 static uint64_t sp_act_zero(const sp_layout *l, const sp_act *a, const uint32_t *cached) {
@@ -480,19 +509,8 @@ static uint64_t sp_act_zero(const sp_layout *l, const sp_act *a, const uint32_t 
     const uint32_t blocks = (a->inner + a->block - 1) / a->block;
     uint64_t skipped = 0;
 #if EDLA_HOST_FAST
-    if (cached && a->block == 1 && (!a->depthwise || a->dm == 1)) { /* every tap in one pass (host_x86.c) */
-        uint32_t b0 = 0;
-        for (uint64_t part; b0 < blocks; b0 += SP_ACT_BLOCKS, skipped += part) {
-            const uint32_t nb = blocks - b0 < SP_ACT_BLOCKS ? blocks - b0 : SP_ACT_BLOCKS;
-            if (!edla_fast_sparse_act_zero(g, a->input, (a->depthwise ? (size_t)a->begin : 0) + b0, nb, a->zp,
-                                           cached + b0, blocks, &part)) {
-                break;
-            }
-        }
-        if (b0 >= blocks) {
-            return skipped;
-        }
-        skipped = 0; /* not taken: the count by tap below */
+    if (a->block == 1 && (!a->depthwise || a->dm == 1) && sp_act_zero_fast(l, a, cached, &skipped)) {
+        return skipped; /* every tap in one pass (host_x86.c) */
     }
 #endif
     for (int t = 0; t < taps; ++t) {
