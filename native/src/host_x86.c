@@ -2593,6 +2593,8 @@ VNNI static void phase_prefix(const int8_t *row, size_t in_c, int in_w, int sw, 
  * and channel (phase_prefix), then each tap reading the row adds the count
  * over its columns (two lookups) into 16-bit sums. 0: a window too large for
  * those (in_w >= 256, or more than 65535 input pixels). */
+#define SAZ_LOCAL_VECTORS 256 /* 16 KiB */
+
 VNNI static int sparse_act_zero_avx512(const ku_window *g, const int8_t *input, size_t c_first, size_t n,
                                        int8_t zp, const uint32_t *runs, size_t stride, uint64_t *skipped) {
     const int taps = g->k_h * g->k_w, sw = g->stride_w;
@@ -2600,10 +2602,13 @@ VNNI static int sparse_act_zero_avx512(const ku_window *g, const int8_t *input, 
         return 0;
     }
     const size_t phase_len = (size_t)(g->in_w + sw - 1) / (size_t)sw + 1;
-    void *raw;
-    /* phase tables, then per tap two vectors of 16-bit sums (channels 0-31, 32-63), then the axes */
-    __m512i *pre = (__m512i *)edla_host_alloc64(((size_t)sw * phase_len + 2 * (size_t)taps) * 64 +
-                                                    ((size_t)g->k_h * 4 + (size_t)g->k_w * 3) * sizeof(int), &raw);
+    /* phase tables, then per tap two vectors of 16-bit sums (channels 0-31, 32-63), then the
+     * axes: on the stack when they fit (most layers), else allocated */
+    __m512i local[SAZ_LOCAL_VECTORS];
+    void *raw = (void *)0;
+    const size_t vectors = (size_t)sw * phase_len + 2 * (size_t)taps +
+                           ((size_t)g->k_h * 4 + (size_t)g->k_w * 3) * sizeof(int) / 64 + 1;
+    __m512i *pre = vectors <= SAZ_LOCAL_VECTORS ? local : (__m512i *)edla_host_alloc64(vectors * 64, &raw);
     if (!pre) {
         return 0;
     }
