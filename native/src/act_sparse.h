@@ -37,6 +37,20 @@ static inline void edla_act_count(edla_counters *counters, uint64_t executed, ui
     ku_count(&counters->macs_skipped_act, skipped);
 }
 
+/* Counts a layer of `units` units (output pixels or rows) of dense_per_unit
+ * MACs, of which exec_per_unit execute (clamped to dense_per_unit; the rest
+ * are zero weights: macs_skipped) and `skipped` read only zero-point
+ * activations (edla_act_count). Sparse layers (sparse.c) and the host's
+ * prepared FC layers (host_x86.c edla_host_eval) count this way. */
+static inline void edla_exec_count(edla_counters *counters, uint64_t units, uint64_t dense_per_unit,
+                                   uint64_t exec_per_unit, uint64_t skipped) {
+    const uint64_t exec = exec_per_unit < dense_per_unit ? exec_per_unit : dense_per_unit;
+    edla_act_count(counters, units * exec, skipped);
+    if (counters != 0) {
+        ku_count(&counters->macs_skipped, units * (dense_per_unit - exec));
+    }
+}
+
 /* ku_dot without the terms whose activation is the zero point (same sum). */
 static inline uint32_t edla_act_dot(const int8_t *x, size_t x_step, const int8_t *w, size_t w_step,
                                     int n, int32_t x_offset, int32_t w_offset) {

@@ -2730,11 +2730,7 @@ int edla_host_eval(const edla_model *model, uint32_t i, uint8_t *scratch, edla_c
     } else if (e->zero_macs) {
         skipped = (uint64_t)e->zero_macs * count_eq_avx512(x, e->rows * e->depth, e->zp);
     }
-    const uint64_t exec = e->unit_exec < e->unit_macs ? e->unit_exec : e->unit_macs;
-    edla_act_count(counters, e->rows * exec, skipped);
-    if (counters) {
-        ku_count(&counters->macs_skipped, e->rows * (e->unit_macs - exec));
-    }
+    edla_exec_count(counters, e->rows, e->unit_macs, e->unit_exec, skipped);
     if (e->fused != HP_FUSED_TAIL) { /* a tail's channels: computed by its run's first chunk */
         hp_run_fc(e, x, (int8_t *)edla_out_data(model, op, scratch, 0), plan->work);
     }

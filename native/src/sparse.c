@@ -58,16 +58,6 @@ static inline int8_t sp_output(const sp_layout *l, int c, uint32_t acc, int32_t 
                               act_max);
 }
 
-/* Executed = units x the layout's exec (of which skipped_act read zero activations). */
-static void sp_count(edla_counters *counters, uint64_t units, uint64_t dense_per_unit,
-                     uint32_t exec_per_unit, uint64_t skipped_act) {
-    const uint64_t exec = exec_per_unit < dense_per_unit ? exec_per_unit : dense_per_unit;
-    edla_act_count(counters, units * exec, skipped_act);
-    if (counters != 0) {
-        ku_count(&counters->macs_skipped, units * (dense_per_unit - exec));
-    }
-}
-
 static int sp_packed_ok(const edla_tensor *t, int64_t co, int64_t taps) {
     return t->dtype == EDLA_INT8 && (t->offset & 3u) == 0 &&
            (uint64_t)t->bytes >= sp_fixed_bytes((uint64_t)co, (uint64_t)taps);
@@ -735,7 +725,7 @@ static int conv_sparse_1x1_fast(const sp_layout *l, const ku_window *g, const in
     } else if (act) {
         skipped = sp_act_zero(l, act_args, 0);
     }
-    sp_count(counters, pixels, weights, exec, skipped);
+    edla_exec_count(counters, pixels, weights, exec, skipped);
     ku_channel_op_data d;
     d.input = input;
     d.out = out + begin;
@@ -815,7 +805,7 @@ static void eval_conv_sparse(const edla_model *model, const edla_op *op, uint8_t
         return;
     }
 #endif
-    sp_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner, exec,
+    edla_exec_count(counters, ku_window_pixels(&g), (uint64_t)co * (uint64_t)taps * (uint64_t)inner, exec,
              act ? sp_act_zero(&l, &act_args, runs) : 0);
 #if EDLA_MVE_FAST
     if (!depthwise && taps == 1 && g.in_c <= SP_FAST_INNER && co <= SP_FAST_CO) {
@@ -992,7 +982,7 @@ void edla_eval_fully_connected_sparse(const edla_model *model, const edla_op *op
     uint32_t exec;
     const int kept = sp_exec_per_unit(model, op, scratch, act, runs, co, 1, &l, &exec);
     const sp_act act_args = {0, input, 0, 1, 0, co, (unsigned)depth, (int8_t)(-input_offset), block};
-    sp_count(counters, rows, (uint64_t)co * depth, exec, act ? sp_fc_act_zero(&l, &act_args, rows, runs) : 0);
+    edla_exec_count(counters, rows, (uint64_t)co * depth, exec, act ? sp_fc_act_zero(&l, &act_args, rows, runs) : 0);
 #if EDLA_HOST_FAST
     if (edla_host_run(model, op, input, output)) {
         return; /* prepared at load (the same sums over the expanded dense filter); counted above */
