@@ -93,6 +93,9 @@ int edla_fast_weighted_eq(const int8_t *x, const uint32_t *w, size_t n, int8_t z
  * channel c_first + i); 0: not here. */
 int edla_fast_sparse_act_zero(const ku_window *g, const int8_t *input, size_t c_first, size_t n, int8_t zp,
                               const uint32_t *runs, size_t stride, uint64_t *skipped);
+/* 1 if edla_fast_sparse_act_zero takes window g (the level in effect, byte and
+ * 16-bit counters: in_w < 256 and at most 65535 input pixels). */
+int edla_fast_sparse_act_zero_fits(const ku_window *g);
 
 /* Layers prepared once at load (host_plan.c builds, host_x86.c runs): conv,
  * depthwise and FC whose weights are provably constant (in flash, or staged by

@@ -2591,16 +2591,13 @@ VNNI static void phase_prefix(const int8_t *row, size_t in_c, int in_w, int sw, 
  * outputs read a lattice of input rows and columns (steps stride_h, stride_w),
  * so one pass over the rows does: per row, running counts per column phase
  * and channel (phase_prefix), then each tap reading the row adds the count
- * over its columns (two lookups) into 16-bit sums. 0: a window too large for
- * those (in_w >= 256, or more than 65535 input pixels). */
+ * over its columns (two lookups) into 16-bit sums, which the window's size
+ * keeps exact (edla_fast_sparse_act_zero_fits). 0: no memory. */
 #define SAZ_LOCAL_VECTORS 256 /* 16 KiB */
 
 VNNI static int sparse_act_zero_avx512(const ku_window *g, const int8_t *input, size_t c_first, size_t n,
                                        int8_t zp, const uint32_t *runs, size_t stride, uint64_t *skipped) {
     const int taps = g->k_h * g->k_w, sw = g->stride_w;
-    if (g->in_w >= 256 || (uint64_t)g->batches * (uint64_t)g->in_h * (uint64_t)g->in_w > 65535u) {
-        return 0;
-    }
     const size_t phase_len = (size_t)(g->in_w + sw - 1) / (size_t)sw + 1;
     /* phase tables, then per tap two vectors of 16-bit sums (channels 0-31, 32-63), then the
      * axes: on the stack when they fit (most layers), else allocated */
@@ -2675,9 +2672,14 @@ VNNI static int sparse_act_zero_avx512(const ku_window *g, const int8_t *input, 
     return 1;
 }
 
+int edla_fast_sparse_act_zero_fits(const ku_window *g) {
+    return isa_level() >= EDLA_ISA_AVX512_VNNI && g->in_w < 256 &&
+           (uint64_t)g->batches * (uint64_t)g->in_h * (uint64_t)g->in_w <= 65535u;
+}
+
 int edla_fast_sparse_act_zero(const ku_window *g, const int8_t *input, size_t c_first, size_t n, int8_t zp,
                               const uint32_t *runs, size_t stride, uint64_t *skipped) {
-    if (isa_level() < EDLA_ISA_AVX512_VNNI || n > 64 || n == 0) {
+    if (!edla_fast_sparse_act_zero_fits(g) || n > 64 || n == 0) {
         return 0;
     }
     return sparse_act_zero_avx512(g, input, c_first, n, zp, runs, stride, skipped);

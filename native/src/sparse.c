@@ -464,6 +464,9 @@ static int sp_act_zero_fast(const sp_layout *l, const sp_act *a, const uint32_t 
     const int taps = a->g->k_h * a->g->k_w;
     const uint32_t blocks = a->inner;
     uint32_t *found = (uint32_t *)0;
+    if (!edla_fast_sparse_act_zero_fits(a->g)) {
+        return 0; /* before finding runs the per-tap count below finds again */
+    }
     if (!cached) {
         const size_t entries = (size_t)taps * blocks;
         found = (uint32_t *)calloc(entries > 0 ? entries : 1u, sizeof *found);
