@@ -84,9 +84,6 @@ void edla_fast_requant_out(const uint32_t *acc, const int32_t *bias, const int32
 #if EDLA_HOST_FAST
 /* *count = how many of x[0..n) equal zp (activation-sparsity counts); 0: not here. */
 int edla_fast_count_eq(const int8_t *x, size_t n, int8_t zp, uint32_t *count);
-/* *sum = the sum of w[i] over the i < n with x[i] == zp (a sparse FC's skipped
- * activations: w, the entries reading each input); 0: not here. */
-int edla_fast_weighted_eq(const int8_t *x, const uint32_t *w, size_t n, int8_t zp, uint64_t *sum);
 /* Sparse layers' activation counts over all taps at once (sp_act_zero, skip
  * blocks of 1): *skipped = sum over taps t and i < n <= 64 of runs[t * stride +
  * i] x (output pixels of window g whose tap t is padding or reads zp at

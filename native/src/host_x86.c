@@ -2693,29 +2693,6 @@ int edla_fast_count_eq(const int8_t *x, size_t n, int8_t zp, uint32_t *count) {
     return 1;
 }
 
-/* sum of w[i] over the i < n with x[i] == zp: 16 weights a step, added under the
- * compare's mask into 64-bit lanes (no sum can wrap). */
-VNNI static uint64_t weighted_eq_avx512(const int8_t *x, const uint32_t *w, size_t n, int8_t zp) {
-    const __m128i z = _mm_set1_epi8(zp);
-    __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
-    for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 live = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
-        const __mmask16 eq = _mm_mask_cmpeq_epi8_mask(live, _mm_maskz_loadu_epi8(live, x + i), z);
-        const __m512i v = _mm512_maskz_loadu_epi32(eq, w + i);
-        lo = _mm512_add_epi64(lo, _mm512_cvtepu32_epi64(_mm512_castsi512_si256(v)));
-        hi = _mm512_add_epi64(hi, _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(v, 1)));
-    }
-    return (uint64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(lo, hi));
-}
-
-int edla_fast_weighted_eq(const int8_t *x, const uint32_t *w, size_t n, int8_t zp, uint64_t *sum) {
-    if (isa_level() < EDLA_ISA_AVX512_VNNI) {
-        return 0;
-    }
-    *sum = weighted_eq_avx512(x, w, n, zp);
-    return 1;
-}
-
 int edla_host_eval(const edla_model *model, uint32_t i, uint8_t *scratch, edla_counters *counters) {
     const struct edla_host_plan *plan = model->host_plan;
     if (!plan || isa_level() < EDLA_ISA_AVX512_VNNI || !plan->ops[i].counts) {

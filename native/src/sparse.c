@@ -903,13 +903,6 @@ static uint64_t sp_fc_act_zero(const sp_layout *l, const sp_act *a, size_t rows,
     if (cached && a->block == 1) { /* one activation per block: the runs of the zero ones */
         for (size_t r = 0; r < rows; ++r) {
             const int8_t *x = a->input + r * a->inner;
-#if EDLA_HOST_FAST
-            uint64_t row;
-            if (edla_fast_weighted_eq(x, cached, blocks, a->zp, &row)) {
-                skipped += row;
-                continue;
-            }
-#endif
             for (uint32_t b = 0; b < blocks; ++b) { /* branch-free: vectorises */
                 skipped += cached[b] & (0u - (uint32_t)(x[b] == a->zp));
             }
