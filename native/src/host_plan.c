@@ -307,11 +307,11 @@ static int next_chunk(const edla_model *m, const hp_op *ops, uint32_t lead, cons
  * counts read. 0: left as they were. */
 static int fuse_run(hp_op *ops, uint32_t first, uint32_t last) {
     const int kind = ops[first].kind;
-    const size_t depth = channel_bytes(&ops[first]);
+    const size_t row = channel_bytes(&ops[first]); /* filter bytes per channel */
     size_t n = 0;
     for (uint32_t k = first; k <= last; k++)
         if (ops[k].kind == kind) n += (size_t)(ops[k].d.c_end - ops[k].d.c_begin);
-    uint8_t *mem = (uint8_t *)malloc(12u * n + n * depth);
+    uint8_t *mem = (uint8_t *)malloc(12u * n + n * row);
     if (!mem) return -1;
     int32_t *bias = (int32_t *)(void *)mem, *mult = bias + n, *shift = mult + n;
     int8_t *filter = (int8_t *)(mem + 12u * n);
@@ -320,7 +320,7 @@ static int fuse_run(hp_op *ops, uint32_t first, uint32_t last) {
         const ku_channel_op_data *d = &ops[k].d;
         if (ops[k].kind != kind) continue;
         const size_t co = (size_t)(d->c_end - d->c_begin);
-        memcpy(filter + at * depth, d->filter, co * depth); /* row i: channel c_begin + i */
+        memcpy(filter + at * row, d->filter, co * row); /* row i: channel c_begin + i */
         for (size_t i = 0; i < co; i++, at++) {
             const size_t oc = (size_t)d->c_begin + i;
             bias[at] = d->bias ? d->bias[oc] : 0;
