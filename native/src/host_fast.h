@@ -145,7 +145,7 @@ typedef struct {
     uint32_t exec;
     uint32_t *act_runs;      /* sparse conv/depthwise flagged for activation sparsity:
                               * edla_sparse_act_runs of its weights (host_plan.c owns) */
-    int fused;               /* HP_FUSED_*: output-channel chunks of one FC layer run as one */
+    int fused;               /* HP_FUSED_*: output-channel chunks of one FC or conv layer run as one */
     /* FC counted at run time from values fixed at load (edla_host_eval), as its
      * op's eval counts (skip blocks of 1): per input row, unit_macs dense MACs of
      * which unit_exec execute; each zero-point input skips zero_macs of them
@@ -158,7 +158,7 @@ typedef struct {
 } hp_op;
 
 /* A layer split into chunk ops (one per NPU weight-buffer fill) runs as one
- * GEMV at its first chunk (packed over every chunk's channels); the later
+ * GEMV or conv at its first chunk (packed over every chunk's channels); the later
  * chunks only count, as each op's eval does before it offers the work. */
 enum { HP_FUSED_NONE, HP_FUSED_LEAD, HP_FUSED_TAIL };
 
